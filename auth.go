@@ -1,0 +1,356 @@
+package ags
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Token is an ArcGIS token or API key. Its value never appears in fmt, slog
+// or JSON output: every verb prints "REDACTED". Read it with Value.
+type Token struct {
+	value   string
+	Expires time.Time // zero when unknown or never
+}
+
+// NewToken returns a Token with the given value and expiry (zero: unknown).
+func NewToken(value string, expires time.Time) Token { return Token{value: value, Expires: expires} }
+
+// Value returns the secret itself. Handle with care.
+func (t Token) Value() string { return t.value }
+
+// IsZero reports whether the token is empty.
+func (t Token) IsZero() bool { return t.value == "" }
+
+func (t Token) String() string {
+	if t.Expires.IsZero() {
+		return "ags.Token{REDACTED}"
+	}
+	return "ags.Token{REDACTED, expires " + t.Expires.UTC().Format(time.RFC3339) + "}"
+}
+
+// GoString keeps %#v from printing the value.
+func (t Token) GoString() string { return t.String() }
+
+// Format makes every fmt verb print String.
+func (t Token) Format(f fmt.State, _ rune) { io.WriteString(f, t.String()) }
+
+// LogValue keeps slog from printing the value.
+func (t Token) LogValue() slog.Value { return slog.StringValue(t.String()) }
+
+// MarshalJSON writes "REDACTED": a token is never serialised by accident.
+func (t Token) MarshalJSON() ([]byte, error) { return []byte(`"REDACTED"`), nil }
+
+// secret is a string that prints as REDACTED.
+type secret string
+
+func (s secret) String() string               { return "REDACTED" }
+func (s secret) GoString() string             { return `"REDACTED"` }
+func (s secret) Format(f fmt.State, _ rune)   { io.WriteString(f, "REDACTED") }
+func (s secret) LogValue() slog.Value         { return slog.StringValue("REDACTED") }
+func (s secret) MarshalJSON() ([]byte, error) { return []byte(`"REDACTED"`), nil }
+
+// TokenSource supplies tokens. Token is called before every request, so it
+// must be cheap when it has a valid token, and safe for concurrent use.
+//
+// A source that can renew a token may also implement
+//
+//	Invalidate(Token)
+//
+// which the client calls when the server rejects that token (498 or 499);
+// the request is then replayed once with the next token.
+type TokenSource interface {
+	Token(ctx context.Context) (Token, error)
+}
+
+// StaticTokenSource returns a source that always gives t (a long-lived
+// token or an API key).
+func StaticTokenSource(t Token) TokenSource { return staticSource{t} }
+
+type staticSource struct{ t Token }
+
+func (s staticSource) Token(context.Context) (Token, error) { return s.t, nil }
+func (s staticSource) String() string                       { return "ags.StaticTokenSource{REDACTED}" }
+func (s staticSource) GoString() string                     { return s.String() }
+func (s staticSource) Format(f fmt.State, _ rune)           { io.WriteString(f, s.String()) }
+
+// refreshMargin is how long before expiry a token is renewed: 10% of its
+// lifetime, and at least a minute or a fifth of the lifetime, whichever is
+// less (so a two-second test token is not renewed on every call).
+func refreshMargin(lifetime time.Duration) time.Duration {
+	m := lifetime / 10
+	floor := time.Minute
+	if lifetime/5 < floor {
+		floor = lifetime / 5
+	}
+	if m < floor {
+		m = floor
+	}
+	return m
+}
+
+// credentialSource gets tokens with a username and password, caches them,
+// renews them before they expire with one request however many goroutines
+// wait, and never caches a failure.
+type credentialSource struct {
+	client     *Client
+	username   string
+	password   secret
+	referer    string
+	expiration time.Duration
+	tokenURL   string // override; "" means discover
+	now        func() time.Time
+
+	mu        sync.Mutex
+	cur       Token
+	renewAt   time.Time
+	flight    *tokenFlight
+	endpoint  *tokenEndpoint // discovered once
+	portalTok Token          // federated: the portal token
+	portalAt  time.Time
+}
+
+type tokenFlight struct {
+	done chan struct{}
+	tok  Token
+	err  error
+}
+
+// tokenEndpoint is where and how tokens are obtained.
+type tokenEndpoint struct {
+	url       *url.URL
+	federated bool // url is the portal's generateToken; exchange for a server token
+}
+
+func (s *credentialSource) String() string {
+	return "ags.credentialSource{user: " + s.username + ", password: REDACTED}"
+}
+func (s *credentialSource) GoString() string           { return s.String() }
+func (s *credentialSource) Format(f fmt.State, _ rune) { io.WriteString(f, s.String()) }
+
+func (s *credentialSource) clock() time.Time {
+	if s.now != nil {
+		return s.now()
+	}
+	return time.Now()
+}
+
+// Token returns the cached token or renews it.
+func (s *credentialSource) Token(ctx context.Context) (Token, error) {
+	for {
+		s.mu.Lock()
+		if s.cur.value != "" && s.clock().Before(s.renewAt) {
+			t := s.cur
+			s.mu.Unlock()
+			return t, nil
+		}
+		if f := s.flight; f != nil {
+			s.mu.Unlock()
+			select {
+			case <-f.done:
+			case <-ctx.Done():
+				return Token{}, ctx.Err()
+			}
+			if f.err != nil && isContextErr(f.err) && ctx.Err() == nil {
+				continue // the renewing caller gave up; try ourselves
+			}
+			return f.tok, f.err
+		}
+		f := &tokenFlight{done: make(chan struct{})}
+		s.flight = f
+		s.mu.Unlock()
+
+		issued := s.clock()
+		tok, err := s.fetch(ctx)
+
+		s.mu.Lock()
+		if err == nil {
+			s.cur = tok
+			s.renewAt = renewTime(issued, tok.Expires)
+		}
+		f.tok, f.err = tok, err
+		s.flight = nil
+		close(f.done)
+		s.mu.Unlock()
+		return tok, err
+	}
+}
+
+func renewTime(issued, expires time.Time) time.Time {
+	if expires.IsZero() {
+		return issued.Add(DefaultTokenExpiration - refreshMargin(DefaultTokenExpiration))
+	}
+	return expires.Add(-refreshMargin(expires.Sub(issued)))
+}
+
+func isContextErr(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// Invalidate drops t if it is still the cached token, so the next call to
+// Token renews it. Tokens rejected after a renewal are ignored.
+func (s *credentialSource) Invalidate(t Token) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cur.value == t.value {
+		s.cur = Token{}
+		s.portalTok = Token{} // after a restart the portal token may be gone too
+	}
+}
+
+// fetch gets a new token: discover the endpoint, then generateToken, with
+// the portal exchange for a federated server.
+func (s *credentialSource) fetch(ctx context.Context) (Token, error) {
+	ep, err := s.discover(ctx)
+	if err != nil {
+		return Token{}, err
+	}
+	if !ep.federated {
+		return s.generate(ctx, ep.url, s.credentialParams())
+	}
+	s.mu.Lock()
+	portal := s.portalTok
+	portalOK := portal.value != "" && s.clock().Before(s.portalAt)
+	s.mu.Unlock()
+	if !portalOK {
+		issued := s.clock()
+		if portal, err = s.generate(ctx, ep.url, s.credentialParams()); err != nil {
+			return Token{}, err
+		}
+		s.mu.Lock()
+		s.portalTok, s.portalAt = portal, renewTime(issued, portal.Expires)
+		s.mu.Unlock()
+	}
+	// Exchange the portal token for a token of this server.
+	// https://developers.arcgis.com/rest/users-groups-and-items/generate-token.htm
+	params := url.Values{
+		"token":      {portal.value},
+		"serverUrl":  {strings.TrimSuffix(s.client.site.String(), "/")},
+		"client":     {"referer"},
+		"referer":    {s.referer},
+		"expiration": {strconv.Itoa(int(s.expiration / time.Minute))},
+	}
+	return s.generate(ctx, ep.url, params)
+}
+
+func (s *credentialSource) credentialParams() url.Values {
+	return url.Values{
+		"username":   {s.username},
+		"password":   {string(s.password)},
+		"client":     {"referer"},
+		"referer":    {s.referer},
+		"expiration": {strconv.Itoa(int(s.expiration / time.Minute))},
+	}
+}
+
+// serverInfo is the part of rest/info that says how to authenticate.
+// https://developers.arcgis.com/rest/services-reference/enterprise/server-info
+type serverInfo struct {
+	CurrentVersion  float64 `json:"currentVersion"`
+	FullVersion     string  `json:"fullVersion"`
+	OwningSystemURL string  `json:"owningSystemUrl"`
+	AuthInfo        struct {
+		IsTokenBasedSecurity    Bool   `json:"isTokenBasedSecurity"`
+		TokenServicesURL        string `json:"tokenServicesUrl"`
+		ShortLivedTokenValidity Int    `json:"shortLivedTokenValidity"`
+	} `json:"authInfo"`
+}
+
+// discover finds the token endpoint once: an explicit WithTokenURL, else
+// rest/info's authInfo.tokenServicesUrl (the portal's, for a federated
+// server), else tokens/generateToken.
+func (s *credentialSource) discover(ctx context.Context) (*tokenEndpoint, error) {
+	s.mu.Lock()
+	ep := s.endpoint
+	s.mu.Unlock()
+	if ep != nil {
+		return ep, nil
+	}
+	c := s.client
+	ep = &tokenEndpoint{}
+	if s.tokenURL != "" {
+		u, err := c.site.Parse(s.tokenURL)
+		if err != nil {
+			return nil, &ValidationError{Field: "token URL", Reason: err.Error()}
+		}
+		ep.url = u
+	} else {
+		var info serverInfo
+		infoURL, _ := c.site.Parse("rest/info")
+		err := c.do(ctx, call{op: "rest/info", method: http.MethodGet, url: infoURL,
+			idempotent: true, noAuth: true}, &info)
+		if err != nil && isContextErr(err) {
+			return nil, err
+		}
+		fallback, _ := c.site.Parse("tokens/generateToken")
+		ep.url = fallback
+		if err == nil {
+			if info.OwningSystemURL != "" {
+				ep.federated = true
+				ep.url, _ = url.Parse(strings.TrimSuffix(info.OwningSystemURL, "/") + "/sharing/rest/generateToken")
+			}
+			if tu := info.AuthInfo.TokenServicesURL; tu != "" {
+				if u, perr := url.Parse(tu); perr == nil && u.IsAbs() {
+					ep.url = u
+				}
+			}
+		} else if c.logger != nil {
+			c.logger.Debug("ags: rest/info unavailable; using tokens/generateToken", "error", err)
+		}
+	}
+	if ep.url == nil || ep.url.Host == "" {
+		return nil, &ValidationError{Field: "token URL", Reason: "could not be determined"}
+	}
+	if ep.url.Scheme != "https" && !c.allowHTTP {
+		return nil, &ValidationError{Field: "token URL",
+			Reason: "refusing to send credentials over plain http to " + cleanURL(ep.url) + "; use WithInsecureHTTP for a test server"}
+	}
+	s.mu.Lock()
+	s.endpoint = ep
+	s.mu.Unlock()
+	return ep, nil
+}
+
+// tokenResponse is generateToken's answer: {token, expires, ssl}, with
+// expires as a number or a string of epoch milliseconds; OAuth-style
+// {access_token, expires_in} is read too.
+type tokenResponse struct {
+	Token       string `json:"token"`
+	Expires     Time   `json:"expires"`
+	SSL         Bool   `json:"ssl"`
+	AccessToken string `json:"access_token"`
+	ExpiresIn   Int    `json:"expires_in"`
+}
+
+func (s *credentialSource) generate(ctx context.Context, u *url.URL, params url.Values) (Token, error) {
+	var tr tokenResponse
+	now := s.clock()
+	err := s.client.do(ctx, call{op: "generateToken", method: http.MethodPost, url: u, params: params,
+		idempotent: true, noAuth: true, secret: true}, &tr)
+	if err != nil {
+		return Token{}, err
+	}
+	tok := Token{value: tr.Token, Expires: tr.Expires.Time}
+	if tok.value == "" {
+		tok.value = tr.AccessToken
+		if tr.ExpiresIn > 0 {
+			tok.Expires = now.Add(time.Duration(tr.ExpiresIn) * time.Second)
+		}
+	}
+	if tok.value == "" {
+		return Token{}, &ResponseError{Op: "generateToken", URL: cleanURL(u), HTTPStatus: http.StatusOK,
+			Reason: "no token in the answer"}
+	}
+	if tok.Expires.IsZero() {
+		tok.Expires = now.Add(s.expiration)
+	}
+	return tok, nil
+}

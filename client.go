@@ -1,0 +1,686 @@
+package ags
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/seed9bfd6bbc/ags/internal/form"
+	"github.com/seed9bfd6bbc/ags/internal/transport"
+)
+
+// Version is the version of this SDK, sent in the User-Agent header.
+const Version = "0.1.0"
+
+// Defaults.
+const (
+	// DefaultReferer is the referer tokens are bound to (client=referer) and
+	// the Referer header sent with every request, unless WithReferer says
+	// otherwise.
+	DefaultReferer = "https://github.com/seed9bfd6bbc/ags"
+	// DefaultMaxResponseBytes caps how much of one response body is read.
+	DefaultMaxResponseBytes = 32 << 20
+	// DefaultTokenExpiration is the token lifetime asked of generateToken.
+	DefaultTokenExpiration = 60 * time.Minute
+	// maxGETURL is the URL length past which a GET is sent as a POST.
+	maxGETURL = 2000
+)
+
+// DefaultRetryPolicy is the retry policy of a new Client.
+var DefaultRetryPolicy = RetryPolicy{MaxRetries: 4, MinDelay: 500 * time.Millisecond, MaxDelay: 30 * time.Second}
+
+// RetryPolicy bounds the retries of one call. Zero fields take the values of
+// DefaultRetryPolicy; a negative MaxRetries disables retries.
+//
+// What is retried: any call after 429, 503 with Retry-After, a connection
+// that never opened, or the admin "another administrative operation" answer
+// (the server refused before acting); idempotent calls (reads, job status,
+// token requests) also after 500, 502, 503, 504 and dropped connections.
+// Calls that change the server (createService, submitJob, updateTiles,
+// start, stop, delete, edit) are never sent twice after they may have acted.
+type RetryPolicy struct {
+	MaxRetries int           // retries after the first attempt
+	MinDelay   time.Duration // first backoff ceiling (full jitter, doubling)
+	MaxDelay   time.Duration // cap on any one wait, Retry-After included
+}
+
+func (p RetryPolicy) withDefaults() RetryPolicy {
+	d := DefaultRetryPolicy
+	if p.MaxRetries > 0 {
+		d.MaxRetries = p.MaxRetries
+	} else if p.MaxRetries < 0 {
+		d.MaxRetries = 0
+	}
+	if p.MinDelay > 0 {
+		d.MinDelay = p.MinDelay
+	}
+	if p.MaxDelay > 0 {
+		d.MaxDelay = p.MaxDelay
+	}
+	if d.MaxDelay < d.MinDelay {
+		d.MaxDelay = d.MinDelay
+	}
+	return d
+}
+
+// RetryEvent describes a retry about to happen, for WithRetryHook.
+type RetryEvent struct {
+	Op      string        // the operation, when known ("" for transport-level retries)
+	Attempt int           // the attempt that failed, from 1
+	Method  string        // HTTP method
+	Host    string        // host[:port]
+	Path    string        // URL path; never the query
+	Status  int           // HTTP status; 0 when no response arrived
+	Err     error         // transport error or the server's busy answer
+	Wait    time.Duration // backoff before the next attempt
+}
+
+// Roots are where the three APIs of a site live. Each is a path relative to
+// the site URL or an absolute URL.
+type Roots struct {
+	Services    string // default "rest/services"
+	Admin       string // default "admin"
+	HostedAdmin string // default "rest/admin" (hosted tile services' admin)
+}
+
+// Client talks to one ArcGIS Server site. It is safe for concurrent use;
+// create one per site and share it.
+type Client struct {
+	site        *url.URL // ends in "/"
+	roots       [3]*url.URL
+	http        *transport.Client
+	tokens      TokenSource
+	referer     string
+	userAgent   string
+	logger      *slog.Logger
+	maxBody     int64
+	retry       RetryPolicy
+	retryHook   func(RetryEvent)
+	rnd         func() float64
+	sleep       func(context.Context, time.Duration) error
+	now         func() time.Time
+	allowHTTP   bool
+	credentials bool // a token or credentials will be sent
+
+	common service
+
+	// GP runs geoprocessing jobs.
+	GP *GPService
+	// Services administers services (admin API) and refreshes them.
+	Services *ServicesService
+	// Tiles updates tile caches.
+	Tiles *TilesService
+}
+
+type service struct{ client *Client }
+
+const (
+	rootServices = iota
+	rootAdmin
+	rootHostedAdmin
+)
+
+// config gathers options before the client is built.
+type config struct {
+	httpClient  *http.Client
+	tokens      TokenSource
+	creds       *credentialSource
+	authOptions int
+	referer     string
+	expiration  time.Duration
+	tokenURL    string
+	logger      *slog.Logger
+	retry       RetryPolicy
+	retryHook   func(RetryEvent)
+	userAgent   string
+	insecure    bool
+	maxBody     int64
+	roots       Roots
+}
+
+// An Option configures a Client. Options check their arguments, and
+// NewClient returns the first error.
+type Option func(*config) error
+
+// NewClient returns a client for the site at siteURL: a server's site root
+// ("https://gis.example.com:6443/arcgis") or a web adaptor root
+// ("https://gis.example.com/server"). For hosted tile services on ArcGIS
+// Online the site URL is "https://tiles.arcgis.com/tiles/<orgId>/arcgis".
+func NewClient(siteURL string, opts ...Option) (*Client, error) {
+	u, err := url.Parse(strings.TrimSpace(siteURL))
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, &ValidationError{Field: "siteURL", Reason: "must be an absolute http(s) URL such as https://gis.example.com:6443/arcgis"}
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return nil, &ValidationError{Field: "siteURL", Reason: "must not carry user info, a query or a fragment"}
+	}
+	if !strings.HasSuffix(u.Path, "/") {
+		u.Path += "/"
+		u.RawPath = ""
+	}
+	cfg := config{
+		referer:    DefaultReferer,
+		expiration: DefaultTokenExpiration,
+		maxBody:    DefaultMaxResponseBytes,
+		userAgent:  "ags-go/" + Version,
+		roots:      Roots{Services: "rest/services", Admin: "admin", HostedAdmin: "rest/admin"},
+	}
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.authOptions > 1 {
+		return nil, &ValidationError{Field: "options", Reason: "use only one of WithCredentials, WithToken and WithTokenSource"}
+	}
+	c := &Client{
+		site:      u,
+		referer:   cfg.referer,
+		userAgent: cfg.userAgent,
+		logger:    cfg.logger,
+		maxBody:   cfg.maxBody,
+		retry:     cfg.retry.withDefaults(),
+		retryHook: cfg.retryHook,
+		rnd:       rand.Float64,
+		sleep:     sleepCtx,
+		now:       time.Now,
+		allowHTTP: cfg.insecure,
+	}
+	for i, r := range []string{cfg.roots.Services, cfg.roots.Admin, cfg.roots.HostedAdmin} {
+		ru, err := u.Parse(strings.TrimSuffix(r, "/") + "/")
+		if err != nil {
+			return nil, &ValidationError{Field: "roots", Reason: fmt.Sprintf("cannot read %q", r)}
+		}
+		c.roots[i] = ru
+	}
+	switch {
+	case cfg.creds != nil:
+		cfg.creds.client = c
+		cfg.creds.referer = cfg.referer
+		cfg.creds.expiration = cfg.expiration
+		cfg.creds.tokenURL = cfg.tokenURL
+		c.tokens = cfg.creds
+	case cfg.tokens != nil:
+		c.tokens = cfg.tokens
+	}
+	c.credentials = c.tokens != nil
+	if c.credentials && u.Scheme == "http" && !cfg.insecure {
+		return nil, &ValidationError{Field: "siteURL",
+			Reason: "refusing to send credentials over plain http; use https, or WithInsecureHTTP for a test server"}
+	}
+	hc := cfg.httpClient
+	if hc == nil {
+		hc = &http.Client{}
+	}
+	c.http = transport.New(c.guardRedirects(hc), transport.Policy{
+		MaxRetries: c.retry.MaxRetries, MinDelay: c.retry.MinDelay, MaxDelay: c.retry.MaxDelay,
+	}, c.transportHook(), c.logger)
+	c.common.client = c
+	c.GP = (*GPService)(&c.common)
+	c.Services = (*ServicesService)(&c.common)
+	c.Tiles = (*TilesService)(&c.common)
+	return c, nil
+}
+
+// guardRedirects returns a copy of hc that refuses redirects to another
+// host or from https to http, so a token in a header or a body never
+// follows a redirect off the site.
+func (c *Client) guardRedirects(hc *http.Client) *http.Client {
+	cp := *hc
+	prev := hc.CheckRedirect
+	cp.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		first := via[0].URL
+		if !strings.EqualFold(req.URL.Host, first.Host) || (first.Scheme == "https" && req.URL.Scheme != "https") {
+			return fmt.Errorf("%w: %s://%s to %s://%s", transport.ErrRedirectRefused,
+				first.Scheme, first.Host, req.URL.Scheme, req.URL.Host)
+		}
+		if prev != nil {
+			return prev(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+	return &cp
+}
+
+func (c *Client) transportHook() func(transport.Event) {
+	if c.retryHook == nil && c.logger == nil {
+		return nil
+	}
+	return func(e transport.Event) {
+		c.onRetry(RetryEvent{Attempt: e.Attempt, Method: e.Method, Host: e.Host, Path: e.Path,
+			Status: e.Status, Err: e.Err, Wait: e.Wait})
+	}
+}
+
+func (c *Client) onRetry(e RetryEvent) {
+	if c.logger != nil {
+		c.logger.Debug("ags: retrying", "op", e.Op, "method", e.Method, "host", e.Host, "path", e.Path,
+			"status", e.Status, "attempt", e.Attempt, "wait", e.Wait)
+	}
+	if c.retryHook != nil {
+		c.retryHook(e)
+	}
+}
+
+// SiteURL returns the site root the client was made for, with a trailing slash.
+func (c *Client) SiteURL() string { return c.site.String() }
+
+// String describes the client without any credential.
+func (c *Client) String() string { return "ags.Client{" + c.site.String() + "}" }
+
+// GoString is like String, so %#v never prints a credential either.
+func (c *Client) GoString() string { return c.String() }
+
+// Format makes every fmt verb print String.
+func (c *Client) Format(f fmt.State, _ rune) { io.WriteString(f, c.String()) }
+
+// WithHTTPClient sends requests through a copy of hc (its transport, TLS
+// settings, proxy and timeout), never modifying hc itself. Use it for custom
+// CAs, client certificates and proxies; TLS verification is never turned off
+// by this package.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *config) error {
+		if hc == nil {
+			return &ValidationError{Field: "WithHTTPClient", Reason: "nil *http.Client"}
+		}
+		c.httpClient = hc
+		return nil
+	}
+}
+
+// WithCredentials signs in with a username and password. Tokens are fetched
+// from the site's token service (found through rest/info), refreshed before
+// they expire, and exchanged through the portal for a federated server. The
+// password is only ever sent in a POST body over https.
+func WithCredentials(username, password string) Option {
+	return func(c *config) error {
+		if strings.TrimSpace(username) == "" {
+			return &ValidationError{Field: "username", Reason: "must not be empty"}
+		}
+		if password == "" {
+			return &ValidationError{Field: "password", Reason: "must not be empty"}
+		}
+		c.creds = &credentialSource{username: username, password: secret(password)}
+		c.authOptions++
+		return nil
+	}
+}
+
+// WithToken uses a fixed token or API key. It is never refreshed: when the
+// server rejects it, calls fail with ErrInvalidToken.
+func WithToken(token string) Option {
+	return func(c *config) error {
+		if strings.TrimSpace(token) == "" {
+			return &ValidationError{Field: "token", Reason: "must not be empty"}
+		}
+		c.tokens = StaticTokenSource(NewToken(token, time.Time{}))
+		c.authOptions++
+		return nil
+	}
+}
+
+// WithTokenSource takes tokens from ts. If ts also has a method
+// Invalidate(Token), a token the server rejects is invalidated and the
+// request replayed once with a fresh one.
+func WithTokenSource(ts TokenSource) Option {
+	return func(c *config) error {
+		if ts == nil {
+			return &ValidationError{Field: "WithTokenSource", Reason: "nil TokenSource"}
+		}
+		c.tokens = ts
+		c.authOptions++
+		return nil
+	}
+}
+
+// WithReferer sets the referer tokens are bound to (client=referer) and the
+// Referer header sent with every request. Default DefaultReferer.
+func WithReferer(referer string) Option {
+	return func(c *config) error {
+		if strings.TrimSpace(referer) == "" || strings.ContainsAny(referer, "\r\n") {
+			return &ValidationError{Field: "referer", Reason: "must be a non-empty single line"}
+		}
+		c.referer = referer
+		return nil
+	}
+}
+
+// WithTokenExpiration sets the token lifetime asked of generateToken (whole
+// minutes, at least one). The server may cap it. Default 60 minutes.
+func WithTokenExpiration(d time.Duration) Option {
+	return func(c *config) error {
+		if d < time.Minute {
+			return &ValidationError{Field: "token expiration", Reason: "must be at least one minute"}
+		}
+		c.expiration = d
+		return nil
+	}
+}
+
+// WithTokenURL sets the generateToken endpoint instead of discovering it
+// from rest/info: a path relative to the site ("admin/generateToken" for
+// the admin API's own token service) or an absolute https URL.
+func WithTokenURL(u string) Option {
+	return func(c *config) error {
+		if strings.TrimSpace(u) == "" {
+			return &ValidationError{Field: "token URL", Reason: "must not be empty"}
+		}
+		if p, err := url.Parse(u); err != nil || p.RawQuery != "" || p.User != nil {
+			return &ValidationError{Field: "token URL", Reason: "must be a path or URL without query or user info"}
+		}
+		c.tokenURL = u
+		return nil
+	}
+}
+
+// WithLogger logs one debug line per HTTP attempt (method, host, path,
+// status, duration, attempt) and one per retry. Never a query, a header, a
+// body, a token or a password.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return &ValidationError{Field: "WithLogger", Reason: "nil *slog.Logger"}
+		}
+		c.logger = l
+		return nil
+	}
+}
+
+// WithRetryPolicy sets how often and how long to retry.
+func WithRetryPolicy(p RetryPolicy) Option {
+	return func(c *config) error {
+		if p.MinDelay < 0 || p.MaxDelay < 0 {
+			return &ValidationError{Field: "RetryPolicy", Reason: "delays must not be negative"}
+		}
+		if p.MaxDelay > 0 && p.MinDelay > p.MaxDelay {
+			return &ValidationError{Field: "RetryPolicy", Reason: "MinDelay must not exceed MaxDelay"}
+		}
+		c.retry = p
+		return nil
+	}
+}
+
+// WithRetryHook calls fn before every retry.
+func WithRetryHook(fn func(RetryEvent)) Option {
+	return func(c *config) error {
+		if fn == nil {
+			return &ValidationError{Field: "WithRetryHook", Reason: "nil func"}
+		}
+		c.retryHook = fn
+		return nil
+	}
+}
+
+// WithUserAgent sets the User-Agent header.
+func WithUserAgent(ua string) Option {
+	return func(c *config) error {
+		if strings.TrimSpace(ua) == "" || strings.ContainsAny(ua, "\r\n") {
+			return &ValidationError{Field: "user agent", Reason: "must be a non-empty single line"}
+		}
+		c.userAgent = ua
+		return nil
+	}
+}
+
+// WithInsecureHTTP allows credentials and tokens to be sent over plain
+// http://. Meant for test servers only; it does not touch TLS verification.
+func WithInsecureHTTP() Option {
+	return func(c *config) error {
+		c.insecure = true
+		return nil
+	}
+}
+
+// WithMaxResponseBytes caps how much of one response body is read (default
+// 32 MiB). A larger body fails the call with a *ResponseError.
+func WithMaxResponseBytes(n int64) Option {
+	return func(c *config) error {
+		if n < 1024 {
+			return &ValidationError{Field: "max response bytes", Reason: "must be at least 1024"}
+		}
+		c.maxBody = n
+		return nil
+	}
+}
+
+// WithRoots overrides where the services, admin and hosted-admin APIs live.
+// Empty fields keep their defaults.
+func WithRoots(r Roots) Option {
+	return func(c *config) error {
+		if r.Services != "" {
+			c.roots.Services = r.Services
+		}
+		if r.Admin != "" {
+			c.roots.Admin = r.Admin
+		}
+		if r.HostedAdmin != "" {
+			c.roots.HostedAdmin = r.HostedAdmin
+		}
+		return nil
+	}
+}
+
+// Get sends a GET to path (relative to the site URL, e.g.
+// "admin/services/Maps/Roads.MapServer/iteminfo", or an absolute URL on the
+// site) through the same pipeline as every other call: f=json, the token in
+// a header, retries for an idempotent read, every error envelope decoded.
+// params is nil, url.Values, map[string]any or a struct with `url` tags; out
+// receives the decoded JSON (nil to discard). It reaches endpoints this
+// package does not wrap yet.
+func (c *Client) Get(ctx context.Context, path string, params, out any) error {
+	u, err := c.siteRelative(path)
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, call{op: "GET " + shortPath(path), method: http.MethodGet, url: u, params: params, idempotent: true}, out)
+}
+
+// Post sends a form POST like Get. It is treated as not idempotent: it is
+// not retried once the server may have acted.
+func (c *Client) Post(ctx context.Context, path string, params, out any) error {
+	u, err := c.siteRelative(path)
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, call{op: "POST " + shortPath(path), method: http.MethodPost, url: u, params: params}, out)
+}
+
+func shortPath(p string) string {
+	if u, err := url.Parse(p); err == nil {
+		return u.Path
+	}
+	return "request"
+}
+
+// siteRelative resolves path against the site URL and refuses anything
+// that leaves the site (another host, "..").
+func (c *Client) siteRelative(path string) (*url.URL, error) {
+	p, err := url.Parse(strings.TrimPrefix(path, "/"))
+	if err != nil || p.RawQuery != "" || p.User != nil {
+		return nil, &ValidationError{Field: "path", Reason: "must be a path without query (put parameters in params)"}
+	}
+	for _, seg := range strings.Split(p.Path, "/") {
+		if seg == ".." {
+			return nil, &ValidationError{Field: "path", Reason: `must not contain ".."`}
+		}
+	}
+	u := c.site.ResolveReference(p)
+	if u.Host != c.site.Host || u.Scheme != c.site.Scheme || !strings.HasPrefix(u.Path, c.site.Path) {
+		return nil, &ValidationError{Field: "path", Reason: "must stay on the site " + c.site.String()}
+	}
+	return u, nil
+}
+
+// endpoint builds a URL under one of the roots from raw path segments, each
+// escaped on its own ("Refresh Service" becomes "Refresh%20Service").
+func (c *Client) endpoint(root int, segments ...string) *url.URL {
+	esc := make([]string, 0, len(segments))
+	for _, s := range segments {
+		for _, part := range strings.Split(strings.Trim(s, "/"), "/") {
+			if part != "" {
+				esc = append(esc, url.PathEscape(part))
+			}
+		}
+	}
+	u, _ := c.roots[root].Parse(strings.Join(esc, "/")) // escaped segments always parse
+	return u
+}
+
+// call is one request through the pipeline.
+type call struct {
+	op         string   // operation name for errors and logs
+	method     string   // GET or POST
+	url        *url.URL // without query
+	params     any      // form parameters (see form.Encode)
+	idempotent bool     // safe to repeat after the server may have acted
+	noAuth     bool     // send no token (rest/info, generateToken)
+	secret     bool     // the answer may hold a credential: no snippet in errors
+}
+
+// do is the one request pipeline: encode, attach the token, send with
+// retries, read a bounded body, decode every error envelope, renew a
+// rejected token once, and back off while the admin store is busy.
+func (c *Client) do(ctx context.Context, r call, out any) error {
+	vals, err := form.Encode(r.params)
+	if err != nil {
+		return &ValidationError{Field: "params", Reason: err.Error()}
+	}
+	if r.method == http.MethodGet && len(r.url.String())+len(vals.Encode()) > maxGETURL {
+		r.method = http.MethodPost // too long for a URL; still idempotent
+	}
+	renewed, busy := false, 0
+	for {
+		var tok Token
+		if !r.noAuth && c.tokens != nil {
+			if tok, err = c.tokens.Token(ctx); err != nil {
+				return fmt.Errorf("%s: get token: %w", r.op, err)
+			}
+		}
+		a, err := c.send(ctx, r, vals, tok)
+		if err != nil {
+			return err
+		}
+		err = decode(a, out)
+		switch {
+		case err == nil:
+			return nil
+		case isAuthError(err) && !renewed && tok.value != "":
+			inv, ok := c.tokens.(interface{ Invalidate(Token) })
+			if !ok {
+				return err
+			}
+			inv.Invalidate(tok)
+			renewed = true
+		case errors.Is(err, ErrServerBusy) && busy < c.retry.MaxRetries:
+			wait := transport.Backoff(c.retry.MinDelay, c.retry.MaxDelay, busy, nil, c.rnd)
+			busy++
+			c.onRetry(RetryEvent{Op: r.op, Attempt: busy, Method: r.method, Host: r.url.Host,
+				Path: r.url.Path, Status: a.status, Err: err, Wait: wait})
+			if serr := c.sleep(ctx, wait); serr != nil {
+				return &RequestError{Op: r.op, URL: cleanURL(r.url), Err: serr}
+			}
+		default:
+			return err
+		}
+	}
+}
+
+// send makes one logical HTTP request (retried inside the transport) and
+// reads its answer.
+func (c *Client) send(ctx context.Context, r call, vals url.Values, tok Token) (answer, error) {
+	u := *r.url
+	var body []byte
+	if r.method == http.MethodGet {
+		u.RawQuery = vals.Encode()
+	} else {
+		if tok.value != "" {
+			// Admin API POSTs must carry the token in the body.
+			withTok := make(url.Values, len(vals)+1)
+			for k, v := range vals {
+				withTok[k] = v
+			}
+			withTok.Set("token", tok.value)
+			vals = withTok
+		}
+		body = []byte(vals.Encode())
+	}
+	req, err := http.NewRequestWithContext(transport.WithIdempotent(ctx, r.idempotent), r.method, u.String(), bytes.NewReader(body))
+	if err != nil {
+		return answer{}, &RequestError{Op: r.op, URL: cleanURL(r.url), Err: err}
+	}
+	if r.method != http.MethodGet {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	} else {
+		req.Body, req.GetBody, req.ContentLength = nil, nil, 0
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.userAgent)
+	if c.referer != "" {
+		req.Header.Set("Referer", c.referer)
+	}
+	if tok.value != "" {
+		req.Header.Set("X-Esri-Authorization", "Bearer "+tok.value)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return answer{}, &RequestError{Op: r.op, URL: cleanURL(r.url), Err: unwrapURLError(err)}
+	}
+	defer resp.Body.Close()
+	a := answer{op: r.op, url: cleanURL(r.url), status: resp.StatusCode,
+		contentType: resp.Header.Get("Content-Type"), secret: r.secret}
+	if tok.value != "" {
+		a.redact = []string{tok.value}
+	}
+	a.body, err = io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
+	if err != nil {
+		return answer{}, &RequestError{Op: r.op, URL: a.url, Err: fmt.Errorf("reading response: %w", unwrapURLError(err))}
+	}
+	if int64(len(a.body)) > c.maxBody {
+		return answer{}, a.responseError(fmt.Sprintf("body larger than the %d-byte limit", c.maxBody), nil)
+	}
+	// Drain what is left (nothing, normally) so the connection is reused.
+	_, _ = io.CopyN(io.Discard, resp.Body, 4<<10)
+	return a, nil
+}
+
+// cleanURL renders u without query, fragment or user info.
+func cleanURL(u *url.URL) string {
+	v := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
+	return v.String()
+}
+
+// unwrapURLError drops net/http's *url.Error wrapper, whose text repeats the
+// full URL.
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// sleepCtx waits for d or until ctx is done.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,227 @@
+package ags
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Error is an error answer from ArcGIS Server, in any of its envelopes and on
+// any HTTP status (most arrive with HTTP 200):
+//
+//	{"error":{"code":498,"message":"Invalid token.","details":[]}}     REST and portal
+//	{"error":"invalid_request","error_description":"..."}              string form
+//	{"status":"error","messages":["..."],"code":500}                   admin API
+//	{"code":400,"message":"...","status":"failure"}                     bare code
+//
+// Test for a kind of failure with errors.Is and the sentinels below
+// (errors.Is(err, ags.ErrInvalidToken)); read the server's words with
+// errors.As into an *Error.
+type Error struct {
+	HTTPStatus  int      // HTTP status of the response (often 200)
+	Code        int      // the code in the body (498, 499, 403, 404, 500, ...)
+	MessageCode string   // e.g. "GWM_0003", when the server sends one
+	Message     string   // the server's message (may be empty; see Details)
+	Details     []string // details, or the admin API's messages
+	Op          string   // the operation, e.g. "createService"
+	URL         string   // scheme, host and path of the request; never a query
+
+	match func(*Error) bool // for sentinels: what Is accepts
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	if e.Op != "" {
+		b.WriteString(e.Op)
+		b.WriteString(": ")
+	}
+	msg := strings.TrimSpace(e.Message)
+	details := make([]string, 0, len(e.Details))
+	for _, d := range e.Details {
+		if d = strings.TrimSpace(d); d != "" && d != msg {
+			details = append(details, d)
+		}
+	}
+	if msg == "" && len(details) > 0 {
+		msg, details = details[0], details[1:]
+	}
+	if msg == "" {
+		msg = "server reported an error"
+	}
+	b.WriteString(msg)
+	if len(details) > 0 {
+		b.WriteString(" (")
+		b.WriteString(strings.Join(details, "; "))
+		b.WriteString(")")
+	}
+	if e.Code != 0 {
+		b.WriteString(" [code ")
+		b.WriteString(strconv.Itoa(e.Code))
+		if e.MessageCode != "" {
+			b.WriteString(" ")
+			b.WriteString(e.MessageCode)
+		}
+		b.WriteString("]")
+	}
+	if e.URL != "" {
+		b.WriteString(" at ")
+		b.WriteString(e.URL)
+	}
+	return b.String()
+}
+
+// Is reports whether e is of the kind the sentinel target stands for.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	if !ok || t.match == nil {
+		return false
+	}
+	return t.match(e)
+}
+
+// code returns the body code, or the HTTP status when the body had none.
+func (e *Error) code() int {
+	if e.Code != 0 {
+		return e.Code
+	}
+	return e.HTTPStatus
+}
+
+// text returns the message and details in lower case, for matching.
+func (e *Error) text() string {
+	return strings.ToLower(e.Message + "\n" + strings.Join(e.Details, "\n"))
+}
+
+func codeSentinel(code int, msg string) *Error {
+	return &Error{Code: code, Message: msg, match: func(e *Error) bool { return e.code() == code }}
+}
+
+func textSentinel(code int, msg string, phrases ...string) *Error {
+	return &Error{Code: code, Message: msg, match: func(e *Error) bool {
+		t := e.text()
+		for _, p := range phrases {
+			if strings.Contains(t, p) {
+				return true
+			}
+		}
+		return false
+	}}
+}
+
+// Sentinels for errors.Is. Each is an *Error that matches answers of its kind.
+var (
+	// ErrInvalidToken: the token is invalid or expired (code 498). The client
+	// has already refreshed the token and replayed the request once.
+	ErrInvalidToken = codeSentinel(498, "invalid token")
+	// ErrTokenRequired: no token was sent, or the server wants one (code 499,
+	// or messageCode GWM_0003).
+	ErrTokenRequired = &Error{Code: 499, Message: "token required", match: func(e *Error) bool {
+		return e.code() == 499 || strings.EqualFold(e.MessageCode, "GWM_0003")
+	}}
+	// ErrUnauthorized: HTTP or body code 401, usually web-tier authentication.
+	ErrUnauthorized = codeSentinel(401, "unauthorized")
+	// ErrForbidden: the user lacks the privilege for the operation (403).
+	ErrForbidden = codeSentinel(403, "forbidden")
+	// ErrNotFound: the resource does not exist (404).
+	ErrNotFound = codeSentinel(404, "not found")
+	// ErrServiceExists: createService named a service that already exists.
+	ErrServiceExists = textSentinel(0, "service already exists", "already exists")
+	// ErrServerBusy: the admin API answered "Another administrative operation
+	// is currently accessing the store" (or "...being configured by another
+	// administrative operation"). The client retries these with backoff
+	// before returning one.
+	ErrServerBusy = textSentinel(0, "server busy with another administrative operation",
+		"another administrative operation")
+)
+
+// isAuthError reports whether an answer means the token must be renewed.
+func isAuthError(err error) bool {
+	return errors.Is(err, ErrInvalidToken) || errors.Is(err, ErrTokenRequired)
+}
+
+// ResponseError is an answer the client could not understand: a non-JSON
+// body (an HTML page from a proxy or web adaptor), an empty or truncated
+// body, a body over the size limit, or JSON of the wrong shape. Snippet is a
+// short, secret-free excerpt of the body.
+type ResponseError struct {
+	Op          string
+	URL         string // scheme, host and path; never a query
+	HTTPStatus  int
+	ContentType string
+	Snippet     string
+	Reason      string // what was wrong, e.g. "not JSON", "empty body"
+	Err         error  // the underlying decode error, if any
+}
+
+func (e *ResponseError) Error() string {
+	var b strings.Builder
+	if e.Op != "" {
+		b.WriteString(e.Op)
+		b.WriteString(": ")
+	}
+	b.WriteString("unexpected response: ")
+	b.WriteString(e.Reason)
+	fmt.Fprintf(&b, " (HTTP %d", e.HTTPStatus)
+	if e.ContentType != "" {
+		b.WriteString(", ")
+		b.WriteString(e.ContentType)
+	}
+	b.WriteString(")")
+	if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	if e.Snippet != "" {
+		fmt.Fprintf(&b, ": %q", e.Snippet)
+	}
+	if e.URL != "" {
+		b.WriteString(" at ")
+		b.WriteString(e.URL)
+	}
+	return b.String()
+}
+
+func (e *ResponseError) Unwrap() error { return e.Err }
+
+// Is lets errors.Is(err, ErrNotFound) and friends match on the HTTP status
+// of a non-JSON answer (an HTML 404 or 403 page).
+func (e *ResponseError) Is(target error) bool {
+	t, ok := target.(*Error)
+	if !ok || t.match == nil || e.HTTPStatus < 400 {
+		return false
+	}
+	return t.match(&Error{HTTPStatus: e.HTTPStatus})
+}
+
+// ValidationError reports bad input, found before any request was sent.
+type ValidationError struct {
+	Field  string // the parameter or field, e.g. "ServiceName" or "levels[2]"
+	Reason string
+}
+
+func (e *ValidationError) Error() string {
+	if e.Field == "" {
+		return "invalid input: " + e.Reason
+	}
+	return "invalid " + e.Field + ": " + e.Reason
+}
+
+func invalid(field, format string, args ...any) *ValidationError {
+	return &ValidationError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+// RequestError is a request that got no usable answer: the connection
+// failed, the context ended, or a redirect was refused. It wraps the cause,
+// so errors.Is(err, context.DeadlineExceeded) works.
+type RequestError struct {
+	Op  string
+	URL string // scheme, host and path; never a query
+	Err error
+}
+
+func (e *RequestError) Error() string {
+	return e.Op + ": " + e.URL + ": " + e.Err.Error()
+}
+
+func (e *RequestError) Unwrap() error { return e.Err }

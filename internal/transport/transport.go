@@ -1,0 +1,307 @@
+// Package transport sends HTTP requests for the ags client through
+// go-retryablehttp with a retry decision that never repeats a request the
+// server may already have acted on.
+//
+// The decision (ShouldRetry):
+//
+//   - any request: retry 429, 503 with a Retry-After header, and failures to
+//     connect (dial errors, refused connections, DNS failures: nothing was sent);
+//   - idempotent requests only: also retry 500, 502, 503, 504 and transport
+//     failures after the request may have been sent (resets, EOF, timeouts);
+//   - never: a done context, TLS certificate errors, redirect refusals.
+//
+// Whether a request is idempotent travels on its context (WithIdempotent),
+// because retryablehttp's CheckRetry never sees the request.
+package transport
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+)
+
+// Policy bounds the retries of one request.
+type Policy struct {
+	MaxRetries int           // retries after the first attempt; 0 disables retries
+	MinDelay   time.Duration // first backoff ceiling
+	MaxDelay   time.Duration // cap on any one wait, Retry-After included
+}
+
+// Event describes one retry about to happen.
+type Event struct {
+	Attempt int           // the attempt that failed, from 1
+	Method  string        // HTTP method
+	Host    string        // host[:port]
+	Path    string        // URL path, never the query
+	Status  int           // HTTP status, 0 when the attempt got no response
+	Err     error         // transport error, nil when a response arrived
+	Wait    time.Duration // backoff before the next attempt
+}
+
+// Client sends requests with retries. It is safe for concurrent use.
+type Client struct {
+	hc     *http.Client
+	policy Policy
+	hook   func(Event)
+	rnd    func() float64
+}
+
+type ctxKey int
+
+const (
+	idempotentKey ctxKey = iota
+	attemptKey
+)
+
+// WithIdempotent marks the requests sent with ctx as safe to repeat.
+func WithIdempotent(ctx context.Context, idempotent bool) context.Context {
+	return context.WithValue(ctx, idempotentKey, idempotent)
+}
+
+func isIdempotent(ctx context.Context) bool {
+	v, _ := ctx.Value(idempotentKey).(bool)
+	return v
+}
+
+// New builds a Client over hc, which it copies and never modifies (its
+// transport is wrapped for per-attempt logging). logger and hook may be nil.
+func New(hc *http.Client, p Policy, hook func(Event), logger *slog.Logger) *Client {
+	cp := *hc
+	base := cp.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	cp.Transport = &loggingTransport{base: base, logger: logger}
+	return &Client{hc: &cp, policy: p, hook: hook, rnd: rand.Float64}
+}
+
+// HTTPClient returns the *http.Client requests go through.
+func (c *Client) HTTPClient() *http.Client { return c.hc }
+
+// Do sends req (whose body, if any, must be rewindable: GetBody set, as
+// http.NewRequest does for byte readers). On a response it returns it with
+// its body unread, whatever its status; the caller closes it. A transport
+// error is returned as net/http gave it.
+func (c *Client) Do(req *http.Request) (*http.Response, error) {
+	attempt := new(atomic.Int32)
+	ctx := context.WithValue(req.Context(), attemptKey, attempt)
+	idempotent := isIdempotent(ctx)
+	method, host, path := req.Method, req.URL.Host, req.URL.Path
+	var lastErr error
+
+	// A struct literal per request, not retryablehttp.NewClient: the latter
+	// logs every URL to stderr. Logger stays nil; loggingTransport logs each
+	// attempt without query, headers or body.
+	rc := &retryablehttp.Client{
+		HTTPClient:   c.hc,
+		RetryWaitMin: c.policy.MinDelay,
+		RetryWaitMax: c.policy.MaxDelay,
+		RetryMax:     c.policy.MaxRetries,
+		CheckRetry: func(ctx context.Context, resp *http.Response, err error) (bool, error) {
+			if ctx.Err() != nil {
+				return false, ctx.Err()
+			}
+			lastErr = err
+			return ShouldRetry(idempotent, resp, err), nil
+		},
+		Backoff: func(min, max time.Duration, n int, resp *http.Response) time.Duration {
+			wait := Backoff(min, max, n, resp, c.rnd)
+			if c.hook != nil {
+				ev := Event{Attempt: n + 1, Method: method, Host: host, Path: path, Err: lastErr, Wait: wait}
+				if resp != nil {
+					ev.Status = resp.StatusCode
+				}
+				c.hook(ev)
+			}
+			return wait
+		},
+		// Hand back the last response undrained instead of retryablehttp's
+		// "giving up after N attempts" text, which discards the body the
+		// caller needs to decode the server's own error.
+		ErrorHandler: func(resp *http.Response, err error, _ int) (*http.Response, error) {
+			if resp != nil {
+				return resp, nil
+			}
+			return nil, err
+		},
+	}
+	rreq, err := retryablehttp.FromRequest(req.WithContext(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return rc.Do(rreq)
+}
+
+// ShouldRetry is the retry decision for one attempt's outcome.
+func ShouldRetry(idempotent bool, resp *http.Response, err error) bool {
+	if err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return false
+		}
+		if isCertError(err) || errors.Is(err, ErrRedirectRefused) {
+			return false
+		}
+		if NotSent(err) {
+			return true
+		}
+		return idempotent
+	}
+	if resp == nil {
+		return false
+	}
+	switch resp.StatusCode {
+	case http.StatusTooManyRequests:
+		return true
+	case http.StatusServiceUnavailable:
+		if resp.Header.Get("Retry-After") != "" {
+			return true
+		}
+		return idempotent
+	case http.StatusInternalServerError, http.StatusBadGateway, http.StatusGatewayTimeout:
+		return idempotent
+	}
+	return false
+}
+
+// ErrRedirectRefused is returned (wrapped) when a redirect would carry
+// credentials to another host or from https to http.
+var ErrRedirectRefused = errors.New("redirect refused")
+
+// NotSent reports whether err shows the request never reached a server:
+// a failed dial, a refused connection, a failed DNS lookup.
+func NotSent(err error) bool {
+	var opErr *net.OpError
+	if errors.As(err, &opErr) && opErr.Op == "dial" {
+		return true
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return true
+	}
+	return errors.Is(err, syscall.ECONNREFUSED)
+}
+
+func isCertError(err error) bool {
+	var (
+		unknown  x509.UnknownAuthorityError
+		hostname x509.HostnameError
+		invalid  x509.CertificateInvalidError
+		verify   *tls.CertificateVerificationError
+	)
+	return errors.As(err, &unknown) || errors.As(err, &hostname) ||
+		errors.As(err, &invalid) || errors.As(err, &verify)
+}
+
+// Backoff returns the wait before retry number attempt (from 0): full jitter
+// over an exponential ceiling min·2^attempt capped at max, never below min.
+// A Retry-After header on a 429 or 503 is honoured, capped at max.
+func Backoff(min, max time.Duration, attempt int, resp *http.Response, rnd func() float64) time.Duration {
+	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
+		if d, ok := RetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+			if d > max {
+				d = max
+			}
+			if d < min {
+				d = min
+			}
+			return d
+		}
+	}
+	ceil := float64(min) * math.Pow(2, float64(attempt))
+	if ceil > float64(max) || math.IsInf(ceil, 0) {
+		ceil = float64(max)
+	}
+	d := time.Duration(rnd() * ceil)
+	if d < min {
+		d = min
+	}
+	return d
+}
+
+// RetryAfter parses a Retry-After value in seconds or as an HTTP date.
+func RetryAfter(v string, now time.Time) (time.Duration, bool) {
+	if v == "" {
+		return 0, false
+	}
+	if s, err := strconv.Atoi(v); err == nil {
+		if s < 0 {
+			return 0, false
+		}
+		return time.Duration(s) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		d := t.Sub(now)
+		if d < 0 {
+			d = 0
+		}
+		return d, true
+	}
+	return 0, false
+}
+
+// loggingTransport logs one debug line per attempt: method, host, path (no
+// query), status, duration, attempt. Never a header, a token or a body.
+type loggingTransport struct {
+	base   http.RoundTripper
+	logger *slog.Logger
+}
+
+func (t *loggingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	attempt := 1
+	if n, ok := req.Context().Value(attemptKey).(*atomic.Int32); ok {
+		attempt = int(n.Add(1))
+	}
+	start := time.Now()
+	resp, err := t.base.RoundTrip(req)
+	if t.logger != nil && t.logger.Enabled(req.Context(), slog.LevelDebug) {
+		attrs := []slog.Attr{
+			slog.String("method", req.Method),
+			slog.String("host", req.URL.Host),
+			slog.String("path", req.URL.Path),
+			slog.Int("attempt", attempt),
+			slog.Duration("duration", time.Since(start)),
+		}
+		if resp != nil {
+			attrs = append(attrs, slog.Int("status", resp.StatusCode))
+		}
+		if err != nil {
+			attrs = append(attrs, slog.String("error", errorKind(err)))
+		}
+		t.logger.LogAttrs(req.Context(), slog.LevelDebug, "ags: http attempt", attrs...)
+	}
+	return resp, err
+}
+
+// errorKind names a transport failure without the URL net/http puts into
+// its error strings.
+func errorKind(err error) string {
+	switch {
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "deadline exceeded"
+	case NotSent(err):
+		return "connect failed"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "connection reset"
+	case isCertError(err):
+		return "tls certificate"
+	}
+	var opErr *net.OpError
+	if errors.As(err, &opErr) {
+		return opErr.Op + " failed"
+	}
+	return "transport error"
+}

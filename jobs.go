@@ -1,0 +1,622 @@
+package ags
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+)
+
+// JobState is where a server-side job stands, whatever the vocabulary of
+// the endpoint that reports it.
+type JobState int
+
+// Job states. Only Succeeded, Failed, Cancelled and TimedOut are terminal;
+// a status this package does not know is JobUnknown, and waiting goes on.
+const (
+	JobUnknown   JobState = iota // a status not recognised: not terminal
+	JobQueued                    // new, submitted, waiting
+	JobRunning                   // executing, in progress, cancelling, deleting
+	JobSucceeded                 // done
+	JobFailed                    // failed, error, partial error, expected failure
+	JobCancelled                 // cancelled or deleted
+	JobTimedOut                  // the server timed the job out
+)
+
+var jobStateNames = [...]string{"unknown", "queued", "running", "succeeded", "failed", "cancelled", "timed out"}
+
+func (s JobState) String() string {
+	if s < 0 || int(s) >= len(jobStateNames) {
+		return "unknown"
+	}
+	return jobStateNames[s]
+}
+
+// Terminal reports whether the job has ended.
+func (s JobState) Terminal() bool { return s >= JobSucceeded }
+
+// ClassifyGPStatus maps a geoprocessing jobStatus (esriJobSucceeded, ...,
+// and the notebook server's expectedFailure) to a JobState, ignoring case.
+// https://developers.arcgis.com/rest/services-reference/enterprise/gp-job
+func ClassifyGPStatus(status string) JobState {
+	s := strings.ToLower(strings.TrimSpace(status))
+	switch strings.TrimPrefix(s, "esrijob") {
+	case "new", "submitted", "waiting":
+		return JobQueued
+	case "executing", "cancelling", "canceling", "deleting":
+		return JobRunning
+	case "succeeded":
+		return JobSucceeded
+	case "failed", "expectedfailure":
+		return JobFailed
+	case "cancelled", "canceled", "deleted":
+		return JobCancelled
+	case "timedout":
+		return JobTimedOut
+	}
+	return JobUnknown
+}
+
+// ClassifyTileStatus maps a hosted tile job status (SUBMITTED, INPROGRESS,
+// DONE, CANCELED, PARTIALERROR, ERROR, FAILED; any case) to a JobState.
+// https://developers.arcgis.com/rest/services-reference/online/job-statistics
+func ClassifyTileStatus(status string) JobState {
+	s := strings.ToUpper(strings.TrimSpace(status))
+	s = strings.NewReplacer("_", "", " ", "", "-", "").Replace(s)
+	switch s {
+	case "SUBMITTED", "NEW", "WAITING", "QUEUED", "PENDING":
+		return JobQueued
+	case "INPROGRESS", "PROCESSING", "EXECUTING", "RUNNING", "CANCELING", "CANCELLING":
+		return JobRunning
+	case "DONE", "SUCCESS", "SUCCEEDED", "COMPLETED":
+		return JobSucceeded
+	case "PARTIALERROR", "ERROR", "FAILED", "FAILURE":
+		return JobFailed
+	case "CANCELED", "CANCELLED":
+		return JobCancelled
+	}
+	return JobUnknown
+}
+
+// ClassifyAdminStatus maps an admin API async job status (SUBMITTED,
+// EXECUTING, CANCELLING, CANCELLED, FAILED, COMPLETED; any case) to a JobState.
+// https://developers.arcgis.com/rest/enterprise-administration/enterprise/job
+func ClassifyAdminStatus(status string) JobState {
+	switch strings.ToUpper(strings.TrimSpace(status)) {
+	case "SUBMITTED", "NEW", "WAITING":
+		return JobQueued
+	case "EXECUTING", "CANCELLING", "CANCELING", "RUNNING":
+		return JobRunning
+	case "COMPLETED", "SUCCEEDED", "DONE":
+		return JobSucceeded
+	case "FAILED", "ERROR":
+		return JobFailed
+	case "CANCELLED", "CANCELED":
+		return JobCancelled
+	case "TIMEDOUT":
+		return JobTimedOut
+	}
+	return JobUnknown
+}
+
+// JobProgress is a job's progress report, when the server gives one (GP
+// services from ArcGIS Pro 2.6+ on Server 10.8.1+, and tile jobs).
+type JobProgress struct {
+	Type    string  `json:"type"`    // "default" or "step" (GP)
+	Message string  `json:"message"` // what the job is doing
+	Percent float64 `json:"percent"` // 0..100; 0 when not reported
+}
+
+// UnmarshalJSON reads percent as a number or a string, and accepts
+// "percentage" as well.
+func (p *JobProgress) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		Type       string          `json:"type"`
+		Message    string          `json:"message"`
+		Percent    json.RawMessage `json:"percent"`
+		Percentage json.RawMessage `json:"percentage"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	*p = JobProgress{Type: raw.Type, Message: raw.Message}
+	pct := raw.Percent
+	if isNull(pct) {
+		pct = raw.Percentage
+	}
+	p.Percent = rawFloat(pct)
+	return nil
+}
+
+func rawFloat(raw json.RawMessage) float64 {
+	if isNull(raw) {
+		return 0
+	}
+	if s, ok := jsonString(raw); ok {
+		raw = json.RawMessage(strings.TrimSpace(s))
+	}
+	var f float64
+	if json.Unmarshal(raw, &f) != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0
+	}
+	return f
+}
+
+// JobStatus is one observation of a job.
+type JobStatus struct {
+	JobID       string
+	State       JobState
+	Status      string       // the server's own word, e.g. "esriJobExecuting" or "INPROGRESS"
+	Progress    *JobProgress // nil when the server sent none
+	Messages    []JobMessage // every message so far
+	NewMessages []JobMessage // in Wait's OnStatus: only the messages not reported before
+
+	outputs []string // GP: the result parameters listed
+}
+
+// Sentinels a *JobError matches with errors.Is.
+var (
+	ErrJobFailed    = errors.New("job failed")
+	ErrJobCancelled = errors.New("job cancelled")
+	ErrJobTimedOut  = errors.New("job timed out")
+)
+
+// JobError is a job that ended without succeeding. Messages are the
+// server's own words.
+type JobError struct {
+	JobID    string
+	Status   string   // the server's word, e.g. "esriJobFailed" or "PARTIALERROR"
+	State    JobState // JobFailed, JobCancelled or JobTimedOut
+	Messages []JobMessage
+	Op       string // e.g. "Refresh Service"
+}
+
+func (e *JobError) Error() string {
+	var b strings.Builder
+	if e.Op != "" {
+		b.WriteString(e.Op)
+		b.WriteString(": ")
+	}
+	fmt.Fprintf(&b, "job %s %s (%s)", e.JobID, e.State, e.Status)
+	if m := e.lastError(); m != "" {
+		b.WriteString(": ")
+		b.WriteString(m)
+	}
+	return b.String()
+}
+
+// lastError is the last error message, or the last message of any kind.
+func (e *JobError) lastError() string {
+	for i := len(e.Messages) - 1; i >= 0; i-- {
+		if e.Messages[i].IsError() && strings.TrimSpace(e.Messages[i].Description) != "" {
+			return strings.TrimSpace(e.Messages[i].Description)
+		}
+	}
+	if n := len(e.Messages); n > 0 {
+		return strings.TrimSpace(e.Messages[n-1].Description)
+	}
+	return ""
+}
+
+// Is matches ErrJobFailed, ErrJobCancelled or ErrJobTimedOut by state.
+func (e *JobError) Is(target error) bool {
+	switch target {
+	case ErrJobFailed:
+		return e.State == JobFailed
+	case ErrJobCancelled:
+		return e.State == JobCancelled
+	case ErrJobTimedOut:
+		return e.State == JobTimedOut
+	}
+	return false
+}
+
+// PollOptions tune Job.Wait. A nil *PollOptions means all defaults; zero
+// fields take their defaults.
+//
+// The n-th wait between polls is MinDelay·Factor^n, capped at MaxDelay and
+// at a tenth of the time waited so far (but never below MinDelay), then
+// shortened by up to Jitter of itself. So a job is seen done soon after it
+// ends (within about 10% of its length), with O(log T) polls.
+type PollOptions struct {
+	MinDelay             time.Duration // default 250 ms
+	MaxDelay             time.Duration // default 15 s
+	Factor               float64       // default 1.5
+	Jitter               float64       // 0..1, default 0.1; negative for none
+	MaxConsecutiveErrors int           // failed polls tolerated in a row, default 5; negative for none
+	// OnStatus is called after every successful poll, from the waiting
+	// goroutine, with only the messages not reported before.
+	OnStatus func(JobStatus)
+	// CancelOnContextDone cancels the server job (with a fresh context,
+	// bounded to 10 s) when ctx ends the wait.
+	CancelOnContextDone bool
+}
+
+// Polling defaults.
+const (
+	DefaultPollMinDelay             = 250 * time.Millisecond
+	DefaultPollMaxDelay             = 15 * time.Second
+	DefaultPollFactor               = 1.5
+	DefaultPollJitter               = 0.1
+	DefaultPollMaxConsecutiveErrors = 5
+)
+
+func (o *PollOptions) withDefaults() PollOptions {
+	var p PollOptions
+	if o != nil {
+		p = *o
+	}
+	if p.MinDelay <= 0 {
+		p.MinDelay = DefaultPollMinDelay
+	}
+	if p.MaxDelay <= 0 {
+		p.MaxDelay = DefaultPollMaxDelay
+	}
+	if p.MaxDelay < p.MinDelay {
+		p.MaxDelay = p.MinDelay
+	}
+	if p.Factor < 1 {
+		p.Factor = DefaultPollFactor
+	}
+	switch {
+	case p.Jitter == 0:
+		p.Jitter = DefaultPollJitter
+	case p.Jitter < 0:
+		p.Jitter = 0
+	case p.Jitter > 1:
+		p.Jitter = 1
+	}
+	switch {
+	case p.MaxConsecutiveErrors == 0:
+		p.MaxConsecutiveErrors = DefaultPollMaxConsecutiveErrors
+	case p.MaxConsecutiveErrors < 0:
+		p.MaxConsecutiveErrors = 0
+	}
+	return p
+}
+
+// pollDelay is the wait before poll n+1 after waiting `waited` so far.
+func (p PollOptions) pollDelay(n int, waited time.Duration, rnd func() float64) time.Duration {
+	d := float64(p.MinDelay) * math.Pow(p.Factor, float64(n))
+	if d > float64(p.MaxDelay) || math.IsInf(d, 0) || math.IsNaN(d) {
+		d = float64(p.MaxDelay)
+	}
+	if tenth := float64(waited) / 10; d > tenth {
+		d = math.Max(tenth, float64(p.MinDelay))
+	}
+	d -= d * p.Jitter * rnd()
+	return time.Duration(d)
+}
+
+// jobSpec is what one job family supplies to the shared poller.
+type jobSpec[T any] struct {
+	op     string
+	poll   func(ctx context.Context) (JobStatus, T, error)            // one status read, classified
+	result func(ctx context.Context, st JobStatus, snap T) (T, error) // on success; nil: the snapshot is the result
+	cancel func(ctx context.Context) error
+}
+
+// Job is a handle on one server-side job: a geoprocessing job, a tile job,
+// or an admin job. Its ID is known as soon as it is submitted, so it can be
+// stored and the job re-attached later. A Job may be polled from several
+// goroutines.
+type Job[T any] struct {
+	id      string
+	url     string // the job resource, no query
+	spec    jobSpec[T]
+	client  *Client
+	started time.Time
+	fresh   bool // a status came with the submit answer
+}
+
+// ID returns the server's job ID.
+func (j *Job[T]) ID() string { return j.id }
+
+// URL returns the job resource's URL (never with a token).
+func (j *Job[T]) URL() string { return j.url }
+
+// Status reads the job's status once.
+func (j *Job[T]) Status(ctx context.Context) (JobStatus, error) {
+	st, _, err := j.spec.poll(ctx)
+	return st, err
+}
+
+// Cancel asks the server to cancel the job. The job then reads cancelling,
+// and later cancelled (a job may also finish before the cancel lands).
+func (j *Job[T]) Cancel(ctx context.Context) error {
+	if j.spec.cancel == nil {
+		return fmt.Errorf("%s: job %s cannot be cancelled", j.spec.op, j.id)
+	}
+	return j.spec.cancel(ctx)
+}
+
+// Wait polls the job until it ends and returns its result. A job that ends
+// failed, cancelled or timed out returns a *JobError with the server's
+// messages. When ctx ends first, the error wraps ctx.Err() and names the
+// job ID (the job goes on running on the server unless
+// CancelOnContextDone is set). Up to MaxConsecutiveErrors failed polls in a
+// row are tolerated; the next one ends the wait with its error.
+//
+// Jobs can run for hours: bound the wait with context.WithTimeout.
+func (j *Job[T]) Wait(ctx context.Context, opts *PollOptions) (T, error) {
+	var zero T
+	p := opts.withDefaults()
+	c := j.client
+	start := j.started
+	if start.IsZero() {
+		start = c.now()
+	}
+	seen, failures := 0, 0
+	for n := 0; ; n++ {
+		if n > 0 || j.fresh {
+			wait := p.pollDelay(n, c.now().Sub(start), c.rnd)
+			if err := c.sleep(ctx, wait); err != nil {
+				return zero, j.waitEnded(ctx, err, p)
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			return zero, j.waitEnded(ctx, err, p)
+		}
+		st, snap, err := j.spec.poll(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return zero, j.waitEnded(ctx, ctx.Err(), p)
+			}
+			if !transientPollError(err) || failures >= p.MaxConsecutiveErrors {
+				return zero, fmt.Errorf("%s: wait for job %s: %w", j.spec.op, j.id, err)
+			}
+			failures++
+			continue
+		}
+		failures = 0
+		if len(st.Messages) > seen {
+			st.NewMessages = st.Messages[seen:]
+			seen = len(st.Messages)
+		}
+		if p.OnStatus != nil {
+			p.OnStatus(st)
+		}
+		switch st.State {
+		case JobSucceeded:
+			if j.spec.result == nil {
+				return snap, nil
+			}
+			return j.spec.result(ctx, st, snap)
+		case JobFailed, JobCancelled, JobTimedOut:
+			return zero, &JobError{JobID: j.id, Status: st.Status, State: st.State, Messages: st.Messages, Op: j.spec.op}
+		}
+	}
+}
+
+// waitEnded builds the error for a wait that ctx ended, cancelling the
+// server job first when asked.
+func (j *Job[T]) waitEnded(ctx context.Context, err error, p PollOptions) error {
+	if p.CancelOnContextDone && j.spec.cancel != nil {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if cerr := j.spec.cancel(cctx); cerr != nil {
+			return fmt.Errorf("%s: wait for job %s: %w (cancelling the job failed too: %v)", j.spec.op, j.id, err, cerr)
+		}
+		return fmt.Errorf("%s: wait for job %s: %w (job cancelled)", j.spec.op, j.id, err)
+	}
+	return fmt.Errorf("%s: wait for job %s: %w", j.spec.op, j.id, err)
+}
+
+// transientPollError reports whether a failed poll may be followed by a
+// good one: network trouble, proxy pages, server errors. Answers that will
+// not change (not found, forbidden, bad token after renewal, bad input) end
+// the wait at once.
+func transientPollError(err error) bool {
+	var ve *ValidationError
+	if errors.As(err, &ve) {
+		return false
+	}
+	var apiErr *Error
+	if errors.As(err, &apiErr) {
+		switch apiErr.code() {
+		case 400, 401, 403, 404, 498, 499:
+			return false
+		}
+	}
+	return true
+}
+
+// GPService runs geoprocessing tasks. Reach it as Client.GP.
+type GPService service
+
+// GPResult is a geoprocessing job that succeeded: its messages and the
+// output parameters it offers. Read an output with Result or Results.
+type GPResult struct {
+	JobID    string
+	Status   string
+	Messages []JobMessage
+	// Outputs are the names of the result parameters the job lists.
+	Outputs []string
+
+	jobURL *url.URL
+	client *Client
+}
+
+// GPParam is one input or output parameter value of a job.
+type GPParam struct {
+	ParamName string          `json:"paramName"`
+	DataType  string          `json:"dataType"`
+	Value     json.RawMessage `json:"value"`
+}
+
+// Decode decodes the parameter's value into v.
+func (p *GPParam) Decode(v any) error {
+	if err := json.Unmarshal(p.Value, v); err != nil {
+		return fmt.Errorf("decode %s (%s): %w", p.ParamName, p.DataType, err)
+	}
+	return nil
+}
+
+// String returns a GPString value as it is, other values as JSON text.
+func (p *GPParam) String() string {
+	if s, ok := jsonString(p.Value); ok {
+		return s
+	}
+	return string(p.Value)
+}
+
+// Result reads one output parameter (results/<name>).
+// https://developers.arcgis.com/rest/services-reference/enterprise/gp-result
+func (r *GPResult) Result(ctx context.Context, name string) (*GPParam, error) {
+	if strings.TrimSpace(name) == "" || strings.ContainsAny(name, "/?#") {
+		return nil, invalid("result name", "must be a parameter name, got %q", name)
+	}
+	u := r.jobURL.JoinPath("results", name)
+	var p GPParam
+	if err := r.client.do(ctx, call{op: "job result " + name, method: http.MethodGet, url: u, idempotent: true}, &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// Results reads every output parameter the job lists.
+func (r *GPResult) Results(ctx context.Context) (map[string]*GPParam, error) {
+	out := make(map[string]*GPParam, len(r.Outputs))
+	for _, name := range r.Outputs {
+		p, err := r.Result(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		out[name] = p
+	}
+	return out, nil
+}
+
+// gpJobInfo is a GP job resource.
+// https://developers.arcgis.com/rest/services-reference/enterprise/gp-job
+type gpJobInfo struct {
+	JobID     string                     `json:"jobId"`
+	JobStatus string                     `json:"jobStatus"`
+	Messages  []JobMessage               `json:"messages"`
+	Results   map[string]json.RawMessage `json:"results"`
+	Progress  *JobProgress               `json:"progress"`
+}
+
+// SubmitJob submits a job to an asynchronous task and returns its handle at
+// once. taskPath is relative to rest/services, e.g.
+// "System/PublishingTools/GPServer/Refresh Service" (spaces are sent as
+// %20). params is url.Values, map[string]any (non-string values are sent
+// as JSON, as GP parameters want) or a struct with `url` tags. The submit
+// is sent once: it is not retried after the server may have acted.
+// https://developers.arcgis.com/rest/services-reference/enterprise/submit-gp-job
+func (s *GPService) SubmitJob(ctx context.Context, taskPath string, params any) (*Job[*GPResult], error) {
+	return submitGP(ctx, s.client, taskPath, params, func(_ context.Context, r *GPResult) (*GPResult, error) { return r, nil })
+}
+
+// Job re-attaches to a job submitted earlier, from its task and ID.
+func (s *GPService) Job(taskPath, jobID string) (*Job[*GPResult], error) {
+	return attachGP(s.client, taskPath, jobID, func(_ context.Context, r *GPResult) (*GPResult, error) { return r, nil })
+}
+
+// SubmitAndWait submits a job and waits for it.
+func (s *GPService) SubmitAndWait(ctx context.Context, taskPath string, params any, opts *PollOptions) (*GPResult, error) {
+	job, err := s.SubmitJob(ctx, taskPath, params)
+	if err != nil {
+		return nil, err
+	}
+	return job.Wait(ctx, opts)
+}
+
+func validTaskPath(taskPath string) error {
+	p := strings.Trim(taskPath, "/")
+	if p == "" {
+		return invalid("task path", "must not be empty")
+	}
+	if !strings.Contains(p, "/GPServer/") {
+		return invalid("task path", "must name a task as <folder>/<service>/GPServer/<task>, got %q", taskPath)
+	}
+	for _, seg := range strings.Split(p, "/") {
+		if seg == "" || seg == "." || seg == ".." || strings.ContainsAny(seg, "?#") {
+			return invalid("task path", "bad segment %q in %q", seg, taskPath)
+		}
+	}
+	return nil
+}
+
+// submitGP submits to a task and builds a Job whose result is convert'ed
+// from the GP result.
+func submitGP[T any](ctx context.Context, c *Client, taskPath string, params any,
+	convert func(context.Context, *GPResult) (T, error)) (*Job[T], error) {
+	if err := validTaskPath(taskPath); err != nil {
+		return nil, err
+	}
+	op := taskName(taskPath)
+	var info gpJobInfo
+	err := c.do(ctx, call{op: op + ": submitJob", method: http.MethodPost,
+		url: c.endpoint(rootServices, taskPath, "submitJob"), params: params}, &info)
+	if err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(info.JobID) == "" {
+		return nil, &ResponseError{Op: op + ": submitJob", URL: cleanURL(c.endpoint(rootServices, taskPath, "submitJob")),
+			HTTPStatus: http.StatusOK, Reason: "no jobId in the answer"}
+	}
+	j, err := attachGP(c, taskPath, info.JobID, convert)
+	if err != nil {
+		return nil, err
+	}
+	j.fresh = true
+	j.started = c.now()
+	return j, nil
+}
+
+func taskName(taskPath string) string {
+	p := strings.Trim(taskPath, "/")
+	return p[strings.LastIndex(p, "/")+1:]
+}
+
+func attachGP[T any](c *Client, taskPath, jobID string, convert func(context.Context, *GPResult) (T, error)) (*Job[T], error) {
+	if err := validTaskPath(taskPath); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(jobID) == "" || strings.ContainsAny(jobID, "/?#") {
+		return nil, invalid("job ID", "must be a job ID, got %q", jobID)
+	}
+	op := taskName(taskPath)
+	jobURL := c.endpoint(rootServices, taskPath, "jobs", jobID)
+	j := &Job[T]{id: jobID, url: cleanURL(jobURL), client: c}
+	j.spec = jobSpec[T]{
+		op: op,
+		poll: func(ctx context.Context) (JobStatus, T, error) {
+			var zero T
+			var info gpJobInfo
+			err := c.do(ctx, call{op: op + ": job status", method: http.MethodGet, url: jobURL,
+				params: url.Values{"returnMessages": {"true"}}, idempotent: true}, &info)
+			if err != nil {
+				return JobStatus{}, zero, err
+			}
+			if strings.TrimSpace(info.JobStatus) == "" {
+				return JobStatus{}, zero, &ResponseError{Op: op + ": job status", URL: cleanURL(jobURL),
+					HTTPStatus: http.StatusOK, Reason: "no jobStatus in the answer"}
+			}
+			st := JobStatus{JobID: jobID, State: ClassifyGPStatus(info.JobStatus), Status: info.JobStatus,
+				Progress: info.Progress, Messages: info.Messages}
+			for name := range info.Results {
+				st.outputs = append(st.outputs, name)
+			}
+			sort.Strings(st.outputs)
+			return st, zero, nil
+		},
+		cancel: func(ctx context.Context) error {
+			// Cancelling twice is harmless, so the call may be retried.
+			return c.do(ctx, call{op: op + ": cancel job", method: http.MethodPost,
+				url: c.endpoint(rootServices, taskPath, "jobs", jobID, "cancel"), idempotent: true}, nil)
+		},
+	}
+	j.spec.result = func(ctx context.Context, st JobStatus, _ T) (T, error) {
+		return convert(ctx, &GPResult{JobID: jobID, Status: st.Status, Messages: st.Messages,
+			Outputs: st.outputs, jobURL: jobURL, client: c})
+	}
+	return j, nil
+}

@@ -1,0 +1,4 @@
+package ags
+
+// TilesService updates tile caches. Reach it as Client.Tiles.
+type TilesService service
