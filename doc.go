@@ -1,0 +1,86 @@
+// Package ags is a client for the ArcGIS Server administration and
+// publishing REST API: publish services (createService), make a live
+// service pick up new data without a restart (the Refresh Service task),
+// rebuild tile caches (updateTiles on hosted tile services, the Manage Map
+// Cache Tiles task), and run any geoprocessing job to completion.
+//
+// # Getting started
+//
+//	c, err := ags.NewClient("https://gis.example.com:6443/arcgis",
+//		ags.WithCredentials("publisher", os.Getenv("AGS_PASSWORD")))
+//	if err != nil { ... }
+//	res, err := c.Services.RefreshAndWait(ctx, ags.RefreshServiceRequest{
+//		ServiceName: "Portland", ServiceType: ags.ImageServer, Folder: "Imagery"}, nil)
+//
+// The site URL is a server's site root (https://host:6443/arcgis) or a web
+// adaptor root (https://host/server). The services directory is found under
+// rest/services, the admin API under admin and hosted-service admin under
+// rest/admin (see WithRoots to change them). A Client is safe for concurrent
+// use: make one per site and share it.
+//
+// # Authentication
+//
+// WithCredentials signs in with a username and password. The token service
+// is discovered from rest/info (authInfo.tokenServicesUrl), falling back to
+// tokens/generateToken; WithTokenURL("admin/generateToken") uses the admin
+// API's own. For a server federated with a portal (rest/info has
+// owningSystemUrl), a portal token is obtained and exchanged for a server
+// token. Tokens are bound to a referer (WithReferer, default
+// DefaultReferer) that is also sent as the Referer header on every request,
+// renewed before they expire (10% of their lifetime ahead) with one request
+// however many goroutines wait, and renewed once more if the server rejects
+// one (code 498 or 499, in any envelope), after which the request is
+// replayed once. WithToken takes a fixed token or API key; WithTokenSource
+// any TokenSource.
+//
+// # Security
+//
+// A token or password never goes into a URL query, a log line, an error
+// string or the fmt output of any value of this package: tokens travel in
+// the X-Esri-Authorization header and, for POSTs (as the admin API
+// requires), in the form body. Credentials are only ever sent over https,
+// unless WithInsecureHTTP is given for a test server. Redirects to another
+// host, or from https to http, are refused. TLS verification is never
+// turned off; supply custom CAs, client certificates and proxies through
+// WithHTTPClient.
+//
+// # Errors
+//
+// ArcGIS Server answers most errors with HTTP 200 and a JSON body, in
+// several envelopes. Every one becomes an *Error, which errors.Is matches
+// against sentinels (ErrInvalidToken, ErrTokenRequired, ErrUnauthorized,
+// ErrForbidden, ErrNotFound, ErrServiceExists, ErrServerBusy) and
+// errors.As exposes with the server's message, details and codes. An answer
+// that is not ArcGIS JSON (an HTML page from a proxy, an empty or truncated
+// body) is a *ResponseError with a short, secret-free snippet. Bad input is
+// a *ValidationError, returned before any request is sent. A job that ends
+// badly is a *JobError with the server's messages; errors.Is matches
+// ErrJobFailed, ErrJobCancelled and ErrJobTimedOut.
+//
+// # Retries
+//
+// Reads (GETs, job status, token requests) are retried after 500, 502,
+// 503, 504 and dropped connections. Every call is retried after 429, 503
+// with Retry-After, a connection that never opened, and the admin API's
+// "another administrative operation is currently accessing the store"
+// answer, because the server refused before acting. Calls that change the
+// server (createService, submitJob, updateTiles, start, stop, delete, edit)
+// are otherwise sent once: a second attempt could publish twice. Backoff is
+// exponential with full jitter, honouring Retry-After up to
+// RetryPolicy.MaxDelay.
+//
+// # Jobs
+//
+// Asynchronous work returns a *Job at once, so its ID can be stored and the
+// job re-attached later (GP.Job, Services.RefreshJob, Tiles.Job).
+// Job.Wait polls with backoff (PollOptions), reports progress and new
+// server messages through OnStatus, tolerates a few failed polls in a row,
+// and stops when its context ends, optionally cancelling the server job.
+// One poller serves geoprocessing jobs (esriJob* statuses), hosted tile
+// jobs (SUBMITTED, INPROGRESS, DONE, ...) and admin jobs.
+//
+// # Testing
+//
+// Package agstest is an in-memory ArcGIS Server for tests: start one with
+// agstest.NewServer and point a Client at its URL.
+package ags
