@@ -1,0 +1,84 @@
+// Package agstest provides an in-memory ArcGIS Server for tests, in the way
+// net/http/httptest provides an HTTP server: start one, point a client at
+// its URL, and check what the client did.
+//
+// The server speaks the wire formats of ArcGIS Server 11.x for the parts an
+// administration and publishing client uses:
+//
+//   - rest/info and token generation (tokens/generateToken and
+//     admin/generateToken), with tokens that expire, may be bound to a
+//     Referer, and are accepted from the X-Esri-Authorization or
+//     Authorization header, the form body or the query string;
+//   - the Server Administrator API for services: folder listings,
+//     createFolder, createService, canCreateService, service JSON, status,
+//     start, stop, edit, delete, startServices and stopServices;
+//   - geoprocessing jobs: submitJob, job status with messages and progress,
+//     results, inputs and cancel, for the built-in
+//     System/PublishingTools/GPServer/Refresh Service and
+//     System/CachingTools/GPServer/Manage Map Cache Tiles tasks and for any
+//     task registered with RegisterTask;
+//   - hosted tile jobs under rest/admin/services/<name>/MapServer:
+//     updateTiles, the job summary, job statistics and cancel.
+//
+// Errors come back the way a real site sends them: HTTP 200 with the REST
+// envelope {"error":{"code":N,"message":...,"details":[...]}} under rest/
+// and tokens/, and the admin envelope {"status":"error","messages":[...],
+// "code":N} under admin/.
+//
+// # Example
+//
+//	func TestPublish(t *testing.T) {
+//		srv := agstest.NewServer(agstest.WithJobDuration(50 * time.Millisecond))
+//		defer srv.Close()
+//
+//		// Point the client under test at srv.URL() with srv.Client();
+//		// it signs in as agstest.DefaultUsername / agstest.DefaultPassword.
+//		c := newClientUnderTest(srv.URL(), srv.Client())
+//		if err := c.PublishRoads(ctx); err != nil {
+//			t.Fatal(err)
+//		}
+//
+//		if _, ok := srv.Service("", "Roads", "MapServer"); !ok {
+//			t.Fatal("service not created")
+//		}
+//		for _, r := range srv.Requests() {
+//			if r.TokenInQuery {
+//				t.Errorf("%s %s sent the token in the URL", r.Method, r.Path)
+//			}
+//		}
+//	}
+//
+// The ExampleNewServer example shows the raw HTTP exchange.
+//
+// # Defaults
+//
+//   - One user: DefaultUsername ("admin") with DefaultPassword
+//     ("admin-secret"). WithUser replaces it and may be given several times.
+//   - Tokens live for the requested expiration (minutes, at most 1440) or
+//     60 minutes; WithTokenLifetime fixes the lifetime whatever is
+//     requested. WithoutAuth turns token checks off.
+//   - Jobs take 300 ms (WithJobDuration): a job is submitted for the first
+//     10% of that time, then executing with progress rising linearly, then
+//     succeeded or failed. Job state is computed from the clock when it is
+//     read, so the server starts no goroutine or timer per job.
+//   - The clock is time.Now; WithClock substitutes another, which lets a test
+//     step a job through every state and expire tokens without sleeping.
+//   - Job IDs, tokens and fault choices come from a random source seeded
+//     from the time; WithSeed makes them repeatable.
+//   - The site starts with the folders System and Utilities and the
+//     System/PublishingTools, System/CachingTools and
+//     System/CachingControllers GP services.
+//
+// # Knobs
+//
+//   - AddService seeds a service; Service returns its JSON as stored.
+//   - RegisterTask adds a GP task whose TaskHandler computes its results when
+//     a job completes; FailJobs makes chosen GP and tile jobs fail.
+//   - WithFaults and SetFaults inject an HTML 502 page from a failing
+//     gateway on a share of answers, latency before every answer, and "the
+//     store is busy" refusals of admin operations.
+//   - InvalidateTokens revokes every token at once, as a restart does.
+//   - Requests returns the request log with tokens and passwords masked,
+//     including whether a token was sent in the URL query; Count counts
+//     requests by path suffix.
+package agstest

@@ -1,0 +1,542 @@
+package agstest
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Hosted tile job statuses as the job statistics example spells them
+// (https://developers.arcgis.com/rest/services-reference/online/job-statistics).
+const (
+	tileSubmitted    = "SUBMITTED"
+	tileInProgress   = "INPROGRESS"
+	tileDone         = "DONE"
+	tileCanceled     = "CANCELED"
+	tilePartialError = "PARTIALERROR"
+)
+
+// maxLevel is the highest cache level accepted by updateTiles.
+const maxLevel = 30
+
+// bytesPerTile sizes the emulated tiles.
+const bytesPerTile = 12 * 1024
+
+type tileJob struct {
+	id        string
+	svc       svcKey
+	params    url.Values
+	levels    []int
+	extent    map[string]any
+	submitted time.Time
+	start     time.Time
+	end       time.Time
+
+	once sync.Once
+
+	// Guarded by Server.mu.
+	cancelled bool
+	cancelAt  time.Time
+	finalized bool
+	failed    bool
+	failMsg   string
+}
+
+// handleRESTAdminServices serves rest/admin/services/[<folder>/]<name>/MapServer/...
+// (hosted tile layers, https://developers.arcgis.com/rest/services-reference/online/update-tiles).
+func (s *Server) handleRESTAdminServices(w http.ResponseWriter, r *http.Request, segs []string) {
+	k := -1
+	for i, seg := range segs {
+		if seg == "MapServer" {
+			k = i
+			break
+		}
+	}
+	if k < 1 || k > 2 {
+		restError(w, r, 404, fmt.Sprintf("Service %s not found ", strings.Join(segs, "/")))
+		return
+	}
+	fold, name := "", segs[k-1]
+	if k == 2 {
+		fold = segs[0]
+	}
+	key, ok := s.resolveMapServer(fold, name, k == 2)
+	if !ok {
+		restError(w, r, 404, fmt.Sprintf("Service %s/MapServer not found ", strings.Join(segs[:k], "/")))
+		return
+	}
+	rest := segs[k+1:]
+	switch {
+	case len(rest) == 1 && rest[0] == "updateTiles":
+		s.updateTiles(w, r, key)
+	case len(rest) == 1 && rest[0] == "jobs":
+		s.tileJobSummary(w, r, key)
+	case len(rest) == 2 && rest[0] == "jobs":
+		s.tileJobStats(w, r, key, rest[1])
+	case len(rest) == 3 && rest[0] == "jobs" && rest[2] == "cancel":
+		s.tileJobCancel(w, r, key, rest[1])
+	case len(rest) == 0:
+		s.mu.Lock()
+		svc := s.services[key]
+		var state string
+		if svc != nil {
+			state = stateName(svc.started)
+		}
+		s.mu.Unlock()
+		writeJSON(w, r, obj{"name": key.name, "type": "MapServer", "status": state})
+	default:
+		restError(w, r, 400, "Invalid URL", "Unknown operation or resource '"+strings.Join(rest, "/")+"'.")
+	}
+}
+
+// resolveMapServer finds the MapServer a hosted-tile path names: the given
+// folder if the path has one, else the root, else the first folder (in name
+// order) holding a MapServer of that name.
+func (s *Server) resolveMapServer(fold, name string, hasFolder bool) (svcKey, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := svcKey{fold, name, "MapServer"}
+	if _, ok := s.services[k]; ok {
+		return k, true
+	}
+	if hasFolder {
+		return svcKey{}, false
+	}
+	for _, f := range sortedKeys(s.folders) {
+		k := svcKey{f, name, "MapServer"}
+		if _, ok := s.services[k]; ok {
+			return k, true
+		}
+	}
+	return svcKey{}, false
+}
+
+// parseLevels reads "0-5,10,11-20" (https://developers.arcgis.com/rest/services-reference/online/update-tiles).
+func parseLevels(raw string) ([]int, bool) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return nil, false
+	}
+	seen := map[int]bool{}
+	for _, part := range strings.Split(raw, ",") {
+		part = strings.TrimSpace(part)
+		lo, hi, isRange := strings.Cut(part, "-")
+		a, err := strconv.Atoi(strings.TrimSpace(lo))
+		if err != nil {
+			return nil, false
+		}
+		b := a
+		if isRange {
+			if b, err = strconv.Atoi(strings.TrimSpace(hi)); err != nil {
+				return nil, false
+			}
+		}
+		if a < 0 || b > maxLevel || a > b {
+			return nil, false
+		}
+		for l := a; l <= b; l++ {
+			seen[l] = true
+		}
+	}
+	levels := make([]int, 0, len(seen))
+	for l := range seen {
+		levels = append(levels, l)
+	}
+	sort.Ints(levels)
+	return levels, true
+}
+
+// parseExtent reads an Esri envelope with a spatial reference:
+// {"xmin":..,"ymin":..,"xmax":..,"ymax":..,"spatialReference":{"wkid":..}}.
+func parseExtent(raw string) (map[string]any, bool) {
+	m, err := decodeJSONObject(strings.TrimSpace(raw))
+	if err != nil {
+		return nil, false
+	}
+	var v [4]float64
+	for i, k := range []string{"xmin", "ymin", "xmax", "ymax"} {
+		n, ok := m[k].(json.Number)
+		if !ok {
+			return nil, false
+		}
+		f, err := n.Float64()
+		if err != nil {
+			return nil, false
+		}
+		v[i] = f
+	}
+	if v[0] >= v[2] || v[1] >= v[3] {
+		return nil, false
+	}
+	sr, ok := m["spatialReference"].(map[string]any)
+	if !ok {
+		return nil, false
+	}
+	_, hasWKID := sr["wkid"].(json.Number)
+	_, hasLatest := sr["latestWkid"].(json.Number)
+	wkt, _ := sr["wkt"].(string)
+	if !hasWKID && !hasLatest && wkt == "" {
+		return nil, false
+	}
+	return m, true
+}
+
+// updateTiles: GET or POST .../MapServer/updateTiles with levels, extent,
+// mergeBundle and replaceTiles. Errors use the documented bodies
+// (testdata/fixtures/update-tiles-error-extent.json and
+// update-tiles-error-levels.json); success the documented example's shape
+// (testdata/fixtures/update-tiles-ok.json).
+func (s *Server) updateTiles(w http.ResponseWriter, r *http.Request, key svcKey) {
+	extent, ok := parseExtent(param(r, "extent"))
+	if !ok {
+		restError(w, r, 400, "", "Invalid extent.")
+		return
+	}
+	levels, ok := parseLevels(param(r, "levels"))
+	if !ok {
+		restError(w, r, 400, "", "Invalid cache levels.")
+		return
+	}
+	for _, p := range []string{"mergeBundle", "replaceTiles"} {
+		if _, ok := parseBoolParam(param(r, p)); !ok {
+			restError(w, r, 400, "", fmt.Sprintf("Invalid %s value.", p))
+			return
+		}
+	}
+	now := s.now()
+	d := s.cfg.jobDuration
+	s.mu.Lock()
+	svc := s.services[key]
+	if svc == nil {
+		s.mu.Unlock()
+		restError(w, r, 404, fmt.Sprintf("Service %s/MapServer not found ", strings.TrimPrefix(key.folder+"/"+key.name, "/")))
+		return
+	}
+	var id string
+	for {
+		id = s.uuidLocked()
+		if _, dup := s.tileJobs[id]; !dup {
+			break
+		}
+	}
+	s.tileJobs[id] = &tileJob{
+		id:        id,
+		svc:       key,
+		params:    taskParams(r),
+		levels:    levels,
+		extent:    extent,
+		submitted: now,
+		start:     now.Add(time.Duration(float64(d) * startFraction)),
+		end:       now.Add(d),
+	}
+	s.tileJobOrder = append(s.tileJobOrder, id)
+	svcID := svc.id
+	s.mu.Unlock()
+	writeJSON(w, r, obj{
+		"id":      svcID,
+		"name":    key.name,
+		"status":  "Success",
+		"itemId":  strings.ReplaceAll(svcID, "-", ""),
+		"type":    "Map Service",
+		"jobId":   id,
+		"message": "success",
+	})
+}
+
+// settleTile completes a tile job whose time has come, consulting FailJobs once.
+func (s *Server) settleTile(j *tileJob, now time.Time) {
+	s.mu.Lock()
+	due := !j.cancelled && !j.finalized && !now.Before(j.end)
+	s.mu.Unlock()
+	if !due {
+		return
+	}
+	j.once.Do(func() {
+		s.mu.Lock()
+		fail := s.failJobs
+		params := cloneValues(j.params)
+		s.mu.Unlock()
+		msg := ""
+		if fail != nil {
+			msg = fail("updateTiles", params)
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if j.cancelled {
+			return
+		}
+		j.finalized, j.failed, j.failMsg = true, msg != "", msg
+	})
+}
+
+// tileProgress is a tile job's state at a moment. Callers hold s.mu.
+type tileProgress struct {
+	status  string
+	percent int
+	// exec is the executed share (0..1) of the work.
+	exec float64
+	last time.Time
+}
+
+func (j *tileJob) progressLocked(now time.Time) tileProgress {
+	at := now
+	if j.cancelled {
+		at = j.cancelAt
+	}
+	total := j.end.Sub(j.submitted)
+	work := j.end.Sub(j.start)
+	execShare := func(t time.Time) float64 {
+		if work <= 0 || !t.Before(j.end) {
+			return 1
+		}
+		if t.Before(j.start) {
+			return 0
+		}
+		return float64(t.Sub(j.start)) / float64(work)
+	}
+	pct := func(t time.Time) int {
+		if total <= 0 {
+			return 99
+		}
+		return max(0, min(int(100*t.Sub(j.submitted)/total), 99))
+	}
+	switch {
+	case j.cancelled:
+		p := 0
+		if !at.Before(j.start) {
+			p = pct(at)
+		}
+		return tileProgress{status: tileCanceled, percent: p, exec: execShare(at), last: at}
+	case j.finalized && j.failed:
+		return tileProgress{status: tilePartialError, percent: 100, exec: 1, last: j.end}
+	case j.finalized:
+		return tileProgress{status: tileDone, percent: 100, exec: 1, last: j.end}
+	case now.Before(j.start):
+		return tileProgress{status: tileSubmitted, percent: 0, exec: 0, last: j.submitted}
+	}
+	return tileProgress{status: tileInProgress, percent: pct(now), exec: min(execShare(now), 0.999), last: now}
+}
+
+// estimatedTiles is the emulated tile count of a level (4^level, capped).
+func estimatedTiles(level int) int64 {
+	return int64(1) << (2 * min(level, 10))
+}
+
+type levelStat struct {
+	level          int
+	state          string // SUBMITTED, INPROGRESS, DONE, CANCELED, ERROR
+	processingTime int64  // ms
+	done           int
+	estimatedTiles int64
+	tiles          int64
+}
+
+// levelStatsLocked spreads the job's work evenly over its levels in order.
+func (j *tileJob) levelStatsLocked(p tileProgress) []levelStat {
+	n := len(j.levels)
+	perLevel := j.end.Sub(j.start) / time.Duration(max(n, 1))
+	out := make([]levelStat, n)
+	for i, l := range j.levels {
+		ls := levelStat{level: l, estimatedTiles: estimatedTiles(l), state: tileSubmitted}
+		lo, hi := float64(i)/float64(n), float64(i+1)/float64(n)
+		switch {
+		case p.exec >= hi:
+			ls.state, ls.done, ls.tiles = tileDone, 1, ls.estimatedTiles
+			ls.processingTime = perLevel.Milliseconds()
+		case p.exec > lo:
+			share := (p.exec - lo) / (hi - lo)
+			ls.state = tileInProgress
+			ls.tiles = int64(share * float64(ls.estimatedTiles))
+			ls.processingTime = int64(share * float64(perLevel.Milliseconds()))
+		}
+		if p.status == tileCanceled && ls.state != tileDone {
+			ls.state = tileCanceled
+		}
+		out[i] = ls
+	}
+	if p.status == tilePartialError && n > 0 {
+		last := &out[n-1]
+		last.state, last.done, last.tiles = "ERROR", 0, last.estimatedTiles/2
+	}
+	return out
+}
+
+func (s *Server) lookupTileJob(key svcKey, id string) *tileJob {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	j := s.tileJobs[id]
+	if j == nil || j.svc != key {
+		return nil
+	}
+	return j
+}
+
+func tileJobNotFound(w http.ResponseWriter, r *http.Request, id string) {
+	restError(w, r, 404, "Job not found.", fmt.Sprintf("Job '%s' does not exist.", id))
+}
+
+// tileJobStats answers jobs/<jobId> with the field names of the job
+// statistics example
+// (https://developers.arcgis.com/rest/services-reference/online/job-statistics).
+func (s *Server) tileJobStats(w http.ResponseWriter, r *http.Request, key svcKey, id string) {
+	j := s.lookupTileJob(key, id)
+	if j == nil {
+		tileJobNotFound(w, r, id)
+		return
+	}
+	now := s.now()
+	s.settleTile(j, now)
+
+	s.mu.Lock()
+	p := j.progressLocked(now)
+	stats := j.levelStatsLocked(p)
+	message := ""
+	if p.status == tilePartialError {
+		message = j.failMsg
+	}
+	startTime := int64(0)
+	if !p.last.Before(j.start) {
+		startTime = epochMS(j.start)
+	}
+	s.mu.Unlock()
+
+	var (
+		numDone, numErr, numCanceled, numSubmitted, numProcessing int
+		estTiles, tiles, totalTime                                int64
+	)
+	levelStats := make([]any, 0, len(stats))
+	for _, ls := range stats {
+		switch ls.state {
+		case tileDone:
+			numDone++
+		case "ERROR":
+			numErr++
+		case tileCanceled:
+			numCanceled++
+		case tileInProgress:
+			numProcessing++
+		default:
+			numSubmitted++
+		}
+		estTiles += ls.estimatedTiles
+		tiles += ls.tiles
+		totalTime += ls.processingTime
+		levelStats = append(levelStats, obj{
+			"level":             ls.level,
+			"processingTime":    ls.processingTime,
+			"numTasks":          1,
+			"numDoneTasks":      ls.done,
+			"estimatedNumTiles": ls.estimatedTiles,
+			"numTiles":          ls.tiles,
+		})
+	}
+	avg := int64(0)
+	if numDone > 0 {
+		avg = totalTime / int64(numDone)
+	}
+	writeJSON(w, r, obj{
+		"jobId":              j.id,
+		"type":               "CACHECOOKER",
+		"jobStatus":          p.status,
+		"percentComplete":    p.percent,
+		"message":            message,
+		"submitTime":         epochMS(j.submitted),
+		"startTime":          startTime,
+		"lastTime":           epochMS(p.last),
+		"extent":             j.extent,
+		"numTasks":           len(stats),
+		"numDoneTasks":       numDone,
+		"numErrorTasks":      numErr,
+		"numCanceledTasks":   numCanceled,
+		"numSubmittedTasks":  numSubmitted,
+		"numProcessingTasks": numProcessing,
+		"estimatedNumTiles":  estTiles,
+		"numTiles":           tiles,
+		"estimatedTilesSize": estTiles * bytesPerTile,
+		"tilesSize":          tiles * bytesPerTile,
+		"averageTaskTime":    avg,
+		"totalTaskTime":      totalTime,
+		"levelStats":         levelStats,
+	})
+}
+
+// tileJobSummary answers jobs?f=json
+// (https://developers.arcgis.com/rest/services-reference/online/tile-service-job-summary.htm).
+// A PARTIALERROR job is summarised as FAILED, the summary's own vocabulary.
+func (s *Server) tileJobSummary(w http.ResponseWriter, r *http.Request, key svcKey) {
+	s.mu.Lock()
+	var jobs []*tileJob
+	for _, id := range s.tileJobOrder {
+		if j := s.tileJobs[id]; j != nil && j.svc == key {
+			jobs = append(jobs, j)
+		}
+	}
+	s.mu.Unlock()
+	now := s.now()
+	for _, j := range jobs {
+		s.settleTile(j, now)
+	}
+
+	s.mu.Lock()
+	list := make([]any, 0, len(jobs))
+	for _, j := range jobs {
+		p := j.progressLocked(now)
+		status := p.status
+		if status == tilePartialError {
+			status = "FAILED"
+		}
+		lods := []any{}
+		for _, ls := range j.levelStatsLocked(p) {
+			lods = append(lods, obj{
+				"levelID":           ls.level,
+				"tileCount":         ls.tiles,
+				"expectedTileCount": ls.estimatedTiles,
+				"tilesSize":         ls.tiles * bytesPerTile,
+				"status":            ls.state,
+			})
+		}
+		startTime, endTime := int64(0), int64(0)
+		if !p.last.Before(j.start) {
+			startTime = epochMS(j.start)
+		}
+		if status != tileSubmitted && status != tileInProgress {
+			endTime = epochMS(p.last)
+		}
+		list = append(list, obj{
+			"id":         j.id,
+			"status":     status,
+			"type":       "UpdateTiles",
+			"submitTime": epochMS(j.submitted),
+			"startTime":  startTime,
+			"endTime":    endTime,
+			"lodInfos":   lods,
+			"extent":     j.extent,
+		})
+	}
+	s.mu.Unlock()
+	writeJSON(w, r, obj{"total": len(list), "jobs": list})
+}
+
+// tileJobCancel: jobs/<jobId>/cancel answers {"status":"success"}; a job
+// still running reads CANCELED from then on.
+func (s *Server) tileJobCancel(w http.ResponseWriter, r *http.Request, key svcKey, id string) {
+	j := s.lookupTileJob(key, id)
+	if j == nil {
+		tileJobNotFound(w, r, id)
+		return
+	}
+	now := s.now()
+	s.settleTile(j, now)
+	s.mu.Lock()
+	if !j.finalized && !j.cancelled {
+		j.cancelled, j.cancelAt = true, now
+	}
+	s.mu.Unlock()
+	writeJSON(w, r, obj{"status": "success"})
+}

@@ -1,0 +1,194 @@
+package agstest
+
+import (
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const goodExtent = `{"xmin":3950569,"ymin":4015211,"xmax":3951304,"ymax":4016043,"spatialReference":{"wkid":102100}}`
+
+func TestUpdateTilesValidation(t *testing.T) {
+	t.Parallel()
+	srv := start(t)
+	srv.AddService("", "WorldService", "MapServer", nil)
+	c := login(t, srv)
+	const op = "/rest/admin/services/WorldService/MapServer/updateTiles"
+
+	r := c.post(op, url.Values{"levels": {"0-5,10,11-20"}, "extent": {goodExtent}, "mergeBundle": {"true"}, "replaceTiles": {"false"}})
+	requireShape(t, "update-tiles-ok", r.body)
+	assert.Equal(t, "Success", r.body["status"])
+	assert.Equal(t, "WorldService", r.body["name"])
+	assert.Equal(t, "Map Service", r.body["type"])
+	assert.Regexp(t, `^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`, r.body["jobId"])
+
+	// GET is the documented method.
+	r = c.get(op, url.Values{"levels": {"3"}, "extent": {goodExtent}})
+	requireShape(t, "update-tiles-ok", r.body)
+
+	badExtents := []string{
+		"",
+		"not json",
+		`{"xmin":1,"ymin":1,"xmax":2,"ymax":2}`, // no spatial reference
+		`{"xmin":1,"ymin":1,"xmax":2,"spatialReference":{"wkid":3857}}`,          // missing ymax
+		`{"xmin":2,"ymin":1,"xmax":2,"ymax":3,"spatialReference":{"wkid":3857}}`, // xmin >= xmax
+		`{"xmin":1,"ymin":3,"xmax":2,"ymax":1,"spatialReference":{"wkid":3857}}`, // ymin >= ymax
+		`{"xmin":"1","ymin":1,"xmax":2,"ymax":3,"spatialReference":{"wkid":3857}}`,
+		`{"xmin":1,"ymin":1,"xmax":2,"ymax":3,"spatialReference":{}}`,
+	}
+	for _, e := range badExtents {
+		r := c.post(op, url.Values{"levels": {"1"}, "extent": {e}})
+		requireShape(t, "update-tiles-error-extent", r.body)
+		assert.Equal(t, loadFixture(t, "update-tiles-error-extent"), any(r.body), e)
+	}
+	for _, l := range []string{"", "a", "5-3", "1,,2", "-1", "0-99", "1-", "1.5"} {
+		r := c.post(op, url.Values{"levels": {l}, "extent": {goodExtent}})
+		requireShape(t, "update-tiles-error-levels", r.body)
+		assert.Equal(t, loadFixture(t, "update-tiles-error-levels"), any(r.body), l)
+	}
+	r = c.post(op, url.Values{"levels": {"1"}, "extent": {goodExtent}, "mergeBundle": {"maybe"}})
+	code, _, _ := restErr(t, r)
+	assert.Equal(t, 400, code)
+
+	// The service must exist as a MapServer.
+	r = c.post("/rest/admin/services/Nope/MapServer/updateTiles", url.Values{"levels": {"1"}, "extent": {goodExtent}})
+	code, msg, _ := restErr(t, r)
+	assert.Equal(t, 404, code)
+	assert.Equal(t, "Service Nope/MapServer not found ", msg)
+
+	// A service in a folder is found with or without the folder in the path.
+	srv.AddService("Hosted", "Parcels", "MapServer", nil)
+	requireShape(t, "update-tiles-ok", c.post("/rest/admin/services/Hosted/Parcels/MapServer/updateTiles", url.Values{"levels": {"1"}, "extent": {goodExtent}}).body)
+	requireShape(t, "update-tiles-ok", c.post("/rest/admin/services/Parcels/MapServer/updateTiles", url.Values{"levels": {"1"}, "extent": {goodExtent}}).body)
+}
+
+func TestParseLevels(t *testing.T) {
+	t.Parallel()
+	l, ok := parseLevels("0-2, 10,11-12,2")
+	require.True(t, ok)
+	assert.Equal(t, []int{0, 1, 2, 10, 11, 12}, l)
+}
+
+func TestTileJobDrivenByClock(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	srv := start(t, WithClock(clock.Now), WithJobDuration(10*time.Second))
+	srv.AddService("", "WorldService", "MapServer", nil)
+	c := login(t, srv)
+	const base = "/rest/admin/services/WorldService/MapServer"
+
+	r := c.post(base+"/updateTiles", url.Values{"levels": {"0-3"}, "extent": {goodExtent}})
+	id := r.body["jobId"].(string)
+	stats := func() response { return c.get(base+"/jobs/"+id, nil) }
+
+	r = stats()
+	assert.Equal(t, "SUBMITTED", r.body["jobStatus"])
+	assert.Equal(t, "CACHECOOKER", r.body["type"])
+	assert.Equal(t, 0.0, r.body["percentComplete"])
+	assert.Equal(t, 4.0, r.body["numTasks"])
+	assert.Equal(t, 4.0, r.body["numSubmittedTasks"])
+	assert.Equal(t, float64(clock.Now().UnixMilli()), r.body["submitTime"])
+	assert.Equal(t, map[string]any{"xmin": 3950569.0, "ymin": 4015211.0, "xmax": 3951304.0, "ymax": 4016043.0, "spatialReference": map[string]any{"wkid": 102100.0}}, r.body["extent"])
+	levelStats := r.body["levelStats"].([]any)
+	require.Len(t, levelStats, 4)
+	for i, ls := range levelStats {
+		m := ls.(map[string]any)
+		assert.Equal(t, float64(i), m["level"])
+		for _, k := range []string{"processingTime", "numTasks", "numDoneTasks", "estimatedNumTiles", "numTiles"} {
+			assert.Contains(t, m, k)
+		}
+	}
+	keys := []string{"jobId", "type", "jobStatus", "percentComplete", "message", "submitTime", "startTime", "lastTime", "extent",
+		"numTasks", "numDoneTasks", "numErrorTasks", "numCanceledTasks", "numSubmittedTasks", "numProcessingTasks",
+		"estimatedNumTiles", "numTiles", "estimatedTilesSize", "tilesSize", "averageTaskTime", "totalTaskTime", "levelStats"}
+	assert.Len(t, r.body, len(keys))
+	for _, k := range keys {
+		assert.Contains(t, r.body, k)
+	}
+
+	clock.Advance(6 * time.Second) // 60%: levels 0 and 1 done, level 2 cooking
+	r = stats()
+	assert.Equal(t, "INPROGRESS", r.body["jobStatus"])
+	assert.Equal(t, 60.0, r.body["percentComplete"])
+	assert.Equal(t, 2.0, r.body["numDoneTasks"])
+	assert.Equal(t, 1.0, r.body["numProcessingTasks"])
+	assert.Equal(t, 1.0, r.body["numSubmittedTasks"])
+	prev := r.body["numTiles"].(float64)
+	assert.Greater(t, prev, 0.0)
+
+	clock.Advance(2 * time.Second)
+	r = stats()
+	assert.Equal(t, 80.0, r.body["percentComplete"])
+	assert.Greater(t, r.body["numTiles"].(float64), prev)
+
+	clock.Advance(2 * time.Second)
+	r = stats()
+	assert.Equal(t, "DONE", r.body["jobStatus"])
+	assert.Equal(t, 100.0, r.body["percentComplete"])
+	assert.Equal(t, 4.0, r.body["numDoneTasks"])
+	assert.Equal(t, r.body["estimatedNumTiles"], r.body["numTiles"])
+	assert.Equal(t, r.body["estimatedTilesSize"], r.body["tilesSize"])
+
+	// Summary.
+	r = c.get(base+"/jobs", nil)
+	assert.Equal(t, 1.0, r.body["total"])
+	job := r.body["jobs"].([]any)[0].(map[string]any)
+	assert.Equal(t, id, job["id"])
+	assert.Equal(t, "DONE", job["status"])
+	assert.Equal(t, "UpdateTiles", job["type"])
+	assert.Len(t, job["lodInfos"], 4)
+	lod := job["lodInfos"].([]any)[0].(map[string]any)
+	for _, k := range []string{"levelID", "tileCount", "expectedTileCount", "tilesSize", "status"} {
+		assert.Contains(t, lod, k)
+	}
+	for _, k := range []string{"submitTime", "startTime", "endTime", "extent"} {
+		assert.Contains(t, job, k)
+	}
+
+	// Unknown job.
+	code, _, _ := restErr(t, c.get(base+"/jobs/nope", nil))
+	assert.Equal(t, 404, code)
+}
+
+func TestTileJobCancelAndFail(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	srv := start(t, WithClock(clock.Now), WithJobDuration(10*time.Second))
+	srv.AddService("", "WorldService", "MapServer", nil)
+	c := login(t, srv)
+	const base = "/rest/admin/services/WorldService/MapServer"
+	srv.FailJobs(func(task string, p url.Values) string {
+		if task == "updateTiles" && p.Get("levels") == "7" {
+			return "Failed to cook level 7."
+		}
+		return ""
+	})
+
+	cancelID := c.post(base+"/updateTiles", url.Values{"levels": {"1-2"}, "extent": {goodExtent}}).body["jobId"].(string)
+	failID := c.post(base+"/updateTiles", url.Values{"levels": {"7"}, "extent": {goodExtent}}).body["jobId"].(string)
+
+	clock.Advance(3 * time.Second)
+	r := c.post(base+"/jobs/"+cancelID+"/cancel", nil)
+	requireShape(t, "admin-success", r.body)
+	clock.Advance(time.Minute)
+	r = c.get(base+"/jobs/"+cancelID, nil)
+	assert.Equal(t, "CANCELED", r.body["jobStatus"])
+	assert.Equal(t, 30.0, r.body["percentComplete"])
+	assert.Equal(t, 2.0, r.body["numCanceledTasks"])
+
+	r = c.get(base+"/jobs/"+failID, nil)
+	assert.Equal(t, "PARTIALERROR", r.body["jobStatus"])
+	assert.Equal(t, "Failed to cook level 7.", r.body["message"])
+	assert.Equal(t, 1.0, r.body["numErrorTasks"])
+
+	r = c.get(base+"/jobs", nil)
+	statuses := map[string]string{}
+	for _, j := range r.body["jobs"].([]any) {
+		m := j.(map[string]any)
+		statuses[m["id"].(string)] = m["status"].(string)
+	}
+	assert.Equal(t, map[string]string{cancelID: "CANCELED", failID: "FAILED"}, statuses)
+}
