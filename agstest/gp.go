@@ -150,8 +150,10 @@ func (s *Server) registerBuiltins() {
 	// live CachingControllers task page
 	// (https://historical1-stg.arcgis.com/arcgis/rest/services/System/CachingControllers/GPServer/Manage%20Map%20Cache%20Tiles)
 	// and the 10.0 tool reference (levels, update_mode, constraining_extent,
-	// thread_count, update_feature_class, ignore_status:
+	// thread_count, ignore_status:
 	// https://help.arcgis.com/en/sdk/10.0/arcobjects_net/componenthelp/0047/0047000036s0000000.htm).
+	// The area of interest is area_of_interest (a feature set) on the 10.1+
+	// CachingTools task; the 10.0 tool called it update_feature_class.
 	// The name of the output parameter ("result") was not found in any
 	// source and is this emulator's choice.
 	cacheParams := func(controller bool) []gpParam {
@@ -161,7 +163,7 @@ func (s *Server) registerBuiltins() {
 			{name: "thread_count", dataType: "GPLong", displayName: "Number of caching service instances", direction: "esriGPParameterDirectionInput", parameterType: "esriGPParameterTypeRequired", defaultValue: nil},
 			{name: "update_mode", dataType: "GPString", displayName: "Update Mode", direction: "esriGPParameterDirectionInput", parameterType: "esriGPParameterTypeRequired", defaultValue: "Recreate All Tiles", choices: updateModes},
 			{name: "constraining_extent", dataType: "GPString", displayName: "Update Extent", direction: "esriGPParameterDirectionInput", parameterType: "esriGPParameterTypeOptional", defaultValue: "DEFAULT"},
-			{name: "update_feature_class", dataType: "GPFeatureRecordSetLayer", displayName: "Area of Interest", direction: "esriGPParameterDirectionInput", parameterType: "esriGPParameterTypeOptional", defaultValue: nil},
+			{name: "area_of_interest", dataType: "GPFeatureRecordSetLayer", displayName: "Area of Interest", direction: "esriGPParameterDirectionInput", parameterType: "esriGPParameterTypeOptional", defaultValue: nil},
 			{name: "ignore_status", dataType: "GPString", displayName: "Ignore Status", direction: "esriGPParameterDirectionInput", parameterType: "esriGPParameterTypeOptional", defaultValue: ""},
 		}
 		if controller {

@@ -54,7 +54,7 @@ func TestRefreshServiceTaskMetadata(t *testing.T) {
 	for _, p := range r.body["parameters"].([]any) {
 		names = append(names, p.(map[string]any)["name"].(string))
 	}
-	assert.Equal(t, []string{"service_url", "levels", "thread_count", "update_mode", "constraining_extent", "update_feature_class", "ignore_status", "result"}, names)
+	assert.Equal(t, []string{"service_url", "levels", "thread_count", "update_mode", "constraining_extent", "area_of_interest", "ignore_status", "result"}, names)
 
 	r = c.get("/rest/services/System/PublishingTools/GPServer/Nope", nil)
 	code, _, _ := restErr(t, r)

@@ -23,7 +23,7 @@ const (
 )
 
 // maxLevel is the highest cache level accepted by updateTiles.
-const maxLevel = 30
+const maxLevel = 31
 
 // bytesPerTile sizes the emulated tiles.
 const bytesPerTile = 12 * 1024
