@@ -157,7 +157,8 @@ type JobStatus struct {
 	Messages    []JobMessage // every message so far
 	NewMessages []JobMessage // in Wait's OnStatus: only the messages not reported before
 
-	outputs []string // GP: the result parameters listed
+	outputs   []string          // GP: the result parameters listed
+	paramURLs map[string]string // GP: their links
 }
 
 // Sentinels a *JobError matches with errors.Is.
@@ -222,13 +223,17 @@ func (e *JobError) Is(target error) bool {
 //
 // The n-th wait between polls is MinDelay·Factor^n, capped at MaxDelay and
 // at a tenth of the time waited so far (but never below MinDelay), then
-// shortened by up to Jitter of itself. So a job is seen done soon after it
-// ends (within about 10% of its length), with O(log T) polls.
+// shortened by up to Jitter of itself (but again never below MinDelay). So
+// a job is seen done soon after it ends: a job that runs T (longer than
+// ten MinDelays) is seen done before 1.1·T, a shorter one within MinDelay
+// of its end, with O(log T) polls until the waits reach MaxDelay. With the
+// defaults a 500 ms job is seen done at 500 ms, a 60 s job before 66 s
+// (45 to 50 polls), a 10 min job within 15 s of its end (85 to 95 polls).
 type PollOptions struct {
 	MinDelay             time.Duration // default 250 ms
 	MaxDelay             time.Duration // default 15 s
 	Factor               float64       // default 1.5
-	Jitter               float64       // 0..1, default 0.1; negative for none
+	Jitter               float64       // 0..1, default 0.1; negative for none (never shortens a wait below MinDelay)
 	MaxConsecutiveErrors int           // failed polls tolerated in a row, default 5; negative for none
 	// OnStatus is called after every successful poll, from the waiting
 	// goroutine, with only the messages not reported before.
@@ -261,11 +266,11 @@ func (o *PollOptions) withDefaults() PollOptions {
 	if p.MaxDelay < p.MinDelay {
 		p.MaxDelay = p.MinDelay
 	}
-	if p.Factor < 1 {
+	if !(p.Factor >= 1) || math.IsInf(p.Factor, 0) { // NaN too
 		p.Factor = DefaultPollFactor
 	}
 	switch {
-	case p.Jitter == 0:
+	case p.Jitter == 0 || math.IsNaN(p.Jitter):
 		p.Jitter = DefaultPollJitter
 	case p.Jitter < 0:
 		p.Jitter = 0
@@ -281,17 +286,59 @@ func (o *PollOptions) withDefaults() PollOptions {
 	return p
 }
 
-// pollDelay is the wait before poll n+1 after waiting `waited` so far.
+// pollDelay is the wait before poll n+1 (n counts from 0) after waiting
+// `waited` since the job was submitted or re-attached. It is never below
+// MinDelay nor above MaxDelay; jitter only shortens a wait, and never
+// below MinDelay, so the early polls of a short job stay on the MinDelay
+// grid (250 ms, 500 ms, ...) and a 500 ms job is seen done at 500 ms.
 func (p PollOptions) pollDelay(n int, waited time.Duration, rnd func() float64) time.Duration {
-	d := float64(p.MinDelay) * math.Pow(p.Factor, float64(n))
+	lo := float64(p.MinDelay)
+	d := lo * math.Pow(p.Factor, float64(n))
 	if d > float64(p.MaxDelay) || math.IsInf(d, 0) || math.IsNaN(d) {
 		d = float64(p.MaxDelay)
 	}
 	if tenth := float64(waited) / 10; d > tenth {
-		d = math.Max(tenth, float64(p.MinDelay))
+		d = math.Max(tenth, lo)
 	}
-	d -= d * p.Jitter * rnd()
+	if p.Jitter > 0 && d > lo && rnd != nil {
+		r := rnd()
+		if !(r >= 0) { // NaN or negative
+			r = 0
+		} else if r > 1 {
+			r = 1
+		}
+		d = math.Max(d-d*p.Jitter*r, lo)
+	}
 	return time.Duration(d)
+}
+
+// newMessages tracks which job messages Wait has already reported. A
+// message is new when it appears more often than in any earlier answer, so
+// a growing list, a server that only returns its latest messages, and a
+// message that legitimately repeats are all reported once per occurrence.
+type newMessages struct{ seen map[JobMessage]int }
+
+func (t *newMessages) add(msgs []JobMessage) []JobMessage {
+	if len(msgs) == 0 {
+		return nil
+	}
+	if t.seen == nil {
+		t.seen = make(map[JobMessage]int, len(msgs))
+	}
+	counts := make(map[JobMessage]int, len(msgs))
+	var out []JobMessage
+	for _, m := range msgs {
+		counts[m]++
+		if counts[m] > t.seen[m] {
+			out = append(out, m)
+		}
+	}
+	for m, n := range counts {
+		if n > t.seen[m] {
+			t.seen[m] = n
+		}
+	}
+	return out
 }
 
 // jobSpec is what one job family supplies to the shared poller.
@@ -313,6 +360,18 @@ type Job[T any] struct {
 	client  *Client
 	started time.Time
 	fresh   bool // a status came with the submit answer
+}
+
+// newJob builds a handle on job id. fresh says the server has just
+// accepted the job (its status came with the submit answer), so Wait first
+// waits MinDelay and measures the time waited from now; a re-attached job
+// (fresh false) is polled at once.
+func newJob[T any](c *Client, id, jobURL string, spec jobSpec[T], fresh bool) *Job[T] {
+	j := &Job[T]{id: id, url: jobURL, spec: spec, client: c, fresh: fresh}
+	if fresh {
+		j.started = c.now()
+	}
+	return j
 }
 
 // ID returns the server's job ID.
@@ -352,7 +411,8 @@ func (j *Job[T]) Wait(ctx context.Context, opts *PollOptions) (T, error) {
 	if start.IsZero() {
 		start = c.now()
 	}
-	seen, failures := 0, 0
+	var msgs newMessages
+	failures := 0
 	for n := 0; ; n++ {
 		if n > 0 || j.fresh {
 			wait := p.pollDelay(n, c.now().Sub(start), c.rnd)
@@ -360,13 +420,14 @@ func (j *Job[T]) Wait(ctx context.Context, opts *PollOptions) (T, error) {
 				return zero, j.waitEnded(ctx, err, p)
 			}
 		}
+		// Checked again after the sleep: a select does not prefer ctx.Done.
 		if err := ctx.Err(); err != nil {
 			return zero, j.waitEnded(ctx, err, p)
 		}
 		st, snap, err := j.spec.poll(ctx)
 		if err != nil {
-			if ctx.Err() != nil {
-				return zero, j.waitEnded(ctx, ctx.Err(), p)
+			if cerr := ctx.Err(); cerr != nil {
+				return zero, j.waitEnded(ctx, cerr, p)
 			}
 			if !transientPollError(err) || failures >= p.MaxConsecutiveErrors {
 				return zero, fmt.Errorf("%s: wait for job %s: %w", j.spec.op, j.id, err)
@@ -375,10 +436,7 @@ func (j *Job[T]) Wait(ctx context.Context, opts *PollOptions) (T, error) {
 			continue
 		}
 		failures = 0
-		if len(st.Messages) > seen {
-			st.NewMessages = st.Messages[seen:]
-			seen = len(st.Messages)
-		}
+		st.NewMessages = msgs.add(st.Messages)
 		if p.OnStatus != nil {
 			p.OnStatus(st)
 		}
@@ -387,7 +445,11 @@ func (j *Job[T]) Wait(ctx context.Context, opts *PollOptions) (T, error) {
 			if j.spec.result == nil {
 				return snap, nil
 			}
-			return j.spec.result(ctx, st, snap)
+			res, err := j.spec.result(ctx, st, snap)
+			if err != nil {
+				return zero, fmt.Errorf("%s: job %s succeeded, but reading its result failed: %w", j.spec.op, j.id, err)
+			}
+			return res, nil
 		case JobFailed, JobCancelled, JobTimedOut:
 			return zero, &JobError{JobID: j.id, Status: st.Status, State: st.State, Messages: st.Messages, Op: j.spec.op}
 		}
@@ -417,12 +479,22 @@ func transientPollError(err error) bool {
 	if errors.As(err, &ve) {
 		return false
 	}
+	permanent := func(code int) bool {
+		switch code {
+		case 400, 401, 403, 404, 410, 498, 499:
+			return true
+		}
+		return false
+	}
 	var apiErr *Error
 	if errors.As(err, &apiErr) {
-		switch apiErr.code() {
-		case 400, 401, 403, 404, 498, 499:
-			return false
-		}
+		return !permanent(apiErr.code())
+	}
+	// A non-JSON answer (a proxy's HTML page) with one of these statuses
+	// will not change either; a 200 or 5xx page may.
+	var re *ResponseError
+	if errors.As(err, &re) {
+		return !permanent(re.HTTPStatus)
 	}
 	return true
 }
@@ -439,8 +511,9 @@ type GPResult struct {
 	// Outputs are the names of the result parameters the job lists.
 	Outputs []string
 
-	jobURL *url.URL
-	client *Client
+	jobURL    *url.URL
+	paramURLs map[string]string // output name -> the job's own link, e.g. "results/output_features"
+	client    *Client
 }
 
 // GPParam is one input or output parameter value of a job.
@@ -466,18 +539,48 @@ func (p *GPParam) String() string {
 	return string(p.Value)
 }
 
-// Result reads one output parameter (results/<name>).
+// Result reads one output parameter (results/<name>, or the link the job
+// gave for it).
 // https://developers.arcgis.com/rest/services-reference/enterprise/gp-result
 func (r *GPResult) Result(ctx context.Context, name string) (*GPParam, error) {
-	if strings.TrimSpace(name) == "" || strings.ContainsAny(name, "/?#") {
+	if strings.TrimSpace(name) == "" || strings.ContainsAny(name, "/?#") || name == "." || name == ".." {
 		return nil, invalid("result name", "must be a parameter name, got %q", name)
 	}
 	u := r.jobURL.JoinPath("results", name)
+	if rel, ok := r.paramURL(name); ok {
+		u = r.jobURL.JoinPath(rel)
+	}
 	var p GPParam
-	if err := r.client.do(ctx, call{op: "job result " + name, method: http.MethodGet, url: u, idempotent: true}, &p); err != nil {
+	if err := r.client.do(ctx, call{op: "job " + r.JobID + " result " + name, method: http.MethodGet, url: u, idempotent: true}, &p); err != nil {
 		return nil, err
 	}
 	return &p, nil
+}
+
+// paramURL returns the job's own relative link for output name, when it
+// gave one that stays under the job's results.
+func (r *GPResult) paramURL(name string) (string, bool) {
+	rel, ok := r.paramURLs[name]
+	if !ok {
+		for k, v := range r.paramURLs {
+			if strings.EqualFold(k, name) {
+				rel, ok = v, true
+				break
+			}
+		}
+	}
+	if !ok {
+		return "", false
+	}
+	u, err := url.Parse(strings.TrimSpace(rel))
+	if err != nil || u.IsAbs() || u.Host != "" || u.RawQuery != "" || u.Fragment != "" {
+		return "", false
+	}
+	segs := strings.Split(strings.Trim(u.Path, "/"), "/")
+	if len(segs) != 2 || !strings.EqualFold(segs[0], "results") || segs[1] == "" || segs[1] == "." || segs[1] == ".." {
+		return "", false
+	}
+	return "results/" + segs[1], true
 }
 
 // Results reads every output parameter the job lists.
@@ -496,28 +599,39 @@ func (r *GPResult) Results(ctx context.Context) (map[string]*GPParam, error) {
 // gpJobInfo is a GP job resource.
 // https://developers.arcgis.com/rest/services-reference/enterprise/gp-job
 type gpJobInfo struct {
-	JobID     string                     `json:"jobId"`
-	JobStatus string                     `json:"jobStatus"`
-	Messages  []JobMessage               `json:"messages"`
-	Results   map[string]json.RawMessage `json:"results"`
-	Progress  *JobProgress               `json:"progress"`
+	JobID     string                `json:"jobId"`
+	JobStatus string                `json:"jobStatus"`
+	Messages  []JobMessage          `json:"messages"`
+	Results   map[string]gpParamRef `json:"results"`
+	Progress  *JobProgress          `json:"progress"`
+}
+
+// gpParamRef is one entry of a job's results or inputs: {"paramUrl": "results/<param>"}.
+type gpParamRef struct {
+	ParamURL string `json:"paramUrl"`
 }
 
 // SubmitJob submits a job to an asynchronous task and returns its handle at
 // once. taskPath is relative to rest/services, e.g.
 // "System/PublishingTools/GPServer/Refresh Service" (spaces are sent as
-// %20). params is url.Values, map[string]any (non-string values are sent
-// as JSON, as GP parameters want) or a struct with `url` tags. The submit
-// is sent once: it is not retried after the server may have acted.
+// %20; an already escaped path is accepted too). params is url.Values,
+// map[string]any (non-string values are sent as JSON, as GP parameters
+// want) or a struct with `url` tags. The submit is sent once: it is not
+// retried after the server may have acted, so after an error whose outcome
+// is unknown look for the job before submitting again.
 // https://developers.arcgis.com/rest/services-reference/enterprise/submit-gp-job
 func (s *GPService) SubmitJob(ctx context.Context, taskPath string, params any) (*Job[*GPResult], error) {
-	return submitGP(ctx, s.client, taskPath, params, func(_ context.Context, r *GPResult) (*GPResult, error) { return r, nil })
+	return submitGP(ctx, s.client, taskPath, params, gpIdentity)
 }
 
-// Job re-attaches to a job submitted earlier, from its task and ID.
+// Job re-attaches to a job submitted earlier, from its task and ID (Job.ID
+// of the handle SubmitJob returned). No request is sent until it is used.
+// https://developers.arcgis.com/rest/services-reference/enterprise/gp-job
 func (s *GPService) Job(taskPath, jobID string) (*Job[*GPResult], error) {
-	return attachGP(s.client, taskPath, jobID, func(_ context.Context, r *GPResult) (*GPResult, error) { return r, nil })
+	return attachGP(s.client, taskPath, jobID, gpIdentity)
 }
+
+func gpIdentity(_ context.Context, r *GPResult) (*GPResult, error) { return r, nil }
 
 // SubmitAndWait submits a job and waits for it.
 func (s *GPService) SubmitAndWait(ctx context.Context, taskPath string, params any, opts *PollOptions) (*GPResult, error) {
@@ -528,47 +642,79 @@ func (s *GPService) SubmitAndWait(ctx context.Context, taskPath string, params a
 	return job.Wait(ctx, opts)
 }
 
-func validTaskPath(taskPath string) error {
-	p := strings.Trim(taskPath, "/")
+// normTaskPath cleans a task path ("<folder>/<service>/GPServer/<task>"):
+// no outer slashes, percent-escapes undone (so "Refresh%20Service" and
+// "Refresh Service" are the same task), every segment a plain name.
+func normTaskPath(taskPath string) (string, error) {
+	p := strings.Trim(strings.TrimSpace(taskPath), "/")
 	if p == "" {
-		return invalid("task path", "must not be empty")
+		return "", invalid("task path", "must not be empty")
 	}
-	if !strings.Contains(p, "/GPServer/") {
-		return invalid("task path", "must name a task as <folder>/<service>/GPServer/<task>, got %q", taskPath)
-	}
-	for _, seg := range strings.Split(p, "/") {
-		if seg == "" || seg == "." || seg == ".." || strings.ContainsAny(seg, "?#") {
-			return invalid("task path", "bad segment %q in %q", seg, taskPath)
+	if strings.Contains(p, "%") {
+		u, err := url.PathUnescape(p)
+		if err != nil {
+			return "", invalid("task path", "bad escape in %q", taskPath)
 		}
+		p = strings.Trim(u, "/")
+	}
+	segs := strings.Split(p, "/")
+	gp := -1
+	for i, seg := range segs {
+		if seg == "" || seg == "." || seg == ".." || strings.TrimSpace(seg) != seg ||
+			strings.ContainsAny(seg, "?#\\") || strings.ContainsFunc(seg, isControl) {
+			return "", invalid("task path", "bad segment %q in %q", seg, taskPath)
+		}
+		if strings.EqualFold(seg, "GPServer") {
+			gp = i
+		}
+	}
+	if gp < 1 || gp != len(segs)-2 {
+		return "", invalid("task path", "must name a task as [<folder>/]<service>/GPServer/<task>, got %q", taskPath)
+	}
+	return p, nil
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+
+func validTaskPath(taskPath string) error {
+	_, err := normTaskPath(taskPath)
+	return err
+}
+
+// validJobID checks a job ID before it goes into a URL path.
+func validJobID(jobID string) error {
+	if strings.TrimSpace(jobID) == "" || strings.TrimSpace(jobID) != jobID || jobID == "." || jobID == ".." ||
+		strings.ContainsAny(jobID, "/?#\\%") || strings.ContainsFunc(jobID, isControl) {
+		return invalid("job ID", "must be a job ID, got %q", jobID)
 	}
 	return nil
 }
 
 // submitGP submits to a task and builds a Job whose result is convert'ed
-// from the GP result.
+// from the GP result. The tiles code uses it for Manage Map Cache Tiles.
 func submitGP[T any](ctx context.Context, c *Client, taskPath string, params any,
 	convert func(context.Context, *GPResult) (T, error)) (*Job[T], error) {
-	if err := validTaskPath(taskPath); err != nil {
-		return nil, err
-	}
-	op := taskName(taskPath)
-	var info gpJobInfo
-	err := c.do(ctx, call{op: op + ": submitJob", method: http.MethodPost,
-		url: c.endpoint(rootServices, taskPath, "submitJob"), params: params}, &info)
+	task, err := normTaskPath(taskPath)
 	if err != nil {
 		return nil, err
 	}
-	if strings.TrimSpace(info.JobID) == "" {
-		return nil, &ResponseError{Op: op + ": submitJob", URL: cleanURL(c.endpoint(rootServices, taskPath, "submitJob")),
+	op := taskName(task)
+	submitURL := c.endpoint(rootServices, task, "submitJob")
+	var info gpJobInfo
+	err = c.do(ctx, call{op: op + ": submitJob", method: http.MethodPost, url: submitURL, params: params}, &info)
+	if err != nil {
+		return nil, err
+	}
+	id := strings.TrimSpace(info.JobID)
+	if id == "" {
+		return nil, &ResponseError{Op: op + ": submitJob", URL: cleanURL(submitURL),
 			HTTPStatus: http.StatusOK, Reason: "no jobId in the answer"}
 	}
-	j, err := attachGP(c, taskPath, info.JobID, convert)
-	if err != nil {
-		return nil, err
+	if validJobID(id) != nil {
+		return nil, &ResponseError{Op: op + ": submitJob", URL: cleanURL(submitURL),
+			HTTPStatus: http.StatusOK, Reason: fmt.Sprintf("jobId %q cannot be used in a URL", truncate(id, 80))}
 	}
-	j.fresh = true
-	j.started = c.now()
-	return j, nil
+	return gpJob(c, task, id, convert, true), nil
 }
 
 func taskName(taskPath string) string {
@@ -576,28 +722,36 @@ func taskName(taskPath string) string {
 	return p[strings.LastIndex(p, "/")+1:]
 }
 
+// attachGP re-attaches to a GP job by task and ID. The tiles code uses it
+// for Manage Map Cache Tiles.
 func attachGP[T any](c *Client, taskPath, jobID string, convert func(context.Context, *GPResult) (T, error)) (*Job[T], error) {
-	if err := validTaskPath(taskPath); err != nil {
+	task, err := normTaskPath(taskPath)
+	if err != nil {
 		return nil, err
 	}
-	if strings.TrimSpace(jobID) == "" || strings.ContainsAny(jobID, "/?#") {
-		return nil, invalid("job ID", "must be a job ID, got %q", jobID)
+	if err := validJobID(jobID); err != nil {
+		return nil, err
 	}
-	op := taskName(taskPath)
-	jobURL := c.endpoint(rootServices, taskPath, "jobs", jobID)
-	j := &Job[T]{id: jobID, url: cleanURL(jobURL), client: c}
-	j.spec = jobSpec[T]{
+	return gpJob(c, task, jobID, convert, false), nil
+}
+
+// gpJob builds the handle on GP job jobID of a (normalised) task: status
+// with returnMessages, cancel, and results read on success.
+func gpJob[T any](c *Client, task, jobID string, convert func(context.Context, *GPResult) (T, error), fresh bool) *Job[T] {
+	op := taskName(task)
+	jobURL := c.endpoint(rootServices, task, "jobs", jobID)
+	spec := jobSpec[T]{
 		op: op,
 		poll: func(ctx context.Context) (JobStatus, T, error) {
 			var zero T
 			var info gpJobInfo
-			err := c.do(ctx, call{op: op + ": job status", method: http.MethodGet, url: jobURL,
+			err := c.do(ctx, call{op: op + ": job " + jobID + " status", method: http.MethodGet, url: jobURL,
 				params: url.Values{"returnMessages": {"true"}}, idempotent: true}, &info)
 			if err != nil {
 				return JobStatus{}, zero, err
 			}
 			if strings.TrimSpace(info.JobStatus) == "" {
-				return JobStatus{}, zero, &ResponseError{Op: op + ": job status", URL: cleanURL(jobURL),
+				return JobStatus{}, zero, &ResponseError{Op: op + ": job " + jobID + " status", URL: cleanURL(jobURL),
 					HTTPStatus: http.StatusOK, Reason: "no jobStatus in the answer"}
 			}
 			st := JobStatus{JobID: jobID, State: ClassifyGPStatus(info.JobStatus), Status: info.JobStatus,
@@ -606,17 +760,24 @@ func attachGP[T any](c *Client, taskPath, jobID string, convert func(context.Con
 				st.outputs = append(st.outputs, name)
 			}
 			sort.Strings(st.outputs)
+			st.paramURLs = make(map[string]string, len(info.Results))
+			for name, ref := range info.Results {
+				if ref.ParamURL != "" {
+					st.paramURLs[name] = ref.ParamURL
+				}
+			}
 			return st, zero, nil
 		},
 		cancel: func(ctx context.Context) error {
 			// Cancelling twice is harmless, so the call may be retried.
-			return c.do(ctx, call{op: op + ": cancel job", method: http.MethodPost,
-				url: c.endpoint(rootServices, taskPath, "jobs", jobID, "cancel"), idempotent: true}, nil)
+			// https://developers.arcgis.com/rest/services-reference/enterprise/cancel-gp-job
+			return c.do(ctx, call{op: op + ": cancel job " + jobID, method: http.MethodPost,
+				url: c.endpoint(rootServices, task, "jobs", jobID, "cancel"), idempotent: true}, nil)
 		},
 	}
-	j.spec.result = func(ctx context.Context, st JobStatus, _ T) (T, error) {
+	spec.result = func(ctx context.Context, st JobStatus, _ T) (T, error) {
 		return convert(ctx, &GPResult{JobID: jobID, Status: st.Status, Messages: st.Messages,
-			Outputs: st.outputs, jobURL: jobURL, client: c})
+			Outputs: st.outputs, jobURL: jobURL, paramURLs: st.paramURLs, client: c})
 	}
-	return j, nil
+	return newJob(c, jobID, cleanURL(jobURL), spec, fresh)
 }

@@ -1,0 +1,751 @@
+package ags
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// --- classifiers -----------------------------------------------------------
+
+func TestClassifyGPStatus(t *testing.T) {
+	// Every documented jobStatus (REST-REFERENCE §4.2) plus the notebook
+	// server's expectedFailure.
+	tests := []struct {
+		status string
+		want   JobState
+	}{
+		{"esriJobNew", JobQueued},
+		{"esriJobSubmitted", JobQueued},
+		{"esriJobWaiting", JobQueued},
+		{"esriJobExecuting", JobRunning},
+		{"esriJobCancelling", JobRunning},
+		{"esriJobDeleting", JobRunning},
+		{"esriJobSucceeded", JobSucceeded},
+		{"esriJobFailed", JobFailed},
+		{"expectedFailure", JobFailed},
+		{"esriJobTimedOut", JobTimedOut},
+		{"esriJobCancelled", JobCancelled},
+		{"esriJobDeleted", JobCancelled},
+		// case and spacing variants
+		{"ESRIJOBSUCCEEDED", JobSucceeded},
+		{"esrijobsucceeded", JobSucceeded},
+		{"  esriJobExecuting\n", JobRunning},
+		{"EsriJobTimedOut", JobTimedOut},
+		{"EXPECTEDFAILURE", JobFailed},
+		{"esriJobCanceled", JobCancelled}, // American spelling
+		// unknown: never terminal
+		{"", JobUnknown},
+		{"esriJobSomethingNew", JobUnknown},
+		{"DONE", JobUnknown},
+		{"4", JobUnknown},
+	}
+	for _, tt := range tests {
+		t.Run(tt.status, func(t *testing.T) {
+			got := ClassifyGPStatus(tt.status)
+			assert.Equal(t, tt.want, got, "%q", tt.status)
+			assert.Equal(t, tt.want >= JobSucceeded, got.Terminal())
+		})
+	}
+}
+
+func TestClassifyTileStatus(t *testing.T) {
+	// The hosted tile job vocabulary (job statistics and vector tile jobs),
+	// which the docs spell both upper case and Title case.
+	tests := []struct {
+		status string
+		want   JobState
+	}{
+		{"SUBMITTED", JobQueued},
+		{"Submitted", JobQueued},
+		{"submitted", JobQueued},
+		{"INPROGRESS", JobRunning},
+		{"InProgress", JobRunning},
+		{"inprogress", JobRunning},
+		{"IN_PROGRESS", JobRunning},
+		{"DONE", JobSucceeded},
+		{"Done", JobSucceeded},
+		{"CANCELED", JobCancelled},
+		{"Canceled", JobCancelled},
+		{"CANCELLED", JobCancelled},
+		{"PARTIALERROR", JobFailed},
+		{"PartialError", JobFailed},
+		{"ERROR", JobFailed},
+		{"Error", JobFailed},
+		{"FAILED", JobFailed},
+		{"Failed", JobFailed},
+		{" done ", JobSucceeded},
+		{"", JobUnknown},
+		{"CACHECOOKER", JobUnknown}, // a job type, not a status
+		{"esriJobSucceeded", JobUnknown},
+	}
+	for _, tt := range tests {
+		t.Run(tt.status, func(t *testing.T) {
+			assert.Equal(t, tt.want, ClassifyTileStatus(tt.status), "%q", tt.status)
+		})
+	}
+}
+
+func TestClassifyAdminStatus(t *testing.T) {
+	tests := []struct {
+		status string
+		want   JobState
+	}{
+		{"SUBMITTED", JobQueued},
+		{"Submitted", JobQueued},
+		{"NEW", JobQueued},
+		{"WAITING", JobQueued},
+		{"EXECUTING", JobRunning},
+		{"executing", JobRunning},
+		{"RUNNING", JobRunning},
+		{"CANCELLING", JobRunning},
+		{"CANCELING", JobRunning},
+		{"COMPLETED", JobSucceeded},
+		{"Completed", JobSucceeded},
+		{"SUCCEEDED", JobSucceeded},
+		{"DONE", JobSucceeded},
+		{"FAILED", JobFailed},
+		{"failed", JobFailed},
+		{"ERROR", JobFailed},
+		{"CANCELLED", JobCancelled},
+		{"Canceled", JobCancelled},
+		{"TIMEDOUT", JobTimedOut},
+		{"", JobUnknown},
+		{"PAUSED", JobUnknown},
+		{"esriJobExecuting", JobUnknown},
+	}
+	for _, tt := range tests {
+		t.Run(tt.status, func(t *testing.T) {
+			assert.Equal(t, tt.want, ClassifyAdminStatus(tt.status), "%q", tt.status)
+		})
+	}
+}
+
+func TestJobStateString(t *testing.T) {
+	assert.Equal(t, "succeeded", JobSucceeded.String())
+	assert.Equal(t, "timed out", JobTimedOut.String())
+	assert.Equal(t, "unknown", JobState(-1).String())
+	assert.Equal(t, "unknown", JobState(99).String())
+	for _, s := range []JobState{JobUnknown, JobQueued, JobRunning} {
+		assert.False(t, s.Terminal(), s.String())
+	}
+	for _, s := range []JobState{JobSucceeded, JobFailed, JobCancelled, JobTimedOut} {
+		assert.True(t, s.Terminal(), s.String())
+	}
+}
+
+// --- JobError --------------------------------------------------------------
+
+func TestJobError(t *testing.T) {
+	e := &JobError{JobID: "j1", Status: "esriJobFailed", State: JobFailed, Op: "Refresh Service",
+		Messages: []JobMessage{
+			{Type: "esriJobMessageTypeInformative", Description: "Submitted."},
+			{Type: "esriJobMessageTypeError", Description: "ERROR 000732: first"},
+			{Type: "esriJobMessageTypeError", Description: "ERROR 001369: the last error"},
+			{Type: "esriJobMessageTypeInformative", Description: "Failed at Mon Jan 1"},
+		}}
+	assert.Equal(t, "Refresh Service: job j1 failed (esriJobFailed): ERROR 001369: the last error", e.Error())
+	assert.ErrorIs(t, e, ErrJobFailed)
+	assert.NotErrorIs(t, e, ErrJobCancelled)
+	assert.NotErrorIs(t, e, ErrJobTimedOut)
+
+	wrapped := fmt.Errorf("outer: %w", e)
+	var je *JobError
+	require.ErrorAs(t, wrapped, &je)
+	assert.Equal(t, "j1", je.JobID)
+
+	c := &JobError{JobID: "j2", Status: "esriJobCancelled", State: JobCancelled,
+		Messages: []JobMessage{{Type: "esriJobMessageTypeInformative", Description: "Cancel complete."}}}
+	assert.Equal(t, "job j2 cancelled (esriJobCancelled): Cancel complete.", c.Error())
+	assert.ErrorIs(t, c, ErrJobCancelled)
+	assert.NotErrorIs(t, c, ErrJobFailed)
+
+	to := &JobError{JobID: "j3", Status: "esriJobTimedOut", State: JobTimedOut}
+	assert.Equal(t, "job j3 timed out (esriJobTimedOut)", to.Error())
+	assert.ErrorIs(t, to, ErrJobTimedOut)
+
+	abort := &JobError{JobID: "j4", Status: "esriJobFailed", State: JobFailed,
+		Messages: []JobMessage{{Type: "esriJobMessageTypeAbort", Description: "aborted by user"}, {Type: "esriJobMessageTypeEmpty"}}}
+	assert.Contains(t, abort.Error(), "aborted by user")
+}
+
+func TestJobProgressUnmarshal(t *testing.T) {
+	tests := []struct {
+		in   string
+		want JobProgress
+	}{
+		{`{"type":"step","message":"Rendering","percent":42}`, JobProgress{"step", "Rendering", 42}},
+		{`{"type":"default","message":"Working","percent":"12.5"}`, JobProgress{"default", "Working", 12.5}},
+		{`{"message":"x","percentage":7}`, JobProgress{"", "x", 7}},
+		{`{"message":"x","percent":null}`, JobProgress{"", "x", 0}},
+		{`{"message":"x","percent":"n/a"}`, JobProgress{"", "x", 0}},
+		{`{}`, JobProgress{}},
+	}
+	for _, tt := range tests {
+		var p JobProgress
+		require.NoError(t, json.Unmarshal([]byte(tt.in), &p), tt.in)
+		assert.Equal(t, tt.want, p, tt.in)
+	}
+	var p JobProgress
+	assert.Error(t, json.Unmarshal([]byte(`"text"`), &p))
+}
+
+// --- poll options and delays -----------------------------------------------
+
+func TestPollOptionsDefaults(t *testing.T) {
+	var nilOpts *PollOptions
+	d := nilOpts.withDefaults()
+	assert.Equal(t, 250*time.Millisecond, d.MinDelay)
+	assert.Equal(t, 15*time.Second, d.MaxDelay)
+	assert.Equal(t, 1.5, d.Factor)
+	assert.Equal(t, 0.1, d.Jitter)
+	assert.Equal(t, 5, d.MaxConsecutiveErrors)
+	assert.Equal(t, d, (&PollOptions{}).withDefaults())
+
+	o := (&PollOptions{MinDelay: time.Second, MaxDelay: time.Millisecond, Factor: math.NaN(),
+		Jitter: math.NaN(), MaxConsecutiveErrors: -1}).withDefaults()
+	assert.Equal(t, time.Second, o.MaxDelay, "MaxDelay raised to MinDelay")
+	assert.Equal(t, 1.5, o.Factor)
+	assert.Equal(t, 0.1, o.Jitter)
+	assert.Equal(t, 0, o.MaxConsecutiveErrors)
+
+	o = (&PollOptions{Factor: 0.5, Jitter: -1}).withDefaults()
+	assert.Equal(t, 1.5, o.Factor)
+	assert.Equal(t, 0.0, o.Jitter)
+	o = (&PollOptions{Factor: math.Inf(1), Jitter: 7}).withDefaults()
+	assert.Equal(t, 1.5, o.Factor)
+	assert.Equal(t, 1.0, o.Jitter)
+}
+
+func TestPollDelay(t *testing.T) {
+	zero := func() float64 { return 0 }
+	one := func() float64 { return 1 }
+	def := (*PollOptions)(nil).withDefaults()
+	ms := time.Millisecond
+	tests := []struct {
+		name   string
+		p      PollOptions
+		n      int
+		waited time.Duration
+		rnd    func() float64
+		want   time.Duration
+	}{
+		{"first wait is MinDelay", def, 0, 0, zero, 250 * ms},
+		{"a tenth of 1s is below MinDelay", def, 5, time.Second, zero, 250 * ms},
+		{"a tenth of the time waited", def, 20, 60 * time.Second, zero, 6 * time.Second},
+		{"capped at MaxDelay", def, 40, 10 * time.Minute, zero, 15 * time.Second},
+		{"factor binds when smaller", PollOptions{MinDelay: 250 * ms, MaxDelay: 15 * time.Second, Factor: 1.01},
+			20, 60 * time.Second, zero, time.Duration(250 * float64(ms) * math.Pow(1.01, 20))},
+		{"huge n does not overflow", def, 1 << 20, time.Hour, zero, 15 * time.Second},
+		{"jitter shortens", PollOptions{MinDelay: 250 * ms, MaxDelay: 15 * time.Second, Factor: 1.5, Jitter: 0.5},
+			20, 60 * time.Second, one, 3 * time.Second},
+		{"jitter never below MinDelay", PollOptions{MinDelay: 250 * ms, MaxDelay: 15 * time.Second, Factor: 1.5, Jitter: 1},
+			20, 3 * time.Second, one, 250 * ms},
+		{"no jitter at the MinDelay floor", def, 0, 0, one, 250 * ms},
+		{"a bad random value counts as none", def, 20, 60 * time.Second, func() float64 { return math.NaN() }, 6 * time.Second},
+		{"custom bounds", PollOptions{MinDelay: time.Second, MaxDelay: 2 * time.Second, Factor: 2}, 10, time.Hour, zero, 2 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, tt.p.pollDelay(tt.n, tt.waited, tt.rnd))
+		})
+	}
+}
+
+// --- the poller, over a synthetic job --------------------------------------
+
+// pollClient is a client whose poller sleeps on a fake clock; no server.
+func pollClient(t *testing.T) (*Client, *noSleep) {
+	t.Helper()
+	c, err := NewClient("https://gis.example.com/arcgis")
+	require.NoError(t, err)
+	c.rnd = func() float64 { return 0 }
+	return c, installNoSleep(c)
+}
+
+// script is a synthetic job: poll n (from 1) answers with step(n).
+type script struct {
+	mu      sync.Mutex
+	polls   int
+	cancels int
+	step    func(n int) (JobStatus, error)
+}
+
+func (s *script) job(c *Client, fresh bool) *Job[string] {
+	spec := jobSpec[string]{
+		op: "Test Task",
+		poll: func(ctx context.Context) (JobStatus, string, error) {
+			s.mu.Lock()
+			s.polls++
+			n := s.polls
+			s.mu.Unlock()
+			st, err := s.step(n)
+			if err != nil {
+				return JobStatus{}, "", err
+			}
+			if st.JobID == "" {
+				st.JobID = "job-42"
+			}
+			return st, fmt.Sprintf("snapshot %d", n), nil
+		},
+		cancel: func(ctx context.Context) error {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			s.mu.Lock()
+			s.cancels++
+			s.mu.Unlock()
+			return nil
+		},
+	}
+	return newJob(c, "job-42", "https://gis.example.com/arcgis/rest/services/T/GPServer/Test/jobs/job-42", spec, fresh)
+}
+
+func running() (JobStatus, error) {
+	return JobStatus{State: JobRunning, Status: "esriJobExecuting"}, nil
+}
+
+func succeeded() (JobStatus, error) {
+	return JobStatus{State: JobSucceeded, Status: "esriJobSucceeded"}, nil
+}
+
+func TestWaitFreshJobWaitsFirstAndReattachedPollsAtOnce(t *testing.T) {
+	c, ns := pollClient(t)
+	s := &script{step: func(n int) (JobStatus, error) { return succeeded() }}
+	got, err := s.job(c, true).Wait(context.Background(), nil)
+	require.NoError(t, err)
+	assert.Equal(t, "snapshot 1", got)
+	assert.Equal(t, []time.Duration{250 * time.Millisecond}, ns.sleeps())
+
+	c2, ns2 := pollClient(t)
+	s2 := &script{step: func(n int) (JobStatus, error) { return succeeded() }}
+	_, err = s2.job(c2, false).Wait(context.Background(), nil)
+	require.NoError(t, err)
+	assert.Empty(t, ns2.sleeps(), "a re-attached job is polled at once")
+	assert.Equal(t, 1, s2.polls)
+}
+
+func TestWaitBackoffSequenceAndCap(t *testing.T) {
+	c, ns := pollClient(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	const n = 120
+	ns.onCall = func(k int) {
+		if k == n {
+			cancel()
+		}
+	}
+	s := &script{step: func(int) (JobStatus, error) { return running() }}
+	_, err := s.job(c, true).Wait(ctx, nil)
+	require.ErrorIs(t, err, context.Canceled)
+
+	sl := ns.sleeps()
+	require.Len(t, sl, n)
+	ms := time.Millisecond
+	// Ten waits on the MinDelay grid (until 2.5 s have passed), then each
+	// wait is a tenth of the time waited so far, until the 15 s cap.
+	for i := 0; i < 10; i++ {
+		assert.Equal(t, 250*ms, sl[i], "wait %d", i)
+	}
+	assert.Equal(t, 250*ms, sl[10]) // waited 2.5 s
+	assert.Equal(t, 275*ms, sl[11]) // waited 2.75 s
+	assert.InDelta(t, float64(302500*time.Microsecond), float64(sl[12]), float64(time.Microsecond))
+	var waited time.Duration
+	for i, d := range sl {
+		assert.GreaterOrEqual(t, d, 250*ms, "wait %d", i)
+		assert.LessOrEqual(t, d, 15*time.Second, "wait %d", i)
+		assert.LessOrEqual(t, d, max(waited/10, 250*ms), "wait %d: at most a tenth of %v", i, waited)
+		if i > 0 {
+			assert.GreaterOrEqual(t, d, sl[i-1], "without jitter the waits never shrink (wait %d)", i)
+		}
+		waited += d
+	}
+	assert.Equal(t, 15*time.Second, sl[n-1], "the cap is reached")
+	assert.Equal(t, n-1, s.polls)
+}
+
+func TestWaitJitterBounds(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		rnd  func() float64
+	}{
+		{"max", func() float64 { return 0.999999 }},
+		{"half", func() float64 { return 0.5 }},
+		{"pseudo-random", func() func() float64 {
+			x := uint32(12345)
+			return func() float64 { x = x*1664525 + 1013904223; return float64(x) / (1 << 32) }
+		}()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, ns := pollClient(t)
+			c.rnd = tc.rnd
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			ns.onCall = func(k int) {
+				if k == 100 {
+					cancel()
+				}
+			}
+			s := &script{step: func(int) (JobStatus, error) { return running() }}
+			_, err := s.job(c, true).Wait(ctx, &PollOptions{Jitter: 0.3})
+			require.ErrorIs(t, err, context.Canceled)
+
+			p := (&PollOptions{Jitter: -1}).withDefaults()
+			var waited time.Duration
+			jittered := 0
+			for i, d := range ns.sleeps() {
+				full := p.pollDelay(i, waited, nil)
+				low := max(time.Duration(float64(full)*0.7), p.MinDelay)
+				assert.GreaterOrEqual(t, d, low, "wait %d", i)
+				assert.LessOrEqual(t, d, full, "wait %d", i)
+				if d < full {
+					jittered++
+				}
+				waited += d
+			}
+			assert.Greater(t, jittered, 50, "waits above MinDelay are jittered")
+		})
+	}
+}
+
+// TestPollSpeed checks the speed promise on the fake clock with no request
+// latency: with the defaults a 500 ms job is seen done within 1.3× its
+// length, longer jobs within 1.1×, with O(log T) polls until the 15 s cap.
+func TestPollSpeed(t *testing.T) {
+	// Poll counts: 10 polls on the 250 ms grid up to 2.5 s, then one per
+	// 10% (9% with full jitter) more time waited up to 150 s, ln(T/2.5s)/
+	// ln(1.1) of them, then one per 15 s: about 18, 45 and 85 polls for 5 s,
+	// 60 s and 10 min. (A fixed 2 s interval would take 3, 30 and 300.)
+	cases := []struct {
+		length   time.Duration
+		ratio    float64
+		maxPolls int
+	}{
+		{500 * time.Millisecond, 1.3, 2},
+		{5 * time.Second, 1.1, 20},
+		{60 * time.Second, 1.1, 48},
+		{10 * time.Minute, 1.1, 95},
+	}
+	rnds := map[string]func() float64{
+		"no jitter":  func() float64 { return 0 },
+		"mid jitter": func() float64 { return 0.5 },
+		"max jitter": func() float64 { return 0.999999 },
+	}
+	for _, tc := range cases {
+		for name, rnd := range rnds {
+			t.Run(fmt.Sprintf("%v/%s", tc.length, name), func(t *testing.T) {
+				c, ns := pollClient(t)
+				c.rnd = rnd
+				submitted := ns.clock()
+				var seen time.Duration
+				s := &script{step: func(int) (JobStatus, error) {
+					if el := ns.clock().Sub(submitted); el >= tc.length {
+						seen = el
+						return succeeded()
+					}
+					return running()
+				}}
+				job := s.job(c, true) // as SubmitJob builds it: started now
+				_, err := job.Wait(context.Background(), nil)
+				require.NoError(t, err)
+				ratio := float64(seen) / float64(tc.length)
+				t.Logf("job %v seen done at %v (%.3f×) after %d polls", tc.length, seen, ratio, s.polls)
+				assert.LessOrEqual(t, ratio, tc.ratio)
+				assert.LessOrEqual(t, s.polls, tc.maxPolls)
+			})
+		}
+	}
+}
+
+// TestPollCountIsLogarithmic: until the waits reach MaxDelay, multiplying
+// the job's length by ten adds a constant number of polls (about 25).
+func TestPollCountIsLogarithmic(t *testing.T) {
+	polls := func(length time.Duration) int {
+		c, ns := pollClient(t)
+		start := ns.clock()
+		s := &script{step: func(int) (JobStatus, error) {
+			if ns.clock().Sub(start) >= length {
+				return succeeded()
+			}
+			return running()
+		}}
+		_, err := s.job(c, true).Wait(context.Background(), nil)
+		require.NoError(t, err)
+		return s.polls
+	}
+	p3, p30, p150 := polls(3*time.Second), polls(30*time.Second), polls(150*time.Second)
+	assert.InDelta(t, 25, p30-p3, 3, "3 s: %d polls, 30 s: %d polls", p3, p30)
+	assert.InDelta(t, 17, p150-p30, 3, "30 s: %d polls, 150 s: %d polls", p30, p150)
+}
+
+func TestWaitOnStatusReportsEachMessageOnce(t *testing.T) {
+	c, _ := pollClient(t)
+	a := JobMessage{Type: "esriJobMessageTypeInformative", Description: "Submitted."}
+	b := JobMessage{Type: "esriJobMessageTypeInformative", Description: "Executing..."}
+	w := JobMessage{Type: "esriJobMessageTypeWarning", Description: "Slow."}
+	d := JobMessage{Type: "esriJobMessageTypeInformative", Description: "Succeeded."}
+	answers := [][]JobMessage{
+		{a},
+		{a, b},
+		{a, b},       // nothing new
+		{b, w},       // a server that only keeps its latest messages
+		{a, b, w, w}, // the warning repeats: the second one is new
+		{a, b, w, w, d},
+	}
+	prog := &JobProgress{Type: "step", Message: "Rendering", Percent: 40}
+	s := &script{step: func(n int) (JobStatus, error) {
+		st := JobStatus{State: JobRunning, Status: "esriJobExecuting", Messages: answers[n-1], Progress: prog}
+		if n == len(answers) {
+			st.State, st.Status, st.Progress = JobSucceeded, "esriJobSucceeded", nil
+		}
+		return st, nil
+	}}
+	var got []JobMessage
+	var states []JobState
+	var progress []*JobProgress
+	_, err := s.job(c, true).Wait(context.Background(), &PollOptions{OnStatus: func(st JobStatus) {
+		got = append(got, st.NewMessages...)
+		states = append(states, st.State)
+		progress = append(progress, st.Progress)
+		assert.Equal(t, "job-42", st.JobID)
+	}})
+	require.NoError(t, err)
+	assert.Equal(t, []JobMessage{a, b, w, w, d}, got)
+	assert.Equal(t, []JobState{JobRunning, JobRunning, JobRunning, JobRunning, JobRunning, JobSucceeded}, states)
+	assert.Equal(t, prog, progress[0])
+	assert.Nil(t, progress[5])
+}
+
+func TestWaitToleratesTransientPollErrors(t *testing.T) {
+	boom := func(n int) error { return &Error{Code: 500, Message: fmt.Sprintf("boom %d", n)} }
+
+	t.Run("five tolerated", func(t *testing.T) {
+		c, _ := pollClient(t)
+		s := &script{step: func(n int) (JobStatus, error) {
+			if n <= 5 {
+				return JobStatus{}, boom(n)
+			}
+			return succeeded()
+		}}
+		got, err := s.job(c, true).Wait(context.Background(), nil)
+		require.NoError(t, err)
+		assert.Equal(t, "snapshot 6", got)
+	})
+	t.Run("the sixth ends the wait with the last error", func(t *testing.T) {
+		c, _ := pollClient(t)
+		s := &script{step: func(n int) (JobStatus, error) { return JobStatus{}, boom(n) }}
+		_, err := s.job(c, true).Wait(context.Background(), nil)
+		require.Error(t, err)
+		assert.Equal(t, 6, s.polls)
+		var apiErr *Error
+		require.ErrorAs(t, err, &apiErr)
+		assert.Equal(t, "boom 6", apiErr.Message)
+		assert.Contains(t, err.Error(), "job-42")
+	})
+	t.Run("a good poll resets the count", func(t *testing.T) {
+		c, _ := pollClient(t)
+		s := &script{step: func(n int) (JobStatus, error) {
+			switch {
+			case n == 20:
+				return succeeded()
+			case n%4 == 0:
+				return running()
+			}
+			return JobStatus{}, boom(n)
+		}}
+		_, err := s.job(c, true).Wait(context.Background(), &PollOptions{MaxConsecutiveErrors: 3})
+		require.NoError(t, err)
+	})
+	t.Run("custom limit", func(t *testing.T) {
+		c, _ := pollClient(t)
+		s := &script{step: func(n int) (JobStatus, error) { return JobStatus{}, boom(n) }}
+		_, err := s.job(c, true).Wait(context.Background(), &PollOptions{MaxConsecutiveErrors: 2})
+		require.Error(t, err)
+		assert.Equal(t, 3, s.polls)
+	})
+	t.Run("negative: none tolerated", func(t *testing.T) {
+		c, _ := pollClient(t)
+		s := &script{step: func(n int) (JobStatus, error) { return JobStatus{}, boom(n) }}
+		_, err := s.job(c, true).Wait(context.Background(), &PollOptions{MaxConsecutiveErrors: -1})
+		require.Error(t, err)
+		assert.Equal(t, 1, s.polls)
+	})
+	t.Run("network errors and odd answers are transient", func(t *testing.T) {
+		for _, e := range []error{
+			&RequestError{Op: "x", URL: "u", Err: errors.New("connection reset by peer")},
+			&ResponseError{HTTPStatus: 200, Reason: "not JSON"},
+			&ResponseError{HTTPStatus: 502, Reason: "not JSON"},
+			&Error{Code: 500},
+			&Error{HTTPStatus: 503},
+		} {
+			assert.True(t, transientPollError(e), "%v", e)
+		}
+	})
+}
+
+func TestWaitEndsAtOnceOnPermanentErrors(t *testing.T) {
+	for _, e := range []error{
+		&Error{Code: 404, Message: "Job not found"},
+		&Error{Code: 400, Message: "Invalid URL"},
+		&Error{Code: 403, Message: "not authorized"},
+		&Error{Code: 498, Message: "Invalid token"},
+		&Error{Code: 499, Message: "Token required"},
+		&Error{HTTPStatus: 401},
+		&ResponseError{HTTPStatus: 404, Reason: "not JSON"},
+		&ValidationError{Field: "x", Reason: "bad"},
+	} {
+		t.Run(e.Error(), func(t *testing.T) {
+			c, _ := pollClient(t)
+			s := &script{step: func(int) (JobStatus, error) { return JobStatus{}, e }}
+			_, err := s.job(c, true).Wait(context.Background(), nil)
+			require.Error(t, err)
+			assert.Equal(t, 1, s.polls)
+			assert.ErrorIs(t, err, e)
+			assert.Contains(t, err.Error(), "job-42")
+		})
+	}
+}
+
+func TestWaitTerminalFailures(t *testing.T) {
+	for _, tc := range []struct {
+		state    JobState
+		status   string
+		sentinel error
+	}{
+		{JobFailed, "esriJobFailed", ErrJobFailed},
+		{JobCancelled, "esriJobCancelled", ErrJobCancelled},
+		{JobTimedOut, "esriJobTimedOut", ErrJobTimedOut},
+	} {
+		t.Run(tc.status, func(t *testing.T) {
+			c, _ := pollClient(t)
+			msgs := []JobMessage{{Type: "esriJobMessageTypeError", Description: "it broke"}}
+			s := &script{step: func(n int) (JobStatus, error) {
+				if n < 3 {
+					return running()
+				}
+				return JobStatus{State: tc.state, Status: tc.status, Messages: msgs}, nil
+			}}
+			_, err := s.job(c, true).Wait(context.Background(), nil)
+			var je *JobError
+			require.ErrorAs(t, err, &je)
+			assert.Equal(t, "job-42", je.JobID)
+			assert.Equal(t, tc.status, je.Status)
+			assert.Equal(t, msgs, je.Messages)
+			assert.ErrorIs(t, err, tc.sentinel)
+			assert.Contains(t, err.Error(), "it broke")
+			assert.Equal(t, 0, s.cancels)
+		})
+	}
+}
+
+func TestWaitContextDeadline(t *testing.T) {
+	c, ns := pollClient(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	ns.onCall = func(k int) {
+		if k == 3 {
+			<-ctx.Done() // the deadline passes during the third wait
+		}
+	}
+	s := &script{step: func(int) (JobStatus, error) { return running() }}
+	_, err := s.job(c, true).Wait(ctx, nil)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Contains(t, err.Error(), "job-42")
+	assert.Equal(t, 2, s.polls)
+	assert.Equal(t, 0, s.cancels, "the server job is left running unless asked")
+}
+
+func TestWaitCancelOnContextDone(t *testing.T) {
+	c, ns := pollClient(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ns.onCall = func(k int) {
+		if k == 4 {
+			cancel()
+		}
+	}
+	s := &script{step: func(int) (JobStatus, error) { return running() }}
+	_, err := s.job(c, true).Wait(ctx, &PollOptions{CancelOnContextDone: true})
+	require.Error(t, err)
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Contains(t, err.Error(), "job-42")
+	assert.Contains(t, err.Error(), "job cancelled")
+	assert.Equal(t, 1, s.cancels, "exactly one cancel, sent with a live context")
+}
+
+func TestWaitCancelOnContextDoneReportsCancelFailure(t *testing.T) {
+	c, _ := pollClient(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	spec := jobSpec[string]{
+		op:     "Test Task",
+		poll:   func(context.Context) (JobStatus, string, error) { return running2() },
+		cancel: func(context.Context) error { return errors.New("cancel refused") },
+	}
+	_, err := newJob(c, "job-7", "u", spec, false).Wait(ctx, &PollOptions{CancelOnContextDone: true})
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Contains(t, err.Error(), "cancel refused")
+	assert.Contains(t, err.Error(), "job-7")
+}
+
+func running2() (JobStatus, string, error) {
+	st, err := running()
+	return st, "", err
+}
+
+func TestWaitUnknownStatusKeepsPolling(t *testing.T) {
+	c, ns := pollClient(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ns.onCall = func(k int) {
+		if k == 50 {
+			cancel()
+		}
+	}
+	var states []JobState
+	s := &script{step: func(int) (JobStatus, error) {
+		return JobStatus{State: ClassifyGPStatus("esriJobSomethingNew"), Status: "esriJobSomethingNew"}, nil
+	}}
+	_, err := s.job(c, true).Wait(ctx, &PollOptions{OnStatus: func(st JobStatus) { states = append(states, st.State) }})
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Contains(t, err.Error(), "job-42")
+	assert.Equal(t, 49, s.polls)
+	for _, st := range states {
+		assert.Equal(t, JobUnknown, st)
+	}
+}
+
+func TestWaitResultErrorNamesTheJob(t *testing.T) {
+	c, _ := pollClient(t)
+	spec := jobSpec[string]{
+		op: "Test Task",
+		poll: func(context.Context) (JobStatus, string, error) {
+			return JobStatus{State: JobSucceeded, Status: "esriJobSucceeded"}, "", nil
+		},
+		result: func(context.Context, JobStatus, string) (string, error) {
+			return "", &Error{Code: 500, Message: "result gone"}
+		},
+	}
+	_, err := newJob(c, "job-9", "u", spec, false).Wait(context.Background(), nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "job-9")
+	assert.Contains(t, err.Error(), "result gone")
+}
+
+func TestJobCancelWithoutSupport(t *testing.T) {
+	c, _ := pollClient(t)
+	j := newJob(c, "job-1", "u", jobSpec[string]{op: "X"}, false)
+	err := j.Cancel(context.Background())
+	require.Error(t, err)
+	assert.True(t, strings.Contains(err.Error(), "job-1"))
+}
