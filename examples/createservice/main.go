@@ -1,0 +1,106 @@
+// Command createservice creates a service from a JSON service definition
+// (the admin API's createService), after checking that the name is free.
+//
+//	AGS_PASSWORD=... go run ./examples/createservice -url https://gis.example.com:6443/arcgis \
+//	    -user admin -f service.json -folder Transport
+//
+// Without -url it runs against an embedded emulator; without -f it uses
+// testdata/service.json beside this file.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/seed9bfd6bbc/ags"
+	"github.com/seed9bfd6bbc/ags/examples/internal/cli"
+)
+
+func main() { cli.Main(run) }
+
+func run(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("createservice", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	var site cli.Site
+	site.AddFlags(fs)
+	file := fs.String("f", defaultDefinition(), "service definition JSON file")
+	folder := fs.String("folder", "", "folder to create the service in (default: the root folder); created if missing")
+	timeout := fs.Duration("timeout", 5*time.Minute, "give up after this long")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	b, err := os.ReadFile(*file)
+	if err != nil {
+		return err
+	}
+	var def ags.ServiceDefinition
+	if err := json.Unmarshal(b, &def); err != nil {
+		return fmt.Errorf("%s: %w", *file, err)
+	}
+	if err := def.Validate(); err != nil {
+		return fmt.Errorf("%s: %w", *file, err)
+	}
+	c, closeSite, err := site.Connect(stdout)
+	if err != nil {
+		return err
+	}
+	defer closeSite()
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+
+	label := cli.ServiceLabel(*folder, def.ServiceName, def.Type)
+	if *folder != "" {
+		root, err := c.Services.List(ctx, "")
+		if err != nil {
+			return err
+		}
+		if !contains(root.Folders, *folder) {
+			if err := c.Services.CreateFolder(ctx, *folder, ""); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "Created folder %s\n", *folder)
+		}
+	}
+	if ok, err := c.Services.CanCreate(ctx, *folder, def); err != nil {
+		return err
+	} else if !ok {
+		return fmt.Errorf("the server says %s cannot be created (does it exist already?)", label)
+	}
+	if err := c.Services.Create(ctx, *folder, def); err != nil {
+		if errors.Is(err, ags.ErrServiceExists) {
+			return fmt.Errorf("%s already exists: %w", label, err)
+		}
+		return err
+	}
+	st, err := c.Services.Status(ctx, *folder, def.ServiceName, def.Type)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Created %s: configured %s, running %s\n", label, st.ConfiguredState, st.RealTimeState)
+	return nil
+}
+
+func defaultDefinition() string {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		return "service.json"
+	}
+	return filepath.Join(filepath.Dir(file), "testdata", "service.json")
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,43 @@
+package cli
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/seed9bfd6bbc/ags"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseExtent(t *testing.T) {
+	e, err := ParseExtent("1,2,3,4,102100")
+	require.NoError(t, err)
+	assert.Equal(t, &ags.Extent{XMin: 1, YMin: 2, XMax: 3, YMax: 4, SpatialReference: &ags.SpatialReference{WKID: 102100}}, e)
+	for _, bad := range []string{"", "1,2,3,4", "1,2,3,x,4326", "3,2,1,4,4326", "1,2,3,4,0"} {
+		_, err := ParseExtent(bad)
+		assert.Error(t, err, bad)
+	}
+}
+
+func TestParseScales(t *testing.T) {
+	s, err := ParseScales("4513.99;2256.99, 1128.5")
+	require.NoError(t, err)
+	assert.Equal(t, []float64{4513.99, 2256.99, 1128.5}, s)
+	for _, bad := range []string{"", ";", "x", "-5"} {
+		_, err := ParseScales(bad)
+		assert.Error(t, err, bad)
+	}
+}
+
+func TestProgressPlainLines(t *testing.T) {
+	var out bytes.Buffer
+	p := NewProgress(&out)
+	on := p.OnStatus("job")
+	msg := []ags.JobMessage{{Type: "esriJobMessageTypeInformative", Description: "Submitted."}}
+	on(ags.JobStatus{JobID: "j1", State: ags.JobRunning, NewMessages: msg, Progress: &ags.JobProgress{Percent: 40}})
+	on(ags.JobStatus{JobID: "j1", State: ags.JobRunning, Progress: &ags.JobProgress{Percent: 40}})
+	on(ags.JobStatus{JobID: "j1", State: ags.JobSucceeded})
+	p.Done()
+	assert.Equal(t, "  job: Submitted.\njob: job j1 running  40%\njob: job j1 succeeded\n", out.String(),
+		"not a terminal: plain lines, a repeated status printed once")
+}

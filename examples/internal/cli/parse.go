@@ -1,0 +1,60 @@
+package cli
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/seed9bfd6bbc/ags"
+)
+
+// ParseExtent reads "xmin,ymin,xmax,ymax,wkid" into an extent.
+func ParseExtent(s string) (*ags.Extent, error) {
+	parts := strings.Split(s, ",")
+	if len(parts) != 5 {
+		return nil, fmt.Errorf("extent %q: want xmin,ymin,xmax,ymax,wkid", s)
+	}
+	var v [4]float64
+	for i := range v {
+		f, err := strconv.ParseFloat(strings.TrimSpace(parts[i]), 64)
+		if err != nil {
+			return nil, fmt.Errorf("extent %q: %q is not a number", s, parts[i])
+		}
+		v[i] = f
+	}
+	wkid, err := strconv.Atoi(strings.TrimSpace(parts[4]))
+	if err != nil {
+		return nil, fmt.Errorf("extent %q: wkid %q is not a whole number", s, parts[4])
+	}
+	e := &ags.Extent{XMin: v[0], YMin: v[1], XMax: v[2], YMax: v[3],
+		SpatialReference: &ags.SpatialReference{WKID: wkid}}
+	if err := e.Validate(); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// ParseScales reads "4513.99;2256.99" (or comma-separated) scale denominators.
+func ParseScales(s string) ([]float64, error) {
+	var out []float64
+	for _, p := range strings.FieldsFunc(s, func(r rune) bool { return r == ';' || r == ',' }) {
+		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil || f <= 0 {
+			return nil, fmt.Errorf("scale %q: want a positive scale denominator", p)
+		}
+		out = append(out, f)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no scales given")
+	}
+	return out, nil
+}
+
+// ServiceLabel renders folder/name.type.
+func ServiceLabel(folder, name string, typ ags.ServiceType) string {
+	folder = strings.Trim(folder, "/")
+	if folder == "" {
+		return name + "." + string(typ)
+	}
+	return folder + "/" + name + "." + string(typ)
+}

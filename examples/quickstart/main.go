@@ -1,0 +1,162 @@
+// Command quickstart runs the main job of the SDK end to end: sign in,
+// create a map service in a folder, refresh it (waiting with progress),
+// update its tiles for a few levels inside an extent (waiting with
+// progress), and show the service's status.
+//
+//	go run ./examples/quickstart
+//
+// runs against an embedded ArcGIS Server emulator. Against a real site:
+//
+//	AGS_PASSWORD=... go run ./examples/quickstart -url https://gis.example.com:6443/arcgis \
+//	    -user publisher -f service.json -folder Quickstart
+//
+// where service.json is a service definition your server can create (a map
+// service's "properties" must point at a file the server can read). An
+// existing service of that name is used as it is.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/seed9bfd6bbc/ags"
+	"github.com/seed9bfd6bbc/ags/examples/internal/cli"
+)
+
+func main() { cli.Main(run) }
+
+func run(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	var site cli.Site
+	site.AddFlags(fs)
+	folder := fs.String("folder", "Quickstart", "folder to create the service in")
+	name := fs.String("service", "Roads", "service name (with -f, the definition's serviceName wins)")
+	defFile := fs.String("f", "", "service definition JSON file (default: a small map service)")
+	levelsFlag := fs.String("levels", "0-3", "tile levels to update, e.g. 0-5,10")
+	extentFlag := fs.String("extent", "-13046000,4035000,-13042000,4039000,102100", "extent to update: xmin,ymin,xmax,ymax,wkid")
+	timeout := fs.Duration("timeout", 10*time.Minute, "give up after this long")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	levels, err := ags.ParseLevels(*levelsFlag)
+	if err != nil {
+		return err
+	}
+	extent, err := cli.ParseExtent(*extentFlag)
+	if err != nil {
+		return err
+	}
+	def, err := definition(*defFile, *name)
+	if err != nil {
+		return err
+	}
+
+	c, closeSite, err := site.Connect(stdout)
+	if err != nil {
+		return err
+	}
+	defer closeSite()
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+
+	// 1. Sign in: the first call fetches a token.
+	root, err := c.Services.List(ctx, "")
+	if err != nil {
+		return fmt.Errorf("sign in: %w", err)
+	}
+	fmt.Fprintf(stdout, "1. Signed in as %s: %d folders, %d services in the root folder\n",
+		site.User, len(root.Folders), len(root.Services))
+
+	// 2. A folder and a service in it.
+	if !contains(root.Folders, *folder) {
+		if err := c.Services.CreateFolder(ctx, *folder, "Created by the ags quickstart"); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "2. Created folder %s\n", *folder)
+	}
+	label := cli.ServiceLabel(*folder, def.ServiceName, def.Type)
+	switch err := c.Services.Create(ctx, *folder, def); {
+	case err == nil:
+		fmt.Fprintf(stdout, "2. Created service %s\n", label)
+	case errors.Is(err, ags.ErrServiceExists):
+		fmt.Fprintf(stdout, "2. Service %s already exists; using it\n", label)
+	default:
+		return err
+	}
+
+	// 3. Refresh it, watching the job.
+	progress := cli.NewProgress(stdout)
+	job, err := c.Services.Refresh(ctx, ags.RefreshServiceRequest{
+		ServiceName: def.ServiceName, ServiceType: def.Type, Folder: *folder})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "3. Refresh Service job %s submitted\n", job.ID())
+	if _, err := job.Wait(ctx, &ags.PollOptions{OnStatus: progress.OnStatus("refresh")}); err != nil {
+		progress.Done()
+		return err
+	}
+	progress.Done()
+
+	// 4. Update its tiles for the levels and extent, watching the job.
+	tiles, err := c.Tiles.Update(ctx, *folder+"/"+def.ServiceName, ags.UpdateTilesRequest{
+		Levels: levels, Extent: extent})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "4. updateTiles job %s submitted for levels %s\n", tiles.ID(), levels)
+	stats, err := tiles.Wait(ctx, &ags.PollOptions{OnStatus: progress.OnStatus("updateTiles")})
+	progress.Done()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "4. Tiles updated: %d of ~%d tiles, %d bytes, %d tasks\n",
+		stats.NumTiles, stats.EstimatedNumTiles, stats.TilesSize, stats.NumTasks)
+
+	// 5. The service's status.
+	st, err := c.Services.Status(ctx, *folder, def.ServiceName, def.Type)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "5. %s: configured %s, running %s\n", label, st.ConfiguredState, st.RealTimeState)
+	return nil
+}
+
+// definition reads a service definition file, or returns a small map service.
+func definition(path, name string) (ags.ServiceDefinition, error) {
+	if path == "" {
+		return ags.ServiceDefinition{
+			ServiceName: name, Type: ags.MapServer, Description: "Roads, created by the ags quickstart",
+			Capabilities: "Map,Query,Data", MinInstancesPerNode: 1, MaxInstancesPerNode: 2,
+			Properties: ags.ServiceProperties{"filePath": `\\share\data\roads.mapx`, "isCached": "true"},
+		}, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ags.ServiceDefinition{}, err
+	}
+	var def ags.ServiceDefinition
+	if err := json.Unmarshal(b, &def); err != nil {
+		return ags.ServiceDefinition{}, fmt.Errorf("%s: %w", path, err)
+	}
+	if def.ServiceName == "" {
+		def.ServiceName = name
+	}
+	return def, def.Validate()
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,70 @@
+// Command refresh runs the Refresh Service task for one service and waits
+// for it, showing progress: a live image service picks up new rasters, a
+// map or feature service refreshes its snapshot, without a restart.
+//
+//	AGS_PASSWORD=... go run ./examples/refresh -url https://gis.example.com:6443/arcgis \
+//	    -user publisher -service Portland -type ImageServer -folder Imagery
+//
+// Without -url it runs against an embedded emulator.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/seed9bfd6bbc/ags"
+	"github.com/seed9bfd6bbc/ags/agstest"
+	"github.com/seed9bfd6bbc/ags/examples/internal/cli"
+)
+
+func main() { cli.Main(run) }
+
+func run(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("refresh", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	var site cli.Site
+	site.AddFlags(fs)
+	service := fs.String("service", "Portland", "service name")
+	stype := fs.String("type", "ImageServer", "service type: ImageServer, MapServer, FeatureServer or SceneServer")
+	folder := fs.String("folder", "", "folder of the service (default: the root folder)")
+	timeout := fs.Duration("timeout", 10*time.Minute, "give up waiting after this long (the job keeps running on the server)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	site.Seed = func(s *agstest.Server) { s.AddService(*folder, *service, *stype, nil) }
+	c, closeSite, err := site.Connect(stdout)
+	if err != nil {
+		return err
+	}
+	defer closeSite()
+
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	job, err := c.Services.Refresh(ctx, ags.RefreshServiceRequest{
+		ServiceName: *service, ServiceType: ags.ServiceType(*stype), Folder: *folder})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Refresh Service job %s submitted for %s\n", job.ID(), serviceLabel(*folder, *service, *stype))
+	progress := cli.NewProgress(stdout)
+	res, err := job.Wait(ctx, &ags.PollOptions{OnStatus: progress.OnStatus("refresh")})
+	progress.Done()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Refreshed %s (job %s, %s)\n", serviceLabel(*folder, *service, *stype), res.JobID, res.Status)
+	if res.Results != "" {
+		fmt.Fprintf(stdout, "refreshResults: %s\n", res.Results)
+	}
+	return nil
+}
+
+func serviceLabel(folder, name, typ string) string {
+	if folder == "" {
+		return name + "." + typ
+	}
+	return folder + "/" + name + "." + typ
+}

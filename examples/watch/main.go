@@ -1,0 +1,206 @@
+// Command watch is the monitoring program of a live image service: it
+// watches a folder, and when new files have landed and settled (their size
+// unchanged for -settle), it runs Refresh Service once for the batch so the
+// service picks them up without a restart. It keeps watching until Ctrl-C.
+//
+//	AGS_PASSWORD=... go run ./examples/watch -url https://gis.example.com:6443/arcgis \
+//	    -user publisher -dir /data/incoming -service Portland -type ImageServer -folder Imagery
+//
+// Files present when it starts count as already served. Without -url it
+// runs against an embedded emulator.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/seed9bfd6bbc/ags"
+	"github.com/seed9bfd6bbc/ags/agstest"
+	"github.com/seed9bfd6bbc/ags/examples/internal/cli"
+)
+
+func main() { cli.Main(run) }
+
+func run(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("watch", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	var site cli.Site
+	site.AddFlags(fs)
+	dir := fs.String("dir", "./incoming", "folder to watch for new files")
+	service := fs.String("service", "Portland", "service to refresh")
+	stype := fs.String("type", "ImageServer", "service type")
+	folder := fs.String("folder", "", "folder of the service (default: the root folder)")
+	interval := fs.Duration("interval", 2*time.Second, "how often to look at the folder")
+	settle := fs.Duration("settle", 5*time.Second, "a file counts as landed when its size has not changed for this long")
+	timeout := fs.Duration("job-timeout", 30*time.Minute, "give up waiting for one refresh after this long")
+	maxBatches := fs.Int("batches", 0, "stop after this many refreshes (0: run until Ctrl-C)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if st, err := os.Stat(*dir); err != nil || !st.IsDir() {
+		return fmt.Errorf("-dir %s: not a folder", *dir)
+	}
+	site.Seed = func(s *agstest.Server) { s.AddService(*folder, *service, *stype, nil) }
+	c, closeSite, err := site.Connect(stdout)
+	if err != nil {
+		return err
+	}
+	defer closeSite()
+	req := ags.RefreshServiceRequest{ServiceName: *service, ServiceType: ags.ServiceType(*stype), Folder: *folder}
+
+	w := newWatcher(*dir, *settle)
+	if err := w.scan(time.Now()); err != nil {
+		return err
+	}
+	w.markAllServed()
+	fmt.Fprintf(stdout, "Watching %s (every %s; files settle after %s); Ctrl-C to stop\n", *dir, *interval, *settle)
+	tick := time.NewTicker(*interval)
+	defer tick.Stop()
+	batches := 0
+	for {
+		select {
+		case <-ctx.Done():
+			fmt.Fprintln(stdout, "Stopped.")
+			return nil
+		case now := <-tick.C:
+			if err := w.scan(now); err != nil {
+				fmt.Fprintf(stdout, "scan %s: %v\n", *dir, err)
+				continue
+			}
+			batch := w.settled(now)
+			if len(batch) == 0 {
+				continue
+			}
+			fmt.Fprintf(stdout, "%d new file(s): %s\n", len(batch), strings.Join(batch, ", "))
+			if err := refresh(ctx, c, req, *timeout, stdout); err != nil {
+				if ctx.Err() != nil {
+					fmt.Fprintln(stdout, "Stopped.")
+					return nil
+				}
+				// Keep watching: the next batch may go through.
+				fmt.Fprintf(stdout, "refresh failed: %v\n", err)
+				w.unserve(batch)
+				continue
+			}
+			batches++
+			if *maxBatches > 0 && batches >= *maxBatches {
+				return nil
+			}
+		}
+	}
+}
+
+func refresh(ctx context.Context, c *ags.Client, req ags.RefreshServiceRequest, timeout time.Duration, out io.Writer) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	start := time.Now()
+	res, err := c.Services.RefreshAndWait(ctx, req, &ags.PollOptions{
+		OnStatus: func(st ags.JobStatus) {
+			for _, m := range st.NewMessages {
+				fmt.Fprintf(out, "  job %s: %s\n", st.JobID, m.Description)
+			}
+		}})
+	if err != nil {
+		var jobErr *ags.JobError
+		if errors.As(err, &jobErr) {
+			return fmt.Errorf("job %s ended %s: %w", jobErr.JobID, jobErr.Status, err)
+		}
+		return err
+	}
+	fmt.Fprintf(out, "Refreshed %s.%s in %s (job %s)\n", req.ServiceName, req.ServiceType,
+		time.Since(start).Round(time.Millisecond), res.JobID)
+	return nil
+}
+
+// watcher tracks the files of a folder and when their sizes last changed.
+type watcher struct {
+	dir    string
+	settle time.Duration
+	files  map[string]*fileState
+}
+
+type fileState struct {
+	size    int64
+	changed time.Time
+	served  bool
+}
+
+func newWatcher(dir string, settle time.Duration) *watcher {
+	return &watcher{dir: dir, settle: settle, files: map[string]*fileState{}}
+}
+
+// scan records new files and size changes; files that vanished are forgotten.
+func (w *watcher) scan(now time.Time) error {
+	entries, err := os.ReadDir(w.dir)
+	if err != nil {
+		return err
+	}
+	seen := make(map[string]bool, len(entries))
+	for _, e := range entries {
+		if !e.Type().IsRegular() || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			continue
+		}
+		name := filepath.Join(w.dir, e.Name())
+		seen[name] = true
+		f, ok := w.files[name]
+		switch {
+		case !ok:
+			w.files[name] = &fileState{size: info.Size(), changed: now}
+		case f.size != info.Size():
+			f.size, f.changed, f.served = info.Size(), now, false
+		}
+	}
+	for name := range w.files {
+		if !seen[name] {
+			delete(w.files, name)
+		}
+	}
+	return nil
+}
+
+// settled returns the files not yet served whose size has held for the
+// settle time, and marks them served. It returns nothing while any new
+// file is still growing, so one refresh covers the whole batch.
+func (w *watcher) settled(now time.Time) []string {
+	var batch []string
+	for name, f := range w.files {
+		if f.served {
+			continue
+		}
+		if now.Sub(f.changed) < w.settle {
+			return nil
+		}
+		batch = append(batch, name)
+	}
+	for _, name := range batch {
+		w.files[name].served = true
+	}
+	sort.Strings(batch)
+	return batch
+}
+
+func (w *watcher) markAllServed() {
+	for _, f := range w.files {
+		f.served = true
+	}
+}
+
+func (w *watcher) unserve(batch []string) {
+	for _, name := range batch {
+		if f, ok := w.files[name]; ok {
+			f.served = false
+		}
+	}
+}
