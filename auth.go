@@ -17,18 +17,51 @@ import (
 // Token is an ArcGIS token or API key. Its value never appears in fmt, slog
 // or JSON output: every verb prints "REDACTED". Read it with Value.
 type Token struct {
-	value   string
-	Expires time.Time // zero when unknown or never
+	value   *secretBox // behind a pointer: see secretBox
+	Expires time.Time  // zero when unknown or never
+}
+
+// secretBox holds a secret string; it is only ever used through a
+// pointer. Where fmt cannot call a Format method (a struct's unexported
+// field, or any value printed with a verb it does not fit, such as %s of
+// a pointer field) it prints what it reaches raw, but a pointer to a
+// string is always printed as an address, never followed. So a token or
+// password inside any struct of this package, or of a caller's, never
+// shows under any verb. (A pointer to a struct would not do: fmt expands
+// one when it reports a bad verb.)
+type secretBox string
+
+func box(s string) *secretBox {
+	if s == "" {
+		return nil
+	}
+	b := secretBox(s)
+	return &b
+}
+
+// Format, GoString and LogValue print REDACTED, should a box ever be
+// printed by itself.
+func (b *secretBox) Format(f fmt.State, _ rune) { io.WriteString(f, "REDACTED") }
+func (b *secretBox) GoString() string           { return "REDACTED" }
+func (b *secretBox) LogValue() slog.Value       { return slog.StringValue("REDACTED") }
+
+func (b *secretBox) get() string {
+	if b == nil {
+		return ""
+	}
+	return string(*b)
 }
 
 // NewToken returns a Token with the given value and expiry (zero: unknown).
-func NewToken(value string, expires time.Time) Token { return Token{value: value, Expires: expires} }
+func NewToken(value string, expires time.Time) Token {
+	return Token{value: box(value), Expires: expires}
+}
 
 // Value returns the secret itself. Handle with care.
-func (t Token) Value() string { return t.value }
+func (t Token) Value() string { return t.value.get() }
 
 // IsZero reports whether the token is empty.
-func (t Token) IsZero() bool { return t.value == "" }
+func (t Token) IsZero() bool { return t.value.get() == "" }
 
 func (t Token) String() string {
 	if t.Expires.IsZero() {
@@ -48,15 +81,6 @@ func (t Token) LogValue() slog.Value { return slog.StringValue(t.String()) }
 
 // MarshalJSON writes "REDACTED": a token is never serialised by accident.
 func (t Token) MarshalJSON() ([]byte, error) { return []byte(`"REDACTED"`), nil }
-
-// secret is a string that prints as REDACTED.
-type secret string
-
-func (s secret) String() string               { return "REDACTED" }
-func (s secret) GoString() string             { return `"REDACTED"` }
-func (s secret) Format(f fmt.State, _ rune)   { io.WriteString(f, "REDACTED") }
-func (s secret) LogValue() slog.Value         { return slog.StringValue("REDACTED") }
-func (s secret) MarshalJSON() ([]byte, error) { return []byte(`"REDACTED"`), nil }
 
 // TokenSource supplies tokens. Token is called before every request, so it
 // must be cheap when it has a valid token, and safe for concurrent use.
@@ -103,7 +127,7 @@ func refreshMargin(lifetime time.Duration) time.Duration {
 type credentialSource struct {
 	client     *Client
 	username   string
-	password   secret
+	password   *secretBox
 	referer    string
 	expiration time.Duration
 	tokenURL   string // override; "" means discover
@@ -147,7 +171,7 @@ func (s *credentialSource) clock() time.Time {
 func (s *credentialSource) Token(ctx context.Context) (Token, error) {
 	for {
 		s.mu.Lock()
-		if s.cur.value != "" && s.clock().Before(s.renewAt) {
+		if !s.cur.IsZero() && s.clock().Before(s.renewAt) {
 			t := s.cur
 			s.mu.Unlock()
 			return t, nil
@@ -174,7 +198,7 @@ func (s *credentialSource) Token(ctx context.Context) (Token, error) {
 		s.mu.Lock()
 		if err == nil {
 			s.cur = tok
-			s.renewAt = renewTime(issued, tok.Expires)
+			s.renewAt = renewTime(issued, tok.Expires, s.expiration)
 		}
 		f.tok, f.err = tok, err
 		s.flight = nil
@@ -184,11 +208,18 @@ func (s *credentialSource) Token(ctx context.Context) (Token, error) {
 	}
 }
 
-func renewTime(issued, expires time.Time) time.Time {
-	if expires.IsZero() {
-		return issued.Add(DefaultTokenExpiration - refreshMargin(DefaultTokenExpiration))
+// renewTime is when a token issued at issued and expiring at expires is
+// renewed: its margin before expiry. A token without an expiry, or whose
+// expiry is not after its issue time by our clock (the server's clock runs
+// behind ours), is taken to live for fallback from now; the server says so
+// with a 498 if not, and the client renews it then. Without this, a skewed
+// clock would make every call fetch a new token.
+func renewTime(issued, expires time.Time, fallback time.Duration) time.Time {
+	lifetime := expires.Sub(issued)
+	if expires.IsZero() || lifetime <= 0 {
+		return issued.Add(fallback - refreshMargin(fallback))
 	}
-	return expires.Add(-refreshMargin(expires.Sub(issued)))
+	return expires.Add(-refreshMargin(lifetime))
 }
 
 func isContextErr(err error) bool {
@@ -200,7 +231,7 @@ func isContextErr(err error) bool {
 func (s *credentialSource) Invalidate(t Token) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.cur.value == t.value {
+	if s.cur.Value() == t.Value() {
 		s.cur = Token{}
 		s.portalTok = Token{} // after a restart the portal token may be gone too
 	}
@@ -218,7 +249,7 @@ func (s *credentialSource) fetch(ctx context.Context) (Token, error) {
 	}
 	s.mu.Lock()
 	portal := s.portalTok
-	portalOK := portal.value != "" && s.clock().Before(s.portalAt)
+	portalOK := !portal.IsZero() && s.clock().Before(s.portalAt)
 	s.mu.Unlock()
 	if !portalOK {
 		issued := s.clock()
@@ -226,13 +257,13 @@ func (s *credentialSource) fetch(ctx context.Context) (Token, error) {
 			return Token{}, err
 		}
 		s.mu.Lock()
-		s.portalTok, s.portalAt = portal, renewTime(issued, portal.Expires)
+		s.portalTok, s.portalAt = portal, renewTime(issued, portal.Expires, s.expiration)
 		s.mu.Unlock()
 	}
 	// Exchange the portal token for a token of this server.
 	// https://developers.arcgis.com/rest/users-groups-and-items/generate-token.htm
 	params := url.Values{
-		"token":      {portal.value},
+		"token":      {portal.Value()},
 		"serverUrl":  {strings.TrimSuffix(s.client.site.String(), "/")},
 		"client":     {"referer"},
 		"referer":    {s.referer},
@@ -244,7 +275,7 @@ func (s *credentialSource) fetch(ctx context.Context) (Token, error) {
 func (s *credentialSource) credentialParams() url.Values {
 	return url.Values{
 		"username":   {s.username},
-		"password":   {string(s.password)},
+		"password":   {s.password.get()},
 		"client":     {"referer"},
 		"referer":    {s.referer},
 		"expiration": {strconv.Itoa(int(s.expiration / time.Minute))},
@@ -276,6 +307,7 @@ func (s *credentialSource) discover(ctx context.Context) (*tokenEndpoint, error)
 	}
 	c := s.client
 	ep = &tokenEndpoint{}
+	cache := true
 	if s.tokenURL != "" {
 		u, err := c.site.Parse(s.tokenURL)
 		if err != nil {
@@ -294,6 +326,8 @@ func (s *credentialSource) discover(ctx context.Context) (*tokenEndpoint, error)
 		ep.url = fallback
 		if err == nil {
 			if info.OwningSystemURL != "" {
+				// Federated: the portal issues tokens, exchanged for this
+				// server's own.
 				ep.federated = true
 				ep.url, _ = url.Parse(strings.TrimSuffix(info.OwningSystemURL, "/") + "/sharing/rest/generateToken")
 			}
@@ -302,21 +336,49 @@ func (s *credentialSource) discover(ctx context.Context) (*tokenEndpoint, error)
 					ep.url = u
 				}
 			}
-		} else if c.logger != nil {
-			c.logger.Debug("ags: rest/info unavailable; using tokens/generateToken", "error", err)
+		} else {
+			// Only a definite answer (the server said there is no rest/info)
+			// fixes the fallback for good; after a transport failure or a
+			// 5xx the next token request asks again.
+			cache = definiteAnswer(err)
+			if c.logger != nil {
+				c.logger.Debug("ags: rest/info unavailable; using tokens/generateToken", "error", err)
+			}
 		}
 	}
-	if ep.url == nil || ep.url.Host == "" {
+	if ep.url == nil || ep.url.Host == "" || ep.url.User != nil || ep.url.RawQuery != "" {
 		return nil, &ValidationError{Field: "token URL", Reason: "could not be determined"}
 	}
 	if ep.url.Scheme != "https" && !c.allowHTTP {
 		return nil, &ValidationError{Field: "token URL",
 			Reason: "refusing to send credentials over plain http to " + cleanURL(ep.url) + "; use WithInsecureHTTP for a test server"}
 	}
+	if !cache {
+		return ep, nil
+	}
 	s.mu.Lock()
 	s.endpoint = ep
 	s.mu.Unlock()
 	return ep, nil
+}
+
+// definiteAnswer reports whether err is the server's own answer (an
+// ArcGIS error, or a page that is not one with a status below 500) rather
+// than a failure that may pass.
+func definiteAnswer(err error) bool {
+	var re *RequestError
+	if errors.As(err, &re) {
+		return false
+	}
+	var ae *Error
+	if errors.As(err, &ae) {
+		return ae.HTTPStatus < 500
+	}
+	var rse *ResponseError
+	if errors.As(err, &rse) {
+		return rse.HTTPStatus < 500
+	}
+	return false
 }
 
 // tokenResponse is generateToken's answer: {token, expires, ssl}, with
@@ -338,19 +400,28 @@ func (s *credentialSource) generate(ctx context.Context, u *url.URL, params url.
 	if err != nil {
 		return Token{}, err
 	}
-	tok := Token{value: tr.Token, Expires: tr.Expires.Time}
-	if tok.value == "" {
-		tok.value = tr.AccessToken
-		if tr.ExpiresIn > 0 {
+	tok, err := tr.token(now, s.expiration)
+	if err != nil {
+		return Token{}, &ResponseError{Op: "generateToken", URL: cleanURL(u), HTTPStatus: http.StatusOK, Reason: err.Error()}
+	}
+	return tok, nil
+}
+
+// token reads the answer of a token request made at now. An answer
+// without an expiry is taken to live for fallback.
+func (tr tokenResponse) token(now time.Time, fallback time.Duration) (Token, error) {
+	tok := NewToken(tr.Token, tr.Expires.Time)
+	if tok.IsZero() {
+		tok = NewToken(tr.AccessToken, time.Time{})
+		if tr.ExpiresIn > 0 && tr.ExpiresIn < 1<<31 {
 			tok.Expires = now.Add(time.Duration(tr.ExpiresIn) * time.Second)
 		}
 	}
-	if tok.value == "" {
-		return Token{}, &ResponseError{Op: "generateToken", URL: cleanURL(u), HTTPStatus: http.StatusOK,
-			Reason: "no token in the answer"}
+	if tok.IsZero() {
+		return Token{}, errors.New("no token in the answer")
 	}
 	if tok.Expires.IsZero() {
-		tok.Expires = now.Add(s.expiration)
+		tok.Expires = now.Add(fallback)
 	}
 	return tok, nil
 }

@@ -1,7 +1,6 @@
 package ags
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/seed9bfd6bbc/ags/internal/form"
@@ -108,7 +108,9 @@ type Client struct {
 	sleep       func(context.Context, time.Duration) error
 	now         func() time.Time
 	allowHTTP   bool
-	credentials bool // a token or credentials will be sent
+	credentials bool        // a token or credentials will be sent
+	headers     http.Header // sent with every request (read only)
+	auth        atomic.Pointer[authHeader]
 
 	common service
 
@@ -163,8 +165,10 @@ func NewClient(siteURL string, opts ...Option) (*Client, error) {
 		return nil, &ValidationError{Field: "siteURL", Reason: "must not carry user info, a query or a fragment"}
 	}
 	if !strings.HasSuffix(u.Path, "/") {
+		if u.RawPath != "" {
+			u.RawPath += "/"
+		}
 		u.Path += "/"
-		u.RawPath = ""
 	}
 	cfg := config{
 		referer:    DefaultReferer,
@@ -197,12 +201,8 @@ func NewClient(siteURL string, opts ...Option) (*Client, error) {
 		now:       time.Now,
 		allowHTTP: cfg.insecure,
 	}
-	for i, r := range []string{cfg.roots.Services, cfg.roots.Admin, cfg.roots.HostedAdmin} {
-		ru, err := u.Parse(strings.TrimSuffix(r, "/") + "/")
-		if err != nil {
-			return nil, &ValidationError{Field: "roots", Reason: fmt.Sprintf("cannot read %q", r)}
-		}
-		c.roots[i] = ru
+	if cfg.tokenURL != "" && cfg.creds == nil {
+		return nil, &ValidationError{Field: "WithTokenURL", Reason: "needs WithCredentials"}
 	}
 	switch {
 	case cfg.creds != nil:
@@ -215,9 +215,29 @@ func NewClient(siteURL string, opts ...Option) (*Client, error) {
 		c.tokens = cfg.tokens
 	}
 	c.credentials = c.tokens != nil
-	if c.credentials && u.Scheme == "http" && !cfg.insecure {
+	// Checked before any request: a token or password is never sent over
+	// plain http unless the caller said so.
+	plainHTTP := func(u *url.URL) bool { return c.credentials && u.Scheme == "http" && !cfg.insecure }
+	if plainHTTP(u) {
 		return nil, &ValidationError{Field: "siteURL",
 			Reason: "refusing to send credentials over plain http; use https, or WithInsecureHTTP for a test server"}
+	}
+	for i, r := range []string{cfg.roots.Services, cfg.roots.Admin, cfg.roots.HostedAdmin} {
+		ru, err := u.Parse(strings.TrimSuffix(r, "/") + "/")
+		if err != nil || (ru.Scheme != "https" && ru.Scheme != "http") || ru.Host == "" ||
+			ru.User != nil || ru.RawQuery != "" || ru.Fragment != "" {
+			return nil, &ValidationError{Field: "roots", Reason: fmt.Sprintf("%q is not a path or an http(s) URL without query", r)}
+		}
+		if plainHTTP(ru) {
+			return nil, &ValidationError{Field: "roots",
+				Reason: fmt.Sprintf("refusing to send credentials over plain http to %s; use WithInsecureHTTP for a test server", cleanURL(ru))}
+		}
+		c.roots[i] = ru
+	}
+	c.headers = http.Header{
+		"Accept":     {"application/json"},
+		"User-Agent": {c.userAgent},
+		"Referer":    {c.referer},
 	}
 	hc := cfg.httpClient
 	if hc == nil {
@@ -249,7 +269,7 @@ func (c *Client) guardRedirects(hc *http.Client) *http.Client {
 			return prev(req, via)
 		}
 		if len(via) >= 10 {
-			return errors.New("stopped after 10 redirects")
+			return fmt.Errorf("%w: stopped after 10 redirects", transport.ErrRedirectRefused)
 		}
 		return nil
 	}
@@ -314,7 +334,7 @@ func WithCredentials(username, password string) Option {
 		if password == "" {
 			return &ValidationError{Field: "password", Reason: "must not be empty"}
 		}
-		c.creds = &credentialSource{username: username, password: secret(password)}
+		c.creds = &credentialSource{username: username, password: box(password)}
 		c.authOptions++
 		return nil
 	}
@@ -482,62 +502,81 @@ func WithRoots(r Roots) Option {
 // receives the decoded JSON (nil to discard). It reaches endpoints this
 // package does not wrap yet.
 func (c *Client) Get(ctx context.Context, path string, params, out any) error {
-	u, err := c.siteRelative(path)
+	u, rel, err := c.siteRelative(path)
 	if err != nil {
 		return err
 	}
-	return c.do(ctx, call{op: "GET " + shortPath(path), method: http.MethodGet, url: u, params: params, idempotent: true}, out)
+	return c.do(ctx, call{op: "GET " + rel, method: http.MethodGet, url: u, params: params, idempotent: true}, out)
 }
 
 // Post sends a form POST like Get. It is treated as not idempotent: it is
 // not retried once the server may have acted.
 func (c *Client) Post(ctx context.Context, path string, params, out any) error {
-	u, err := c.siteRelative(path)
+	u, rel, err := c.siteRelative(path)
 	if err != nil {
 		return err
 	}
-	return c.do(ctx, call{op: "POST " + shortPath(path), method: http.MethodPost, url: u, params: params}, out)
-}
-
-func shortPath(p string) string {
-	if u, err := url.Parse(p); err == nil {
-		return u.Path
-	}
-	return "request"
+	return c.do(ctx, call{op: "POST " + rel, method: http.MethodPost, url: u, params: params}, out)
 }
 
 // siteRelative resolves path against the site URL and refuses anything
-// that leaves the site (another host, "..").
-func (c *Client) siteRelative(path string) (*url.URL, error) {
+// that leaves the site (another host, "." or ".." segments). It also
+// returns the path relative to the site, to name the operation.
+func (c *Client) siteRelative(path string) (*url.URL, string, error) {
 	p, err := url.Parse(strings.TrimPrefix(path, "/"))
-	if err != nil || p.RawQuery != "" || p.User != nil {
-		return nil, &ValidationError{Field: "path", Reason: "must be a path without query (put parameters in params)"}
+	if err != nil || p.RawQuery != "" || p.ForceQuery || p.Fragment != "" || p.User != nil || p.Opaque != "" {
+		return nil, "", &ValidationError{Field: "path", Reason: "must be a path without query (put parameters in params)"}
 	}
-	for _, seg := range strings.Split(p.Path, "/") {
-		if seg == ".." {
-			return nil, &ValidationError{Field: "path", Reason: `must not contain ".."`}
+	u := p
+	if u.Scheme == "" && u.Host == "" { // relative: under the site
+		raw := ""
+		if c.site.RawPath != "" || u.RawPath != "" {
+			raw = c.site.EscapedPath() + u.EscapedPath()
+		}
+		u.Scheme, u.Host, u.Path, u.RawPath = c.site.Scheme, c.site.Host, c.site.Path+u.Path, raw
+	}
+	if u.Host != c.site.Host || u.Scheme != c.site.Scheme || !strings.HasPrefix(u.Path, c.site.Path) {
+		return nil, "", &ValidationError{Field: "path", Reason: "must stay on the site " + c.site.String()}
+	}
+	rel := u.Path[len(c.site.Path):]
+	for seg := range strings.SplitSeq(rel, "/") {
+		if seg == ".." || seg == "." {
+			return nil, "", &ValidationError{Field: "path", Reason: `must not contain "." or ".." segments`}
 		}
 	}
-	u := c.site.ResolveReference(p)
-	if u.Host != c.site.Host || u.Scheme != c.site.Scheme || !strings.HasPrefix(u.Path, c.site.Path) {
-		return nil, &ValidationError{Field: "path", Reason: "must stay on the site " + c.site.String()}
-	}
-	return u, nil
+	return u, rel, nil
 }
 
 // endpoint builds a URL under one of the roots from raw path segments, each
-// escaped on its own ("Refresh Service" becomes "Refresh%20Service").
+// escaped on its own ("Refresh Service" becomes "Refresh%20Service"). A
+// segment may hold several parts separated by "/". The URL never leaves
+// its root: "." and ".." parts are escaped rather than resolved, and a
+// colon never turns a part into a scheme.
 func (c *Client) endpoint(root int, segments ...string) *url.URL {
-	esc := make([]string, 0, len(segments))
+	base := c.roots[root]
+	var raw strings.Builder
+	raw.WriteString(base.EscapedPath())
+	first := true
 	for _, s := range segments {
 		for _, part := range strings.Split(strings.Trim(s, "/"), "/") {
-			if part != "" {
-				esc = append(esc, url.PathEscape(part))
+			if part == "" {
+				continue
+			}
+			if !first {
+				raw.WriteByte('/')
+			}
+			first = false
+			if part == "." || part == ".." {
+				raw.WriteString(strings.ReplaceAll(part, ".", "%2E"))
+			} else {
+				raw.WriteString(url.PathEscape(part))
 			}
 		}
 	}
-	u, _ := c.roots[root].Parse(strings.Join(esc, "/")) // escaped segments always parse
-	return u
+	u := *base
+	u.RawPath = raw.String()
+	u.Path, _ = url.PathUnescape(u.RawPath) // escaped above, so it unescapes
+	return &u
 }
 
 // call is one request through the pipeline.
@@ -551,6 +590,11 @@ type call struct {
 	secret     bool     // the answer may hold a credential: no snippet in errors
 }
 
+// secretParams are form fields whose values are credentials: a request
+// that carries one is always a POST, and their values are masked in any
+// error text.
+var secretParams = [...]string{"token", "password"}
+
 // do is the one request pipeline: encode, attach the token, send with
 // retries, read a bounded body, decode every error envelope, renew a
 // rejected token once, and back off while the admin store is busy.
@@ -559,8 +603,17 @@ func (c *Client) do(ctx context.Context, r call, out any) error {
 	if err != nil {
 		return &ValidationError{Field: "params", Reason: err.Error()}
 	}
-	if r.method == http.MethodGet && len(r.url.String())+len(vals.Encode()) > maxGETURL {
-		r.method = http.MethodPost // too long for a URL; still idempotent
+	var redact []string
+	for _, k := range secretParams {
+		if v := vals.Get(k); v != "" {
+			redact = append(redact, v)
+		}
+	}
+	query := vals.Encode()
+	if r.method == http.MethodGet && (len(redact) > 0 || len(r.url.Path)+len(query) > maxGETURL) {
+		// A credential never goes into a URL, nor does a query too long
+		// for one; either way the call stays idempotent.
+		r.method = http.MethodPost
 	}
 	renewed, busy := false, 0
 	for {
@@ -570,7 +623,7 @@ func (c *Client) do(ctx context.Context, r call, out any) error {
 				return fmt.Errorf("%s: get token: %w", r.op, err)
 			}
 		}
-		a, err := c.send(ctx, r, vals, tok)
+		a, err := c.send(ctx, r, vals, query, tok, redact)
 		if err != nil {
 			return err
 		}
@@ -578,7 +631,9 @@ func (c *Client) do(ctx context.Context, r call, out any) error {
 		switch {
 		case err == nil:
 			return nil
-		case isAuthError(err) && !renewed && tok.value != "":
+		case isAuthError(err) && !renewed && !tok.IsZero():
+			// The server refused the token before doing anything, so
+			// replaying once is safe even for a POST.
 			inv, ok := c.tokens.(interface{ Invalidate(Token) })
 			if !ok {
 				return err
@@ -586,6 +641,8 @@ func (c *Client) do(ctx context.Context, r call, out any) error {
 			inv.Invalidate(tok)
 			renewed = true
 		case errors.Is(err, ErrServerBusy) && busy < c.retry.MaxRetries:
+			// "Another administrative operation is currently accessing the
+			// store": refused before any work, so it is retried for every call.
 			wait := transport.Backoff(c.retry.MinDelay, c.retry.MaxDelay, busy, nil, c.rnd)
 			busy++
 			c.onRetry(RetryEvent{Op: r.op, Attempt: busy, Method: r.method, Host: r.url.Host,
@@ -600,77 +657,117 @@ func (c *Client) do(ctx context.Context, r call, out any) error {
 }
 
 // send makes one logical HTTP request (retried inside the transport) and
-// reads its answer.
-func (c *Client) send(ctx context.Context, r call, vals url.Values, tok Token) (answer, error) {
-	u := *r.url
+// reads its answer. query is vals encoded.
+func (c *Client) send(ctx context.Context, r call, vals url.Values, query string, tok Token, redact []string) (answer, error) {
+	secretTok := tok.Value()
 	var body []byte
-	if r.method == http.MethodGet {
-		u.RawQuery = vals.Encode()
-	} else {
-		if tok.value != "" {
-			// Admin API POSTs must carry the token in the body.
-			withTok := make(url.Values, len(vals)+1)
+	if r.method != http.MethodGet {
+		switch {
+		case secretTok == "":
+			body = []byte(query)
+		case vals.Has("token"):
+			withTok := make(url.Values, len(vals))
 			for k, v := range vals {
 				withTok[k] = v
 			}
-			withTok.Set("token", tok.value)
-			vals = withTok
+			withTok.Set("token", secretTok)
+			body = []byte(withTok.Encode())
+		default:
+			// Admin API POSTs must carry the token in the body.
+			body = make([]byte, 0, len(query)+len("&token=")+len(secretTok)+16)
+			body = append(body, query...)
+			if len(body) > 0 {
+				body = append(body, '&')
+			}
+			body = append(body, "token="...)
+			body = append(body, url.QueryEscape(secretTok)...)
 		}
-		body = []byte(vals.Encode())
 	}
-	req, err := http.NewRequestWithContext(transport.WithIdempotent(ctx, r.idempotent), r.method, u.String(), bytes.NewReader(body))
+	// The URL is built already: copy it in instead of having net/http
+	// parse its text again.
+	req, err := http.NewRequestWithContext(transport.WithIdempotent(ctx, r.idempotent), r.method, "", nil)
 	if err != nil {
 		return answer{}, &RequestError{Op: r.op, URL: cleanURL(r.url), Err: err}
 	}
-	if r.method != http.MethodGet {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	} else {
-		req.Body, req.GetBody, req.ContentLength = nil, nil, 0
+	*req.URL = *r.url
+	if r.method == http.MethodGet {
+		req.URL.RawQuery = query
 	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", c.userAgent)
-	if c.referer != "" {
-		req.Header.Set("Referer", c.referer)
+	req.Host = req.URL.Host
+	h := req.Header
+	for k, v := range c.headers {
+		h[k] = v
 	}
-	if tok.value != "" {
-		req.Header.Set("X-Esri-Authorization", "Bearer "+tok.value)
+	if body != nil {
+		h["Content-Type"] = formContentType
 	}
-	resp, err := c.http.Do(req)
+	if secretTok != "" {
+		h["X-Esri-Authorization"] = c.bearer(secretTok)
+	}
+	resp, err := c.http.Do(req, body)
 	if err != nil {
-		return answer{}, &RequestError{Op: r.op, URL: cleanURL(r.url), Err: unwrapURLError(err)}
+		return answer{}, &RequestError{Op: r.op, URL: cleanURL(r.url), Err: transport.StripURL(err)}
 	}
 	defer resp.Body.Close()
-	a := answer{op: r.op, url: cleanURL(r.url), status: resp.StatusCode,
-		contentType: resp.Header.Get("Content-Type"), secret: r.secret}
-	if tok.value != "" {
-		a.redact = []string{tok.value}
+	a := answer{op: r.op, url: r.url, status: resp.StatusCode,
+		contentType: resp.Header.Get("Content-Type"), secret: r.secret, redact: redact, token: secretTok}
+	if cs, ok := c.tokens.(*credentialSource); ok {
+		// Masked in any error text, in case a server echoes it. Taken from
+		// the source each time: the Client itself never holds it, so not
+		// even a fmt of its fields could show it.
+		a.password = cs.password.get()
 	}
-	a.body, err = io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
+	a.body, err = readBody(resp, c.maxBody)
 	if err != nil {
-		return answer{}, &RequestError{Op: r.op, URL: a.url, Err: fmt.Errorf("reading response: %w", unwrapURLError(err))}
+		return answer{}, &RequestError{Op: r.op, URL: a.where(), Err: fmt.Errorf("reading response: %w", transport.StripURL(err))}
 	}
 	if int64(len(a.body)) > c.maxBody {
+		a.body = a.body[:c.maxBody]
 		return answer{}, a.responseError(fmt.Sprintf("body larger than the %d-byte limit", c.maxBody), nil)
 	}
-	// Drain what is left (nothing, normally) so the connection is reused.
+	// Drain a little of what is left (nothing, normally) so the connection
+	// can be reused; a huge remainder is cheaper to drop with the connection.
 	_, _ = io.CopyN(io.Discard, resp.Body, 4<<10)
 	return a, nil
+}
+
+var formContentType = []string{"application/x-www-form-urlencoded"}
+
+// authHeader is the X-Esri-Authorization value of one token, kept so that
+// every request with the same token shares it (header values are only
+// read).
+type authHeader struct {
+	token string
+	value []string
+}
+
+func (c *Client) bearer(token string) []string {
+	if h := c.auth.Load(); h != nil && h.token == token {
+		return h.value
+	}
+	h := &authHeader{token: token, value: []string{"Bearer " + token}}
+	c.auth.Store(h)
+	return h.value
+}
+
+// readBody reads at most max+1 bytes of resp's body, so a caller can tell
+// a body over the limit. With a Content-Length within the limit (which
+// net/http enforces) it reads exactly that much into one buffer.
+func readBody(resp *http.Response, max int64) ([]byte, error) {
+	if n := resp.ContentLength; n > 0 && n <= max {
+		buf := make([]byte, n)
+		if _, err := io.ReadFull(resp.Body, buf); err != nil {
+			return nil, err
+		}
+		return buf, nil
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, max+1))
 }
 
 // cleanURL renders u without query, fragment or user info.
 func cleanURL(u *url.URL) string {
 	v := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
 	return v.String()
-}
-
-// unwrapURLError drops net/http's *url.Error wrapper, whose text repeats the
-// full URL.
-func unwrapURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
 }
 
 // sleepCtx waits for d or until ctx is done.

@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"unicode/utf8"
 )
+
+var utf8BOM = []byte("\xef\xbb\xbf")
 
 // snippetLen bounds the body excerpt kept in a *ResponseError.
 const snippetLen = 200
@@ -16,87 +19,153 @@ const snippetLen = 200
 // answer is one HTTP response as the decoder sees it.
 type answer struct {
 	op          string
-	url         string // without query
+	url         *url.URL // the request URL; errors show it without query
 	status      int
 	contentType string
 	body        []byte
 	secret      bool     // the body may hold a credential: keep no snippet
-	redact      []string // strings to mask in any snippet (the token in use)
+	redact      []string // credentials sent as parameters: masked in any error text
+	token       string   // the token sent: masked too
+	password    string   // the client's password, if it has one: masked too
+}
+
+// where is the request URL as errors show it: no query, no user info.
+func (a answer) where() string {
+	if a.url == nil {
+		return ""
+	}
+	return cleanURL(a.url)
+}
+
+// secrets lists what must never appear in an error built from a.
+func (a answer) secrets() []string {
+	if a.token == "" && a.password == "" {
+		return a.redact
+	}
+	return append(a.redact[:len(a.redact):len(a.redact)], a.token, a.password)
 }
 
 // decode is the one place an ArcGIS answer becomes a result or an error. It
 // recognises every error envelope on any HTTP status, then decodes the body
 // into out (which may be nil). JSON is sniffed from the body, not trusted to
 // the Content-Type: servers send JSON as text/plain too.
+//
+// The outcome is always nil, an *Error or a *ResponseError: never a silent
+// success on a body that is not JSON, empty, truncated or of the wrong
+// shape.
 func decode(a answer, out any) error {
 	body := bytes.TrimSpace(a.body)
-	body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf")) // UTF-8 BOM
+	if bytes.HasPrefix(body, utf8BOM) {
+		body = bytes.TrimSpace(body[len(utf8BOM):])
+	}
 	if len(body) == 0 {
-		if a.status >= 400 {
-			return a.responseError("empty body", nil)
-		}
 		return a.responseError("empty body", nil)
 	}
 	if body[0] != '{' && body[0] != '[' {
 		return a.responseError("not JSON", nil)
 	}
-	if body[0] == '{' {
+	if body[0] == '{' && mayHoldEnvelope(body) {
 		var top map[string]json.RawMessage
 		if err := json.Unmarshal(body, &top); err != nil {
 			return a.responseError("malformed JSON", err)
 		}
 		if apiErr := envelopeError(top); apiErr != nil {
-			apiErr.HTTPStatus, apiErr.Op, apiErr.URL = a.status, a.op, a.url
+			apiErr.HTTPStatus, apiErr.Op, apiErr.URL = a.status, a.op, a.where()
 			if apiErr.Code == 0 && a.status >= 400 {
 				apiErr.Code = a.status
 			}
+			apiErr.redact(a.secrets())
 			return apiErr
 		}
 	}
-	if a.status >= 400 {
+	if out == nil || a.status >= 300 {
+		if !json.Valid(body) {
+			return a.responseError("malformed JSON", nil)
+		}
+	}
+	if a.status >= 300 {
 		// JSON without a recognised error envelope on an error status.
 		return &Error{HTTPStatus: a.status, Code: a.status, Message: strings.ToLower(http.StatusText(a.status)),
-			Op: a.op, URL: a.url}
+			Op: a.op, URL: a.where()}
 	}
 	if out == nil {
 		return nil
 	}
 	if err := json.Unmarshal(body, out); err != nil {
+		var syn *json.SyntaxError
+		if errors.As(err, &syn) {
+			return a.responseError("malformed JSON", err)
+		}
 		return a.responseError("JSON of an unexpected shape", err)
 	}
 	return nil
 }
+
+// mayHoldEnvelope is a cheap test that spares the common success body (a
+// job status, a service description) a second full decode. It looks, in
+// one pass, for the quoted keys an envelope cannot do without ("error",
+// "status", "code") and for a \u escape, which could spell one; a body
+// with none of them has no such top-level key.
+func mayHoldEnvelope(body []byte) bool {
+	for i := 0; i < len(body)-1; i++ {
+		switch body[i] {
+		case '"':
+			rest := body[i+1:]
+			switch rest[0] {
+			case 'e':
+				if bytes.HasPrefix(rest, keyError) {
+					return true
+				}
+			case 's':
+				if bytes.HasPrefix(rest, keyStatus) {
+					return true
+				}
+			case 'c':
+				if bytes.HasPrefix(rest, keyCode) {
+					return true
+				}
+			}
+		case '\\':
+			if body[i+1] == 'u' {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+var (
+	keyError  = []byte(`error"`)
+	keyStatus = []byte(`status"`)
+	keyCode   = []byte(`code"`)
+)
 
 // envelopeError returns the error an ArcGIS body carries, or nil.
 func envelopeError(top map[string]json.RawMessage) *Error {
 	// {"error": {...}} or {"error": "text", "error_description": "..."}
 	if raw, ok := top["error"]; ok && !isNull(raw) {
 		if s, ok := jsonString(raw); ok {
-			e := &Error{Message: s}
+			e := &Error{Message: s, Code: rawInt(top["code"])}
 			if d, ok := jsonString(top["error_description"]); ok && d != "" {
 				e.Details = []string{d}
 			}
-			if c := rawInt(top["code"]); c != 0 {
-				e.Code = c
-			}
 			return e
 		}
-		var inner struct {
-			Code        json.RawMessage `json:"code"`
-			Message     json.RawMessage `json:"message"`
-			Details     Strings         `json:"details"`
-			MessageCode string          `json:"messageCode"`
-		}
+		var inner map[string]json.RawMessage
 		if err := json.Unmarshal(raw, &inner); err != nil {
 			// An error we cannot read is still an error.
 			return &Error{Message: "unreadable error: " + truncate(string(raw), snippetLen)}
 		}
-		e := &Error{Code: rawInt(inner.Code), MessageCode: inner.MessageCode, Details: inner.Details}
-		e.Message, _ = jsonString(inner.Message)
+		e := &Error{Code: rawInt(inner["code"]), Details: rawStrings(inner["details"])}
+		e.Message = rawText(inner["message"])
+		e.MessageCode = rawText(inner["messageCode"])
 		return e
 	}
-	// Admin API: {"status":"error"|"failed","messages":[...],"code":N}.
-	if s, ok := jsonString(top["status"]); ok {
+	// Admin API: {"status":"error"|"failed","messages":[...],"code":N}, and
+	// the portal's {"status":"failed","statusMessage":"..."}. A body that
+	// names a job (the admin job resource: {"jobid":..,"status":"FAILED"})
+	// reports the job's state, not a failed request: the poller reads it.
+	if s, ok := jsonString(top["status"]); ok && !hasJobID(top) {
 		st := strings.ToLower(strings.TrimSpace(s))
 		_, hasMessages := top["messages"]
 		failed := st == "error" || st == "failed" || st == "failure" || st == "fail"
@@ -106,13 +175,22 @@ func envelopeError(top map[string]json.RawMessage) *Error {
 			failed = true
 		}
 		if failed {
-			var msgs Strings
-			_ = json.Unmarshal(top["messages"], &msgs)
+			msgs := rawStrings(top["messages"])
 			e := &Error{Code: rawInt(top["code"]), Details: msgs}
-			if m, ok := jsonString(top["message"]); ok {
+			if m := rawText(top["message"]); m != "" {
 				e.Message = m
-			} else if sm, ok := jsonString(top["statusMessage"]); ok {
+			} else if sm := rawText(top["statusMessage"]); sm != "" {
 				e.Message = sm
+				// statusMessage may itself be a JSON error: {"code":400,"message":"..."}.
+				var nested map[string]json.RawMessage
+				if strings.HasPrefix(sm, "{") && json.Unmarshal([]byte(sm), &nested) == nil {
+					if m := rawText(nested["message"]); m != "" {
+						e.Message = m
+					}
+					if e.Code == 0 {
+						e.Code = rawInt(nested["code"])
+					}
+				}
 			} else if len(msgs) > 0 {
 				e.Message, e.Details = msgs[0], msgs[1:]
 			}
@@ -121,15 +199,44 @@ func envelopeError(top map[string]json.RawMessage) *Error {
 	}
 	// Bare {"code": >=400, "message": ...}.
 	if c := rawInt(top["code"]); c >= 400 {
-		e := &Error{Code: c}
-		e.Message, _ = jsonString(top["message"])
-		var d Strings
-		if json.Unmarshal(top["details"], &d) == nil {
-			e.Details = d
-		}
-		return e
+		return &Error{Code: c, Message: rawText(top["message"]), Details: rawStrings(top["details"])}
 	}
 	return nil
+}
+
+// hasJobID reports whether the body names a job (jobid, jobId, jobID).
+func hasJobID(top map[string]json.RawMessage) bool {
+	for k := range top {
+		if strings.EqualFold(k, "jobid") {
+			return true
+		}
+	}
+	return false
+}
+
+// rawText reads a string; any other JSON value is kept as its text, so a
+// message of an unexpected type is still shown.
+func rawText(raw json.RawMessage) string {
+	if isNull(raw) {
+		return ""
+	}
+	if s, ok := jsonString(raw); ok {
+		return s
+	}
+	return truncate(string(bytes.TrimSpace(raw)), snippetLen)
+}
+
+// rawStrings reads details or messages leniently: an array, one string,
+// null; anything else is kept as its JSON text.
+func rawStrings(raw json.RawMessage) []string {
+	if isNull(raw) {
+		return nil
+	}
+	var v Strings
+	if json.Unmarshal(raw, &v) == nil {
+		return v
+	}
+	return []string{truncate(string(bytes.TrimSpace(raw)), snippetLen)}
 }
 
 func isNull(raw json.RawMessage) bool {
@@ -149,14 +256,22 @@ func rawInt(raw json.RawMessage) int {
 }
 
 func (a answer) responseError(reason string, err error) *ResponseError {
-	re := &ResponseError{Op: a.op, URL: a.url, HTTPStatus: a.status, ContentType: a.contentType,
+	re := &ResponseError{Op: a.op, URL: a.where(), HTTPStatus: a.status, ContentType: a.contentType,
 		Reason: reason, Err: err}
 	if !a.secret {
-		re.Snippet = snippet(a.body, a.redact)
+		re.Snippet = snippet(a.body, a.secrets())
 	}
 	var syn *json.SyntaxError
-	if errors.As(err, &syn) {
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
 		re.Err = fmt.Errorf("invalid JSON at byte %d", syn.Offset)
+	case a.secret && errors.As(err, &typ):
+		// The standard text quotes numbers it could not store; an answer that
+		// may hold a credential keeps only the field and the wanted type.
+		re.Err = fmt.Errorf("field %q: want %s", typ.Field, typ.Type)
+	case a.secret && err != nil:
+		re.Err = errors.New("undecodable value")
 	}
 	return re
 }

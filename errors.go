@@ -80,6 +80,21 @@ func (e *Error) Is(target error) bool {
 	return t.match(e)
 }
 
+// redact masks each of secrets (the token in use, a password sent) in the
+// server's words, in case the server echoed one back.
+func (e *Error) redact(secrets []string) {
+	for _, sec := range secrets {
+		if sec == "" {
+			continue
+		}
+		e.Message = strings.ReplaceAll(e.Message, sec, "REDACTED")
+		e.MessageCode = strings.ReplaceAll(e.MessageCode, sec, "REDACTED")
+		for i, d := range e.Details {
+			e.Details[i] = strings.ReplaceAll(d, sec, "REDACTED")
+		}
+	}
+}
+
 // code returns the body code, or the HTTP status when the body had none.
 func (e *Error) code() int {
 	if e.Code != 0 {

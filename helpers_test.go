@@ -112,3 +112,38 @@ func serveFixture(t *testing.T, name string) http.HandlerFunc {
 		_, _ = w.Write(b)
 	}
 }
+
+// setupNoAuth is setup without the static token, for tests that bring
+// their own authentication (WithCredentials, WithTokenSource) or none.
+// The client allows plain http and retries quickly.
+func setupNoAuth(t *testing.T, opts ...Option) (*Client, *http.ServeMux, string) {
+	t.Helper()
+	mux := http.NewServeMux()
+	outer := http.NewServeMux()
+	outer.Handle(sitePrefix, mux)
+	outer.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("request outside the site: %s %s", r.Method, r.URL.Path)
+		http.Error(w, "outside the site", http.StatusNotFound)
+	})
+	srv := httptest.NewServer(outer)
+	t.Cleanup(srv.Close)
+	site := srv.URL + "/arcgis"
+	all := append([]Option{
+		WithInsecureHTTP(),
+		WithRetryPolicy(RetryPolicy{MaxRetries: 3, MinDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond}),
+	}, opts...)
+	c, err := NewClient(site, all...)
+	require.NoError(t, err)
+	return c, mux, site
+}
+
+// serveRaw answers with the given status, content type and body.
+func serveRaw(status int, contentType, body string) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		if contentType != "" {
+			w.Header().Set("Content-Type", contentType)
+		}
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte(body))
+	}
+}

@@ -36,6 +36,13 @@ func (j JSON[T]) EncodeValues(key string, vals *url.Values) error {
 	return nil
 }
 
+// IsZero reports whether V is its type's zero value, so that a JSON[T]
+// field tagged omitempty is left out when unset.
+func (j JSON[T]) IsZero() bool {
+	v := reflect.ValueOf(&j.V).Elem()
+	return v.IsZero()
+}
+
 // Encode turns params into url.Values and sets f=json. params may be nil,
 // url.Values, map[string]string, map[string]any or a struct (or pointer to
 // one) with go-querystring `url` tags. The caller's values are never mutated.
@@ -43,6 +50,8 @@ func Encode(params any) (url.Values, error) {
 	vals := url.Values{}
 	switch p := params.(type) {
 	case nil:
+		vals["f"] = []string{"json"}
+		return vals, nil
 	case url.Values:
 		for k, v := range p {
 			vals[k] = append([]string(nil), v...)

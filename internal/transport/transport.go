@@ -24,6 +24,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync/atomic"
 	"syscall"
@@ -58,90 +59,136 @@ type Client struct {
 	rnd    func() float64
 }
 
-type ctxKey int
+type ctxKey struct{}
 
-const (
-	idempotentKey ctxKey = iota
-	attemptKey
-)
+// state is what one logical request carries on its context: whether it may
+// be repeated, the number of attempts so far (for the log line), and its
+// retry state. CheckRetry and Backoff run in turn on the caller's
+// goroutine, so the retry fields need no lock.
+type state struct {
+	idempotent bool
+	attempts   atomic.Int32
 
-// WithIdempotent marks the requests sent with ctx as safe to repeat.
-func WithIdempotent(ctx context.Context, idempotent bool) context.Context {
-	return context.WithValue(ctx, idempotentKey, idempotent)
+	rc                 retryablehttp.Client
+	c                  *Client
+	method, host, path string
+	lastErr            error
 }
 
-func isIdempotent(ctx context.Context) bool {
-	v, _ := ctx.Value(idempotentKey).(bool)
-	return v
+// WithIdempotent marks the requests sent with ctx as safe to repeat (or
+// not). Use a fresh mark for every logical request: it also counts attempts.
+func WithIdempotent(ctx context.Context, idempotent bool) context.Context {
+	st := &state{idempotent: idempotent}
+	return context.WithValue(ctx, ctxKey{}, st)
+}
+
+func stateOf(ctx context.Context) *state {
+	st, _ := ctx.Value(ctxKey{}).(*state)
+	return st
 }
 
 // New builds a Client over hc, which it copies and never modifies (its
 // transport is wrapped for per-attempt logging). logger and hook may be nil.
 func New(hc *http.Client, p Policy, hook func(Event), logger *slog.Logger) *Client {
 	cp := *hc
-	base := cp.Transport
-	if base == nil {
-		base = http.DefaultTransport
+	if logger != nil {
+		base := cp.Transport
+		if base == nil {
+			base = http.DefaultTransport
+		}
+		cp.Transport = &loggingTransport{base: base, logger: logger}
 	}
-	cp.Transport = &loggingTransport{base: base, logger: logger}
 	return &Client{hc: &cp, policy: p, hook: hook, rnd: rand.Float64}
 }
 
 // HTTPClient returns the *http.Client requests go through.
 func (c *Client) HTTPClient() *http.Client { return c.hc }
 
-// Do sends req (whose body, if any, must be rewindable: GetBody set, as
-// http.NewRequest does for byte readers). On a response it returns it with
-// its body unread, whatever its status; the caller closes it. A transport
-// error is returned as net/http gave it.
-func (c *Client) Do(req *http.Request) (*http.Response, error) {
-	attempt := new(atomic.Int32)
-	ctx := context.WithValue(req.Context(), attemptKey, attempt)
-	idempotent := isIdempotent(ctx)
-	method, host, path := req.Method, req.URL.Host, req.URL.Path
-	var lastErr error
-
-	// A struct literal per request, not retryablehttp.NewClient: the latter
-	// logs every URL to stderr. Logger stays nil; loggingTransport logs each
-	// attempt without query, headers or body.
-	rc := &retryablehttp.Client{
+// Do sends req with body (nil for none; it is re-read from the start on
+// every attempt, so retries cost no copy). A request not marked with
+// WithIdempotent is treated as not idempotent.
+//
+// On a response Do returns it with its body unread, whatever its status
+// (after the last retry too, so the caller can decode the server's own
+// error); the caller closes it. Otherwise it returns the transport error of
+// the last attempt as net/http gave it, or the context's error.
+func (c *Client) Do(req *http.Request, body []byte) (*http.Response, error) {
+	st := stateOf(req.Context())
+	if st == nil {
+		st = &state{}
+		req = req.WithContext(context.WithValue(req.Context(), ctxKey{}, st))
+	}
+	d := st
+	d.c, d.method, d.host, d.path = c, req.Method, req.URL.Host, req.URL.Path
+	// A struct literal, not retryablehttp.NewClient: the latter logs every
+	// URL, query included, to stderr. Logger stays nil; loggingTransport
+	// logs each attempt without query, headers or body.
+	d.rc = retryablehttp.Client{
 		HTTPClient:   c.hc,
 		RetryWaitMin: c.policy.MinDelay,
 		RetryWaitMax: c.policy.MaxDelay,
 		RetryMax:     c.policy.MaxRetries,
-		CheckRetry: func(ctx context.Context, resp *http.Response, err error) (bool, error) {
-			if ctx.Err() != nil {
-				return false, ctx.Err()
-			}
-			lastErr = err
-			return ShouldRetry(idempotent, resp, err), nil
-		},
-		Backoff: func(min, max time.Duration, n int, resp *http.Response) time.Duration {
-			wait := Backoff(min, max, n, resp, c.rnd)
-			if c.hook != nil {
-				ev := Event{Attempt: n + 1, Method: method, Host: host, Path: path, Err: lastErr, Wait: wait}
-				if resp != nil {
-					ev.Status = resp.StatusCode
-				}
-				c.hook(ev)
-			}
-			return wait
-		},
-		// Hand back the last response undrained instead of retryablehttp's
-		// "giving up after N attempts" text, which discards the body the
-		// caller needs to decode the server's own error.
-		ErrorHandler: func(resp *http.Response, err error, _ int) (*http.Response, error) {
-			if resp != nil {
-				return resp, nil
-			}
-			return nil, err
-		},
+		CheckRetry:   d.checkRetry,
+		Backoff:      d.backoff,
+		ErrorHandler: handleLast,
 	}
-	rreq, err := retryablehttp.FromRequest(req.WithContext(ctx))
+	req.Body, req.GetBody, req.ContentLength = nil, nil, 0
+	rreq, err := retryablehttp.FromRequest(req)
 	if err != nil {
 		return nil, err
 	}
-	return rc.Do(rreq)
+	if body != nil {
+		if err := rreq.SetBody(body); err != nil {
+			return nil, err
+		}
+	}
+	return d.rc.Do(rreq)
+}
+
+func (d *state) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	d.lastErr = err
+	return ShouldRetry(d.idempotent, resp, err), nil
+}
+
+func (d *state) backoff(min, max time.Duration, n int, resp *http.Response) time.Duration {
+	wait := Backoff(min, max, n, resp, d.c.rnd)
+	if d.c.hook != nil {
+		ev := Event{Attempt: n + 1, Method: d.method, Host: d.host, Path: d.path, Err: StripURL(d.lastErr), Wait: wait}
+		if resp != nil {
+			ev.Status = resp.StatusCode
+		}
+		d.c.hook(ev)
+	}
+	return wait
+}
+
+// handleLast is the ErrorHandler: it runs when the last attempt failed or
+// still asked for a retry. A response is handed back undrained, instead of
+// retryablehttp's "giving up after N attempts" text, which discards the
+// body the caller needs to decode the server's own error. A transport or
+// context error is handed back as it is; a response that came with one (a
+// refused redirect returns the redirect with its body closed) is closed.
+func handleLast(resp *http.Response, err error, _ int) (*http.Response, error) {
+	if err != nil {
+		if resp != nil {
+			resp.Body.Close()
+		}
+		return nil, err
+	}
+	return resp, nil
+}
+
+// StripURL removes net/http's *url.Error wrapper, whose text repeats the
+// full request URL, query included; the cause is kept.
+func StripURL(err error) error {
+	var ue *url.Error
+	for errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return err
 }
 
 // ShouldRetry is the retry decision for one attempt's outcome.
@@ -209,7 +256,7 @@ func isCertError(err error) bool {
 // A Retry-After header on a 429 or 503 is honoured, capped at max.
 func Backoff(min, max time.Duration, attempt int, resp *http.Response, rnd func() float64) time.Duration {
 	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
-		if d, ok := RetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+		if d, ok := RetryAfter(resp.Header.Get("Retry-After"), now()); ok {
 			if d > max {
 				d = max
 			}
@@ -229,6 +276,9 @@ func Backoff(min, max time.Duration, attempt int, resp *http.Response, rnd func(
 	}
 	return d
 }
+
+// now is the clock Retry-After dates are read against (tests replace it).
+var now = time.Now
 
 // RetryAfter parses a Retry-After value in seconds or as an HTTP date.
 func RetryAfter(v string, now time.Time) (time.Duration, bool) {
@@ -260,8 +310,8 @@ type loggingTransport struct {
 
 func (t *loggingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	attempt := 1
-	if n, ok := req.Context().Value(attemptKey).(*atomic.Int32); ok {
-		attempt = int(n.Add(1))
+	if st := stateOf(req.Context()); st != nil {
+		attempt = int(st.attempts.Add(1))
 	}
 	start := time.Now()
 	resp, err := t.base.RoundTrip(req)
