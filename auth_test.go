@@ -189,7 +189,7 @@ func credClient(t *testing.T, opts ...Option) (*Client, *fakeAuth, *credentialSo
 	var mux *http.ServeMux
 	c, mux, site := setupNoAuth(t, append([]Option{WithCredentials("admin", testPassword)}, opts...)...)
 	f = newFakeAuth(t, mux, site, clock)
-	cs := c.tokens.(*credentialSource)
+	cs := c.tokens.source().(*credentialSource)
 	cs.now = clock.Now
 	return c, f, cs, clock
 }
@@ -595,7 +595,7 @@ func TestFederated(t *testing.T) {
 	t.Cleanup(portal.Close)
 
 	c, mux, site := setupNoAuth(t, WithCredentials("admin", testPassword), WithReferer("https://app.example.com"))
-	cs := c.tokens.(*credentialSource)
+	cs := c.tokens.source().(*credentialSource)
 	cs.now = clock.Now
 	mux.HandleFunc("/arcgis/rest/info", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintf(w, `{"currentVersion":11.3,"owningSystemUrl":%q,"authInfo":{"isTokenBasedSecurity":true,"tokenServicesUrl":%q}}`,

@@ -94,10 +94,12 @@ type Roots struct {
 // Client talks to one ArcGIS Server site. It is safe for concurrent use;
 // create one per site and share it.
 type Client struct {
+	slots chan struct{} // with DefaultTransport: bounds requests in flight
+
 	site        *url.URL // ends in "/"
 	roots       [3]*url.URL
 	http        *transport.Client
-	tokens      TokenSource
+	tokens      *tokenBox // behind a pointer: fmt prints an address, never the source
 	referer     string
 	userAgent   string
 	logger      *slog.Logger
@@ -210,9 +212,9 @@ func NewClient(siteURL string, opts ...Option) (*Client, error) {
 		cfg.creds.referer = cfg.referer
 		cfg.creds.expiration = cfg.expiration
 		cfg.creds.tokenURL = cfg.tokenURL
-		c.tokens = cfg.creds
+		c.tokens = &tokenBox{cfg.creds}
 	case cfg.tokens != nil:
-		c.tokens = cfg.tokens
+		c.tokens = &tokenBox{cfg.tokens}
 	}
 	c.credentials = c.tokens != nil
 	// Checked before any request: a token or password is never sent over
@@ -241,16 +243,58 @@ func NewClient(siteURL string, opts ...Option) (*Client, error) {
 	}
 	hc := cfg.httpClient
 	if hc == nil {
-		hc = &http.Client{}
+		hc = &http.Client{Transport: DefaultTransport()}
 	}
 	c.http = transport.New(c.guardRedirects(hc), transport.Policy{
 		MaxRetries: c.retry.MaxRetries, MinDelay: c.retry.MinDelay, MaxDelay: c.retry.MaxDelay,
 	}, c.transportHook(), c.logger)
+	if cfg.httpClient == nil {
+		c.slots = make(chan struct{}, defaultMaxConnsPerHost)
+	}
 	c.common.client = c
 	c.GP = (*GPService)(&c.common)
 	c.Services = (*ServicesService)(&c.common)
 	c.Tiles = (*TilesService)(&c.common)
 	return c, nil
+}
+
+// tokenBox holds the client's TokenSource. A caller's source may be a
+// plain struct holding a token; fmt prints a nested pointer as an address,
+// so even a dump of the Client's fields (which fmt makes when it cannot use
+// Client.Format) never shows it.
+type tokenBox struct{ ts TokenSource }
+
+func (b *tokenBox) source() TokenSource {
+	if b == nil {
+		return nil
+	}
+	return b.ts
+}
+
+// Connection limits of DefaultTransport.
+const (
+	defaultMaxConnsPerHost     = 64
+	defaultMaxIdleConnsPerHost = 64
+)
+
+// DefaultTransport returns the transport a Client uses when WithHTTPClient
+// is not given: http.DefaultTransport's settings (proxy from the
+// environment, timeouts, HTTP/2) with at most 64 connections to one host,
+// all of which may stay idle for reuse. However many jobs are waited on at
+// once, a Client opens no more than that; requests beyond it queue. Start
+// from it to add a proxy, CAs or client certificates, and pass it in with
+// WithHTTPClient.
+func DefaultTransport() *http.Transport {
+	var t *http.Transport
+	if dt, ok := http.DefaultTransport.(*http.Transport); ok {
+		t = dt.Clone()
+	} else {
+		t = &http.Transport{Proxy: http.ProxyFromEnvironment, ForceAttemptHTTP2: true,
+			TLSHandshakeTimeout: 10 * time.Second, IdleConnTimeout: 90 * time.Second}
+	}
+	t.MaxConnsPerHost = defaultMaxConnsPerHost
+	t.MaxIdleConnsPerHost = defaultMaxIdleConnsPerHost
+	return t
 }
 
 // guardRedirects returns a copy of hc that refuses redirects to another
@@ -619,7 +663,7 @@ func (c *Client) do(ctx context.Context, r call, out any) error {
 	for {
 		var tok Token
 		if !r.noAuth && c.tokens != nil {
-			if tok, err = c.tokens.Token(ctx); err != nil {
+			if tok, err = c.tokens.ts.Token(ctx); err != nil {
 				return fmt.Errorf("%s: get token: %w", r.op, err)
 			}
 		}
@@ -634,7 +678,7 @@ func (c *Client) do(ctx context.Context, r call, out any) error {
 		case isAuthError(err) && !renewed && !tok.IsZero():
 			// The server refused the token before doing anything, so
 			// replaying once is safe even for a POST.
-			inv, ok := c.tokens.(interface{ Invalidate(Token) })
+			inv, ok := c.tokens.ts.(interface{ Invalidate(Token) })
 			if !ok {
 				return err
 			}
@@ -704,6 +748,17 @@ func (c *Client) send(ctx context.Context, r call, vals url.Values, query string
 	if secretTok != "" {
 		h["X-Esri-Authorization"] = c.bearer(secretTok)
 	}
+	if c.slots != nil {
+		// With DefaultTransport, wait for one of its connections here, at a
+		// shallow point, rather than deep in net/http's pool: many waiting
+		// goroutines then cost less memory each.
+		select {
+		case c.slots <- struct{}{}:
+		case <-ctx.Done():
+			return answer{}, &RequestError{Op: r.op, URL: cleanURL(r.url), Err: ctx.Err()}
+		}
+		defer func() { <-c.slots }()
+	}
 	resp, err := c.http.Do(req, body)
 	if err != nil {
 		return answer{}, &RequestError{Op: r.op, URL: cleanURL(r.url), Err: transport.StripURL(err)}
@@ -711,7 +766,7 @@ func (c *Client) send(ctx context.Context, r call, vals url.Values, query string
 	defer resp.Body.Close()
 	a := answer{op: r.op, url: r.url, status: resp.StatusCode,
 		contentType: resp.Header.Get("Content-Type"), secret: r.secret, redact: redact, token: secretTok}
-	if cs, ok := c.tokens.(*credentialSource); ok {
+	if cs, ok := c.tokens.source().(*credentialSource); ok {
 		// Masked in any error text, in case a server echoes it. Taken from
 		// the source each time: the Client itself never holds it, so not
 		// even a fmt of its fields could show it.

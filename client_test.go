@@ -178,7 +178,7 @@ func TestOptionsValidate(t *testing.T) {
 	assert.Equal(t, "my-app/1.0", c.userAgent)
 	assert.Equal(t, int64(1<<20), c.maxBody)
 	assert.Equal(t, RetryPolicy{MaxRetries: 2, MinDelay: time.Millisecond, MaxDelay: time.Second}, c.retry)
-	cs, ok := c.tokens.(*credentialSource)
+	cs, ok := c.tokens.source().(*credentialSource)
 	require.True(t, ok)
 	assert.Equal(t, 90*time.Minute, cs.expiration)
 	assert.Equal(t, "https://app.example.com", cs.referer)
@@ -389,7 +389,7 @@ func TestPlainHTTPRefused(t *testing.T) {
 	require.NoError(t, err)
 	c.allowHTTP = false // the site itself passed; the token URL must be checked too
 	cs.client = c
-	c.tokens = cs
+	c.tokens = &tokenBox{cs}
 	_, err = cs.Token(t.Context())
 	var ve *ValidationError
 	require.ErrorAs(t, err, &ve)
@@ -833,4 +833,42 @@ func (s *safeBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+func TestDefaultTransportBoundsConnections(t *testing.T) {
+	tr := DefaultTransport()
+	assert.Equal(t, 64, tr.MaxConnsPerHost)
+	assert.Equal(t, 64, tr.MaxIdleConnsPerHost)
+	assert.NotNil(t, tr.Proxy, "the environment's proxy settings are kept")
+
+	var open, peak atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(2 * time.Millisecond)
+		fmt.Fprint(w, `{"ok":true}`)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		switch st {
+		case http.StateNew:
+			n := open.Add(1)
+			for m := peak.Load(); n > m && !peak.CompareAndSwap(m, n); m = peak.Load() {
+			}
+		case http.StateClosed, http.StateHijacked:
+			open.Add(-1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	c, err := NewClient(srv.URL + "/arcgis") // no WithHTTPClient: DefaultTransport
+	require.NoError(t, err)
+	defer c.http.HTTPClient().CloseIdleConnections()
+	var wg sync.WaitGroup
+	for range 300 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			assert.NoError(t, c.Get(t.Context(), "rest/info", nil, nil))
+		}()
+	}
+	wg.Wait()
+	assert.LessOrEqual(t, peak.Load(), int64(64), "300 calls at once open at most 64 connections")
 }

@@ -141,7 +141,15 @@ var (
 	// ErrNotFound: the resource does not exist (404).
 	ErrNotFound = codeSentinel(404, "not found")
 	// ErrServiceExists: createService named a service that already exists.
-	ErrServiceExists = textSentinel(0, "service already exists", "already exists")
+	// The server's wording is matched ("... already exists"), on any
+	// operation but createFolder.
+	ErrServiceExists = &Error{Message: "service already exists", match: func(e *Error) bool {
+		return e.Op != "createFolder" && strings.Contains(e.text(), "already exists")
+	}}
+	// ErrFolderExists: createFolder named a folder that already exists.
+	ErrFolderExists = &Error{Message: "folder already exists", match: func(e *Error) bool {
+		return e.Op == "createFolder" && strings.Contains(e.text(), "already exists")
+	}}
 	// ErrServerBusy: the admin API answered "Another administrative operation
 	// is currently accessing the store" (or "...being configured by another
 	// administrative operation"). The client retries these with backoff

@@ -36,7 +36,7 @@ func TestErrorString(t *testing.T) {
 }
 
 func TestErrorIs(t *testing.T) {
-	sentinels := []*Error{ErrInvalidToken, ErrTokenRequired, ErrUnauthorized, ErrForbidden, ErrNotFound, ErrServiceExists, ErrServerBusy}
+	sentinels := []*Error{ErrInvalidToken, ErrTokenRequired, ErrUnauthorized, ErrForbidden, ErrNotFound, ErrServiceExists, ErrFolderExists, ErrServerBusy}
 	tests := []struct {
 		name string
 		err  error
@@ -50,7 +50,8 @@ func TestErrorIs(t *testing.T) {
 		{"403", &Error{Code: 403, HTTPStatus: 200}, []*Error{ErrForbidden}},
 		{"404", &Error{Code: 404}, []*Error{ErrNotFound}},
 		{"body code wins over status", &Error{Code: 500, HTTPStatus: 404}, nil},
-		{"exists", &Error{Code: 500, Message: "Service 'Roads.MapServer' already exists"}, []*Error{ErrServiceExists}},
+		{"exists", &Error{Code: 500, Op: "createService", Message: "Service 'Roads.MapServer' already exists"}, []*Error{ErrServiceExists}},
+		{"folder exists", &Error{Code: 400, Op: "createFolder", Message: "Folder 'Transport' already exists."}, []*Error{ErrFolderExists}},
 		{"busy", &Error{Code: 500, Details: []string{"Another administrative operation is currently accessing the store. Please try again later."}},
 			[]*Error{ErrServerBusy}},
 		{"configuring", &Error{Message: "ArcGIS Server Site currently being configured by another administrative operation: Please try Again Later."},

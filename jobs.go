@@ -1,6 +1,7 @@
 package ags
 
 import (
+	"container/heap"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,8 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -192,17 +195,38 @@ func (e *JobError) Error() string {
 	return b.String()
 }
 
-// lastError is the last error message, or the last message of any kind.
+// lastError is the last error message that says what went wrong (not one
+// of the generic failure trailers), else the last error message, else the
+// last message of any kind.
 func (e *JobError) lastError() string {
+	last := ""
 	for i := len(e.Messages) - 1; i >= 0; i-- {
-		if e.Messages[i].IsError() && strings.TrimSpace(e.Messages[i].Description) != "" {
-			return strings.TrimSpace(e.Messages[i].Description)
+		d := strings.TrimSpace(e.Messages[i].Description)
+		if !e.Messages[i].IsError() || d == "" {
+			continue
 		}
+		if !isFailureTrailer(d) {
+			return d
+		}
+		if last == "" {
+			last = d
+		}
+	}
+	if last != "" {
+		return last
 	}
 	if n := len(e.Messages); n > 0 {
 		return strings.TrimSpace(e.Messages[n-1].Description)
 	}
 	return ""
+}
+
+// isFailureTrailer reports whether an error message is one of the generic
+// lines geoprocessing appends to every failure ("Failed to execute
+// (Buffer).", "Failed at Thu Nov 19 ... (Elapsed Time: 0.05 seconds)"),
+// which say nothing of the cause.
+func isFailureTrailer(msg string) bool {
+	return strings.HasPrefix(msg, "Failed to execute") || strings.HasPrefix(msg, "Failed at ") || msg == "Failed."
 }
 
 // Is matches ErrJobFailed, ErrJobCancelled or ErrJobTimedOut by state.
@@ -241,6 +265,9 @@ type PollOptions struct {
 	// CancelOnContextDone cancels the server job (with a fresh context,
 	// bounded to 10 s) when ctx ends the wait.
 	CancelOnContextDone bool
+	// Concurrency is, for WaitAll, how many polls run at once (default
+	// DefaultWaitAllConcurrency). Job.Wait ignores it.
+	Concurrency int
 }
 
 // Polling defaults.
@@ -276,6 +303,9 @@ func (o *PollOptions) withDefaults() PollOptions {
 		p.Jitter = 0
 	case p.Jitter > 1:
 		p.Jitter = 1
+	}
+	if p.Concurrency <= 0 {
+		p.Concurrency = DefaultWaitAllConcurrency
 	}
 	switch {
 	case p.MaxConsecutiveErrors == 0:
@@ -404,56 +434,211 @@ func (j *Job[T]) Cancel(ctx context.Context) error {
 //
 // Jobs can run for hours: bound the wait with context.WithTimeout.
 func (j *Job[T]) Wait(ctx context.Context, opts *PollOptions) (T, error) {
-	var zero T
 	p := opts.withDefaults()
-	c := j.client
-	start := j.started
-	if start.IsZero() {
-		start = c.now()
-	}
-	var msgs newMessages
-	failures := 0
-	for n := 0; ; n++ {
-		if n > 0 || j.fresh {
-			wait := p.pollDelay(n, c.now().Sub(start), c.rnd)
-			if err := c.sleep(ctx, wait); err != nil {
+	w := j.newWaiter(&p)
+	for {
+		if d := w.delay(); d > 0 {
+			if err := j.client.sleep(ctx, d); err != nil {
+				var zero T
 				return zero, j.waitEnded(ctx, err, p)
 			}
 		}
-		// Checked again after the sleep: a select does not prefer ctx.Done.
-		if err := ctx.Err(); err != nil {
-			return zero, j.waitEnded(ctx, err, p)
-		}
-		st, snap, err := j.spec.poll(ctx)
-		if err != nil {
-			if cerr := ctx.Err(); cerr != nil {
-				return zero, j.waitEnded(ctx, cerr, p)
-			}
-			if !transientPollError(err) || failures >= p.MaxConsecutiveErrors {
-				return zero, fmt.Errorf("%s: wait for job %s: %w", j.spec.op, j.id, err)
-			}
-			failures++
-			continue
-		}
-		failures = 0
-		st.NewMessages = msgs.add(st.Messages)
-		if p.OnStatus != nil {
-			p.OnStatus(st)
-		}
-		switch st.State {
-		case JobSucceeded:
-			if j.spec.result == nil {
-				return snap, nil
-			}
-			res, err := j.spec.result(ctx, st, snap)
-			if err != nil {
-				return zero, fmt.Errorf("%s: job %s succeeded, but reading its result failed: %w", j.spec.op, j.id, err)
-			}
-			return res, nil
-		case JobFailed, JobCancelled, JobTimedOut:
-			return zero, &JobError{JobID: j.id, Status: st.Status, State: st.State, Messages: st.Messages, Op: j.spec.op}
+		if res, done, err := w.step(ctx); done {
+			return res, err
 		}
 	}
+}
+
+// waiter is the state of one wait: the poll loop's body, driven by
+// Job.Wait (which sleeps between steps) and by WaitAll (which schedules
+// many waiters on a few goroutines).
+type waiter[T any] struct {
+	j        *Job[T]
+	p        *PollOptions
+	start    time.Time
+	polls    int // polls made, failed ones included
+	failures int // failed polls in a row
+	msgs     newMessages
+}
+
+func (j *Job[T]) newWaiter(p *PollOptions) *waiter[T] {
+	start := j.started
+	if start.IsZero() {
+		start = j.client.now()
+	}
+	return &waiter[T]{j: j, p: p, start: start}
+}
+
+// delay is how long to wait before the next poll: nothing before the
+// first poll of a re-attached job, whose status is unknown.
+func (w *waiter[T]) delay() time.Duration {
+	if w.polls == 0 && !w.j.fresh {
+		return 0
+	}
+	c := w.j.client
+	return w.p.pollDelay(w.polls, c.now().Sub(w.start), c.rnd)
+}
+
+// step polls once and reports whether the wait is over, with its outcome.
+func (w *waiter[T]) step(ctx context.Context) (res T, done bool, err error) {
+	j, p := w.j, w.p
+	// Checked before polling: after a sleep, a select does not prefer
+	// ctx.Done.
+	if err := ctx.Err(); err != nil {
+		return res, true, j.waitEnded(ctx, err, *p)
+	}
+	w.polls++
+	st, snap, err := j.spec.poll(ctx)
+	if err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return res, true, j.waitEnded(ctx, cerr, *p)
+		}
+		if !transientPollError(err) || w.failures >= p.MaxConsecutiveErrors {
+			return res, true, fmt.Errorf("%s: wait for job %s: %w", j.spec.op, j.id, err)
+		}
+		w.failures++
+		return res, false, nil
+	}
+	w.failures = 0
+	st.NewMessages = w.msgs.add(st.Messages)
+	if p.OnStatus != nil {
+		p.OnStatus(st)
+	}
+	switch st.State {
+	case JobSucceeded:
+		if j.spec.result == nil {
+			return snap, true, nil
+		}
+		res, err := j.spec.result(ctx, st, snap)
+		if err != nil {
+			return res, true, fmt.Errorf("%s: job %s succeeded, but reading its result failed: %w", j.spec.op, j.id, err)
+		}
+		return res, true, nil
+	case JobFailed, JobCancelled, JobTimedOut:
+		return res, true, &JobError{JobID: j.id, Status: st.Status, State: st.State, Messages: st.Messages, Op: j.spec.op}
+	}
+	return res, false, nil
+}
+
+// Outcome is how one job of WaitAll ended: its result, or the error Wait
+// would have returned.
+type Outcome[T any] struct {
+	Job    *Job[T]
+	Result T
+	Err    error
+}
+
+// DefaultWaitAllConcurrency is how many polls WaitAll runs at once unless
+// PollOptions.Concurrency says otherwise.
+const DefaultWaitAllConcurrency = 32
+
+// WaitAll waits on many jobs at once and returns their outcomes in the
+// order of jobs. Each job is polled on the same schedule, with the same
+// rules, as by Job.Wait, but the polls run on at most opts.Concurrency
+// goroutines (default 32): a waiting job costs a small struct, not a
+// goroutine, so tens of thousands of jobs can be waited on in little memory.
+// OnStatus may be called from several goroutines at once. When ctx ends,
+// every job not yet ended gets the error Wait would give (after a cancel
+// request, with CancelOnContextDone). No goroutine outlives the call.
+func WaitAll[T any](ctx context.Context, jobs []*Job[T], opts *PollOptions) []Outcome[T] {
+	out := make([]Outcome[T], len(jobs))
+	p := opts.withDefaults()
+	var queue dueQueue
+	waiters := make([]*waiter[T], len(jobs))
+	for i, j := range jobs {
+		out[i].Job = j
+		if j == nil {
+			out[i].Err = invalid("jobs", "nil job at index %d", i)
+			continue
+		}
+		waiters[i] = j.newWaiter(&p)
+		queue = append(queue, due{at: time.Now().Add(waiters[i].delay()), i: i})
+	}
+	heap.Init(&queue)
+	remaining := int64(len(queue))
+	if remaining == 0 {
+		return out
+	}
+	var (
+		mu    sync.Mutex // guards queue
+		left  atomic.Int64
+		wake  = make(chan struct{}, 1)
+		ready = make(chan int)
+		wg    sync.WaitGroup
+	)
+	left.Store(remaining)
+	signal := func() {
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	}
+	workers := min(p.Concurrency, len(queue))
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range ready {
+				res, done, err := waiters[i].step(ctx)
+				if done {
+					out[i].Result, out[i].Err = res, err
+					left.Add(-1)
+				} else {
+					mu.Lock()
+					heap.Push(&queue, due{at: time.Now().Add(waiters[i].delay()), i: i})
+					mu.Unlock()
+				}
+				signal()
+			}
+		}()
+	}
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for left.Load() > 0 {
+		mu.Lock()
+		if queue.Len() == 0 { // every unfinished job is being polled
+			mu.Unlock()
+			<-wake
+			continue
+		}
+		next := queue[0]
+		if d := time.Until(next.at); d > 0 && ctx.Err() == nil {
+			mu.Unlock()
+			timer.Reset(d)
+			select {
+			case <-timer.C:
+			case <-wake:
+			case <-ctx.Done():
+			}
+			continue
+		}
+		heap.Pop(&queue)
+		mu.Unlock()
+		ready <- next.i
+	}
+	close(ready)
+	wg.Wait()
+	return out
+}
+
+// due is a job of WaitAll and when to poll it next.
+type due struct {
+	at time.Time
+	i  int
+}
+
+// dueQueue is a min-heap of due polls.
+type dueQueue []due
+
+func (q dueQueue) Len() int           { return len(q) }
+func (q dueQueue) Less(a, b int) bool { return q[a].at.Before(q[b].at) }
+func (q dueQueue) Swap(a, b int)      { q[a], q[b] = q[b], q[a] }
+func (q *dueQueue) Push(x any)        { *q = append(*q, x.(due)) }
+func (q *dueQueue) Pop() any {
+	old := *q
+	x := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return x
 }
 
 // waitEnded builds the error for a wait that ctx ended, cancelling the

@@ -749,3 +749,15 @@ func TestJobCancelWithoutSupport(t *testing.T) {
 	require.Error(t, err)
 	assert.True(t, strings.Contains(err.Error(), "job-1"))
 }
+
+func TestJobErrorSkipsFailureTrailers(t *testing.T) {
+	e := &JobError{JobID: "j1", Status: "esriJobFailed", State: JobFailed, Messages: []JobMessage{
+		{Type: "esriJobMessageTypeInformative", Description: "Executing..."},
+		{Type: "esriJobMessageTypeError", Description: "ERROR 000732: Input Features: Dataset roads does not exist or is not supported"},
+		{Type: "esriJobMessageTypeError", Description: "Failed to execute (Buffer)."},
+		{Type: "esriJobMessageTypeError", Description: "Failed at Thu Nov 19 10:00:00 2026 (Elapsed Time: 0.05 seconds)"},
+	}}
+	assert.Equal(t, "job j1 failed (esriJobFailed): ERROR 000732: Input Features: Dataset roads does not exist or is not supported", e.Error())
+	onlyTrailers := &JobError{JobID: "j2", Status: "esriJobFailed", State: JobFailed, Messages: e.Messages[2:]}
+	assert.Contains(t, onlyTrailers.Error(), "Failed at Thu Nov 19", "with nothing better, the last error is quoted")
+}

@@ -173,7 +173,9 @@ func TestRefreshFailedQuotesLastErrorMessage(t *testing.T) {
 	assert.Equal(t, "esriJobFailed", je.Status)
 	assert.Equal(t, JobFailed, je.State)
 	assert.Len(t, je.Messages, 5)
-	assert.Equal(t, "Refresh Service: job "+refreshJobID+" failed (esriJobFailed): Failed to execute (RefreshService).", err.Error())
+	// The cause, not the generic "Failed to execute (...)" trailer that
+	// follows every failure.
+	assert.Equal(t, "Refresh Service: job "+refreshJobID+" failed (esriJobFailed): Service 'Imagery/Missing.ImageServer' does not exist.", err.Error())
 	assert.NotContains(t, err.Error(), testToken)
 	assert.Empty(t, ft.resultPaths)
 }

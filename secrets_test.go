@@ -37,7 +37,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	clock := newFakeClock()
 	c, mux, site := setupNoAuth(t, opts...)
 	f := newFakeAuth(t, mux, site, clock)
-	cs := c.tokens.(*credentialSource)
+	cs := c.tokens.source().(*credentialSource)
 	cs.now = clock.Now
 
 	// Endpoints that misbehave, some by echoing the secrets back.
@@ -155,7 +155,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 		tok   Token
 		ts    TokenSource
 		st    TokenSource
-	}{c, c3, cs, tok, c.tokens, c3.tokens}
+	}{c, c3, cs, tok, c.tokens.source(), c3.tokens.source()}
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%d", "%x", "%q"} {
 		add("holder "+verb, fmt.Sprintf(verb, holder))
 		add("holder ptr "+verb, fmt.Sprintf(verb, &holder))

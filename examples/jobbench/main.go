@@ -21,6 +21,8 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"sync"
@@ -90,6 +92,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	jobMS := fs.Int("job-ms", 500, "job length on the embedded emulator, in ms")
 	timeout := fs.Duration("timeout", 30*time.Minute, "give up after this long")
 	inProcess := fs.Bool("inprocess", false, "run the embedded emulator in this process (its CPU then counts too)")
+	memProfile := fs.String("memprofile", "", "write a heap profile to this file once all jobs of the first batch are submitted (-waitall)")
+	waitAll := fs.Bool("waitall", false, "submit jobs in batches of -concurrency and wait on each batch with ags.WaitAll (no goroutine per job)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -105,7 +109,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer stopServer()
 
-	counter := newCountingTransport(*conc)
+	counter := newCountingTransport()
 	hc := &http.Client{Transport: counter}
 	opts := []ags.Option{ags.WithHTTPClient(hc)}
 	if site.URL == "" {
@@ -121,35 +125,16 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	params := map[string]any{"serviceName": *service, "serviceType": *stype}
 	cpu0 := cpuTime()
 	start := time.Now()
-	lat := make([]time.Duration, *jobs)
-	var ok, failed atomic.Int64
-	var firstErr atomic.Value
-	sem := make(chan struct{}, *conc)
-	var wg sync.WaitGroup
-	for i := 0; i < *jobs; i++ {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			break
-		}
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			t0 := time.Now()
-			_, err := c.GP.SubmitAndWait(ctx, *task, params, nil)
-			lat[i] = time.Since(t0)
-			if err != nil {
-				failed.Add(1)
-				firstErr.CompareAndSwap(nil, err.Error())
-				return
-			}
-			ok.Add(1)
-		}(i)
+	var b bench
+	b.lat = make([]time.Duration, *jobs)
+	if *waitAll {
+		b.memProfile = *memProfile
+		b.runWaitAll(ctx, c, *task, params, *jobs, *conc)
+	} else {
+		b.runGoroutines(ctx, c, *task, params, *jobs, *conc)
 	}
-	wg.Wait()
+	ok, failed, lat := &b.ok, &b.failed, b.lat
+	firstErr := &b.firstErr
 	wall := time.Since(start)
 	cpu := cpuTime() - cpu0
 
@@ -167,6 +152,104 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		rep.FirstError = v
 	}
 	return json.NewEncoder(stdout).Encode(rep)
+}
+
+// bench runs the jobs and keeps the tallies.
+type bench struct {
+	lat        []time.Duration
+	ok, failed atomic.Int64
+	firstErr   atomic.Value
+	memProfile string // write a heap profile here after the first batch's submits
+}
+
+func (b *bench) record(i int, d time.Duration, err error) {
+	b.lat[i] = d
+	if err != nil {
+		b.failed.Add(1)
+		b.firstErr.CompareAndSwap(nil, err.Error())
+		return
+	}
+	b.ok.Add(1)
+}
+
+// runGoroutines keeps conc jobs in flight, one goroutine each submitting
+// and waiting (Job.Wait).
+func (b *bench) runGoroutines(ctx context.Context, c *ags.Client, task string, params map[string]any, jobs, conc int) {
+	sem := make(chan struct{}, conc)
+	var wg sync.WaitGroup
+	for i := 0; i < jobs && ctx.Err() == nil; i++ {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			continue
+		}
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			t0 := time.Now()
+			_, err := c.GP.SubmitAndWait(ctx, task, params, nil)
+			b.record(i, time.Since(t0), err)
+		}(i)
+	}
+	wg.Wait()
+}
+
+// runWaitAll submits conc jobs at a time (from a few goroutines) and waits
+// on each batch together with ags.WaitAll.
+func (b *bench) runWaitAll(ctx context.Context, c *ags.Client, task string, params map[string]any, jobs, conc int) {
+	const submitters = 32
+	for first := 0; first < jobs && ctx.Err() == nil; first += conc {
+		n := min(conc, jobs-first)
+		batch := make([]*ags.Job[*ags.GPResult], n)
+		submitted := make([]time.Time, n)
+		next := atomic.Int64{}
+		var wg sync.WaitGroup
+		for range min(submitters, n) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for k := int(next.Add(1)) - 1; k < n; k = int(next.Add(1)) - 1 {
+					submitted[k] = time.Now()
+					j, err := c.GP.SubmitJob(ctx, task, params)
+					if err != nil {
+						b.record(first+k, time.Since(submitted[k]), err)
+						continue
+					}
+					batch[k] = j
+				}
+			}()
+		}
+		wg.Wait()
+		var live []*ags.Job[*ags.GPResult]
+		index := map[string]int{}
+		for k, j := range batch {
+			if j != nil {
+				live = append(live, j)
+				index[j.ID()] = k
+			}
+		}
+		if b.memProfile != "" && first == 0 {
+			writeHeapProfile(b.memProfile)
+		}
+		var mu sync.Mutex
+		doneAt := make(map[string]time.Time, len(live))
+		out := ags.WaitAll(ctx, live, &ags.PollOptions{OnStatus: func(st ags.JobStatus) {
+			if st.State.Terminal() {
+				mu.Lock()
+				doneAt[st.JobID] = time.Now()
+				mu.Unlock()
+			}
+		}})
+		for _, o := range out {
+			k := index[o.Job.ID()]
+			end, seen := doneAt[o.Job.ID()]
+			if !seen {
+				end = time.Now()
+			}
+			b.record(first+k, end.Sub(submitted[k]), o.Err)
+		}
+	}
 }
 
 // startSite returns the site URL: the given one, or a child process
@@ -235,9 +318,10 @@ type countingTransport struct {
 	open, maxOpen                                atomic.Int64
 }
 
-func newCountingTransport(idle int) *countingTransport {
-	t := &countingTransport{base: http.DefaultTransport.(*http.Transport).Clone()}
-	t.base.MaxIdleConnsPerHost = idle
+// newCountingTransport wraps the SDK's own default transport, so the
+// figures are those of a Client made without WithHTTPClient.
+func newCountingTransport() *countingTransport {
+	t := &countingTransport{base: ags.DefaultTransport()}
 	dial := (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	t.base.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		conn, err := dial(ctx, network, addr)
@@ -294,6 +378,19 @@ func percentiles(d []time.Duration) Percentiles {
 	}
 	at := func(q float64) int64 { return s[int(q*float64(len(s)-1))].Milliseconds() }
 	return Percentiles{P50: at(0.50), P95: at(0.95), Max: s[len(s)-1].Milliseconds()}
+}
+
+func writeHeapProfile(path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "memprofile:", err)
+		return
+	}
+	defer f.Close()
+	runtime.GC()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		fmt.Fprintln(os.Stderr, "memprofile:", err)
+	}
 }
 
 func cpuTime() time.Duration {
