@@ -643,17 +643,20 @@ var secretParams = [...]string{"token", "password"}
 // retries, read a bounded body, decode every error envelope, renew a
 // rejected token once, and back off while the admin store is busy.
 func (c *Client) do(ctx context.Context, r call, out any) error {
-	vals, err := form.Encode(r.params)
-	if err != nil {
-		return &ValidationError{Field: "params", Reason: err.Error()}
-	}
+	vals, query := onlyFormatJSON, onlyFormatJSONQuery
 	var redact []string
-	for _, k := range secretParams {
-		if v := vals.Get(k); v != "" {
-			redact = append(redact, v)
+	var err error
+	if r.params != nil {
+		if vals, err = form.Encode(r.params); err != nil {
+			return &ValidationError{Field: "params", Reason: err.Error()}
 		}
+		for _, k := range secretParams {
+			if v := vals.Get(k); v != "" {
+				redact = append(redact, v)
+			}
+		}
+		query = vals.Encode()
 	}
-	query := vals.Encode()
 	if r.method == http.MethodGet && (len(redact) > 0 || len(r.url.Path)+len(query) > maxGETURL) {
 		// A credential never goes into a URL, nor does a query too long
 		// for one; either way the call stays idempotent.
@@ -787,6 +790,12 @@ func (c *Client) send(ctx context.Context, r call, vals url.Values, query string
 }
 
 var formContentType = []string{"application/x-www-form-urlencoded"}
+
+// The parameters of a call that has none but f=json. Only ever read.
+var (
+	onlyFormatJSON      = url.Values{"f": {"json"}}
+	onlyFormatJSONQuery = onlyFormatJSON.Encode()
+)
 
 // authHeader is the X-Esri-Authorization value of one token, kept so that
 // every request with the same token shares it (header values are only
