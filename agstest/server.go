@@ -2,6 +2,8 @@ package agstest
 
 import (
 	"fmt"
+	"io"
+	"log"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -190,16 +192,24 @@ type Server struct {
 // caller must Close it.
 func NewServer(opts ...Option) *Server {
 	s := newServer(opts)
-	s.ts = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
+	s.ts = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
+	s.ts.Config.ErrorLog = quietLog
+	s.ts.Start()
 	s.baseURL = s.ts.URL + "/arcgis"
 	return s
 }
+
+// quietLog drops the http.Server's own messages (such as a TLS handshake
+// cut short by Close), which would only clutter a test's output.
+var quietLog = log.New(io.Discard, "", 0)
 
 // NewTLSServer starts a Server over HTTPS with a self-signed certificate;
 // Client returns an *http.Client that trusts it. The caller must Close it.
 func NewTLSServer(opts ...Option) *Server {
 	s := newServer(opts)
-	s.ts = httptest.NewTLSServer(http.HandlerFunc(s.serveHTTP))
+	s.ts = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
+	s.ts.Config.ErrorLog = quietLog
+	s.ts.StartTLS()
 	s.baseURL = s.ts.URL + "/arcgis"
 	return s
 }
