@@ -66,10 +66,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		req.AreaOfInterest = &fset
 	}
 	site.Seed = func(s *agstest.Server) {
-		folder, name := "", *service
-		if i := strings.LastIndex(name, "/"); i >= 0 {
-			folder, name = name[:i], name[i+1:]
-		}
+		folder, name := cli.SplitService(*service)
 		s.AddService(folder, name, *stype, nil)
 	}
 	c, closeSite, err := site.Connect(stdout)

@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/seed9bfd6bbc/ags"
@@ -62,7 +63,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if !contains(root.Folders, *folder) {
+		if !slices.Contains(root.Folders, *folder) {
 			if err := c.Services.CreateFolder(ctx, *folder, ""); err != nil {
 				return err
 			}
@@ -94,13 +95,4 @@ func defaultDefinition() string {
 		return "service.json"
 	}
 	return filepath.Join(filepath.Dir(file), "testdata", "service.json")
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/seed9bfd6bbc/ags"
@@ -75,7 +76,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		site.User, len(root.Folders), len(root.Services))
 
 	// 2. A folder and a service in it.
-	if !contains(root.Folders, *folder) {
+	if !slices.Contains(root.Folders, *folder) {
 		if err := c.Services.CreateFolder(ctx, *folder, "Created by the ags quickstart"); err != nil {
 			return err
 		}
@@ -150,13 +151,4 @@ func definition(path, name string) (ags.ServiceDefinition, error) {
 		def.ServiceName = name
 	}
 	return def, def.Validate()
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

@@ -12,7 +12,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/seed9bfd6bbc/ags"
@@ -44,10 +43,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	site.Seed = func(s *agstest.Server) {
-		folder, name := "", *service
-		if i := strings.LastIndex(name, "/"); i >= 0 {
-			folder, name = name[:i], name[i+1:]
-		}
+		folder, name := cli.SplitService(*service)
 		s.AddService(folder, name, "MapServer", nil)
 	}
 	c, closeSite, err := site.Connect(stdout)

@@ -58,3 +58,11 @@ func ServiceLabel(folder, name string, typ ags.ServiceType) string {
 	}
 	return folder + "/" + name + "." + string(typ)
 }
+
+// SplitService splits "Folder/Name" into its folder ("" for the root) and name.
+func SplitService(s string) (folder, name string) {
+	if i := strings.LastIndex(s, "/"); i >= 0 {
+		return s[:i], s[i+1:]
+	}
+	return "", s
+}
