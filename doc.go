@@ -49,7 +49,8 @@
 // ArcGIS Server answers most errors with HTTP 200 and a JSON body, in
 // several envelopes. Every one becomes an *Error, which errors.Is matches
 // against sentinels (ErrInvalidToken, ErrTokenRequired, ErrUnauthorized,
-// ErrForbidden, ErrNotFound, ErrServiceExists, ErrServerBusy) and
+// ErrForbidden, ErrNotFound, ErrServiceExists, ErrFolderExists,
+// ErrServerBusy) and
 // errors.As exposes with the server's message, details and codes. An answer
 // that is not ArcGIS JSON (an HTML page from a proxy, an empty or truncated
 // body) is a *ResponseError with a short, secret-free snippet. Bad input is
@@ -77,7 +78,14 @@
 // server messages through OnStatus, tolerates a few failed polls in a row,
 // and stops when its context ends, optionally cancelling the server job.
 // One poller serves geoprocessing jobs (esriJob* statuses), hosted tile
-// jobs (SUBMITTED, INPROGRESS, DONE, ...) and admin jobs.
+// jobs (SUBMITTED, INPROGRESS, DONE, ...) and admin jobs. WaitAll waits on
+// many jobs at once with a fixed number of goroutines, each on Wait's
+// schedule, so thousands of jobs cost little memory.
+//
+// # Connections
+//
+// Without WithHTTPClient a Client uses DefaultTransport: at most 64
+// connections to the site, however many calls and jobs are in flight.
 //
 // # Testing
 //
