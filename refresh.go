@@ -54,7 +54,7 @@ func (r RefreshServiceRequest) validate() (ServiceType, error) {
 		return "", invalid("ServiceType", "must be ImageServer, MapServer, FeatureServer or SceneServer, got %q", r.ServiceType)
 	}
 	if f := normFolder(r.Folder); f != "" {
-		if err := validRefreshFolder("Folder", f); err != nil {
+		if err := validFolder("Folder", f); err != nil {
 			return "", err
 		}
 	}
@@ -168,13 +168,16 @@ func validName(field, name string) error {
 	return nil
 }
 
-// validRefreshFolder checks a folder name. ArcGIS documents no character list for
+// validFolderName checks a folder name (not the root). ArcGIS documents no character list for
 // folders beyond "The folder name must not contain any spaces"
 // (https://developers.arcgis.com/rest/enterprise-administration/enterprise/create-folder),
 // so only what cannot be a single path segment is refused: spaces and
 // other white space, slashes, '?', '#', '%', control characters, "." and
 // "..", and names over 120 characters.
-func validRefreshFolder(field, name string) error {
+func validFolderName(field, name string) error {
+	if name == "" {
+		return invalid(field, "must not be empty")
+	}
 	if len(name) > 120 {
 		return invalid(field, "must be at most 120 characters, got %d", len(name))
 	}

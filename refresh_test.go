@@ -302,9 +302,13 @@ func TestValidName(t *testing.T) {
 	for _, bad := range []string{"", "a b", "a/b", "a.b", "a:b", "a%20b", "é", strings.Repeat("a", 121), "a\tb"} {
 		assert.Error(t, validName("n", bad), bad)
 	}
-	for _, ok := range []string{"Imagery", "Hosted", "my-folder", "v1.2", "Ünïcode"} {
-		assert.NoError(t, validRefreshFolder("f", ok), ok)
+	for _, ok := range []string{"Imagery", "Hosted", "my-folder", "v1.2", "Ünïcode", "/Imagery", ""} {
+		assert.NoError(t, validFolder("f", ok), ok)
 	}
+	for _, bad := range []string{"a b", "a/b", "..", "a?b", "a#b", "a%b", "a\b", strings.Repeat("a", 121)} {
+		assert.Error(t, validFolder("f", bad), bad)
+	}
+	assert.Error(t, validFolderName("f", ""), "CreateFolder needs a name")
 	assert.Equal(t, "", normFolder(" / "))
 	assert.Equal(t, "Imagery", normFolder("/Imagery/"))
 }

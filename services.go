@@ -651,7 +651,7 @@ func (s *ServicesService) Edit(ctx context.Context, folder string, def ServiceDe
 // optional description.
 // https://developers.arcgis.com/rest/enterprise-administration/server/createfolder.htm
 func (s *ServicesService) CreateFolder(ctx context.Context, name, description string) error {
-	if err := validName("folderName", name); err != nil {
+	if err := validFolderName("folderName", name); err != nil {
 		return err
 	}
 	u := s.client.endpoint(rootAdmin, "services", "createFolder")
@@ -708,10 +708,12 @@ func (s *ServicesService) serviceURL(folder, name string, typ ServiceType, op st
 	return s.client.endpoint(rootAdmin, "services", normFolder(folder), name+"."+string(typ), op), nil
 }
 
-// validFolder accepts the root ("" or "/") or a valid folder name.
+// validFolder accepts the root ("" or "/") or a valid folder name. It is
+// the one folder rule of every call: Refresh, the admin services calls and
+// CreateFolder.
 func validFolder(field, folder string) error {
 	if f := normFolder(folder); f != "" {
-		return validName(field, f)
+		return validFolderName(field, f)
 	}
 	return nil
 }

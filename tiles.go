@@ -604,9 +604,8 @@ func (fs *FeatureSet) validatePolygons(field string) error {
 	if !strings.EqualFold(fs.GeometryType, "esriGeometryPolygon") {
 		return invalid(field+".geometryType", "must be esriGeometryPolygon, got %q", fs.GeometryType)
 	}
-	sr := fs.SpatialReference
-	if sr == nil || (sr.WKID <= 0 && sr.LatestWKID <= 0 && strings.TrimSpace(sr.WKT) == "") {
-		return invalid(field+".spatialReference", "required: a wkid, latestWkid or wkt")
+	if err := fs.SpatialReference.validate(field + ".spatialReference"); err != nil {
+		return err
 	}
 	if len(fs.Features) == 0 {
 		return invalid(field+".features", "must hold at least one polygon")

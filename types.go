@@ -84,9 +84,13 @@ func (e *Extent) Validate() error {
 	if !(e.YMin < e.YMax) {
 		return invalid("extent", "ymin (%v) must be less than ymax (%v)", e.YMin, e.YMax)
 	}
-	sr := e.SpatialReference
+	return e.SpatialReference.validate("extent.spatialReference")
+}
+
+// validate requires a spatial reference with a wkid, latestWkid or wkt.
+func (sr *SpatialReference) validate(field string) error {
 	if sr == nil || (sr.WKID <= 0 && sr.LatestWKID <= 0 && strings.TrimSpace(sr.WKT) == "") {
-		return invalid("extent.spatialReference", "required: a wkid, latestWkid or wkt")
+		return invalid(field, "required: a wkid, latestWkid or wkt")
 	}
 	return nil
 }
