@@ -232,7 +232,7 @@ func splitTileService(serviceName string) (folder, name string, err error) {
 		name = parts[0]
 	case 2:
 		folder, name = parts[0], parts[1]
-		if err := validName("service folder", folder); err != nil {
+		if err := validFolderName("service folder", folder); err != nil {
 			return "", "", err
 		}
 	default:
