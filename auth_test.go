@@ -350,25 +350,30 @@ func TestSingleFlight(t *testing.T) {
 	clock.Advance(2 * time.Hour) // expired
 	f.tokenDelay = 50 * time.Millisecond
 
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	errs := make(chan error, 100)
-	for range 100 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			errs <- c.Get(t.Context(), "rest/services/x", nil, nil)
-		}()
-	}
-	close(start)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
+	for _, err := range getAtOnce(t, c, 100) {
 		require.NoError(t, err)
 	}
 	assert.Equal(t, int32(2), f.tokenCalls.Load(), "exactly one generateToken for the expired token")
 	assert.Len(t, f.dataRequests(), 101, "no request was refused")
+}
+
+// getAtOnce sends n GETs from n goroutines released together, and returns
+// their errors.
+func getAtOnce(t *testing.T, c *Client, n int) []error {
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			errs[i] = c.Get(t.Context(), "rest/services/x", nil, nil)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	return errs
 }
 
 // TestFailedRefresh: a failed refresh is returned to every caller that
@@ -378,21 +383,7 @@ func TestFailedRefresh(t *testing.T) {
 	f.tokenFail.Store(1)
 	f.tokenDelay = 50 * time.Millisecond
 
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	errs := make(chan error, 20)
-	for range 20 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			errs <- c.Get(t.Context(), "rest/services/x", nil, nil)
-		}()
-	}
-	close(start)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
+	for _, err := range getAtOnce(t, c, 20) {
 		var apiErr *Error
 		require.ErrorAs(t, err, &apiErr, "every waiter gets the failure")
 		assert.Equal(t, "generateToken", apiErr.Op)
