@@ -1,0 +1,334 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/seed9bfd6bbc/ags"
+	"github.com/seed9bfd6bbc/ags/agstest"
+)
+
+// globalFlags are the flags every command takes.
+type globalFlags struct {
+	profile      string
+	config       string
+	url          string
+	user         string
+	passwordFile string
+	referer      string
+	caFile       string
+	output       string
+	insecureHTTP bool
+	demo         bool
+	quiet        bool
+	verbose      bool
+	concurrency  int
+}
+
+// app is one run of ags: its streams, environment and flags.
+type app struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+	isTTY  bool // stderr is a terminal
+
+	flags globalFlags
+	// started is set once a command's own code runs: an error before that
+	// is a usage error (an unknown flag or command, a wrong argument count).
+	started bool
+	// dryRun makes each return errDryRun before connecting, after the
+	// command has parsed and checked its arguments.
+	dryRun bool
+}
+
+// errDryRun ends a command in dry-run mode, where it would have connected.
+var errDryRun = errors.New("dry run")
+
+func newApp(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) *app {
+	return &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+}
+
+// run executes the command line args and returns the exit code.
+func (a *app) run(ctx context.Context, args []string) int {
+	root := a.rootCmd()
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	if errors.Is(err, errDryRun) {
+		return exitOK
+	}
+	code := exitCode(err)
+	if !a.started {
+		code = exitUsage
+	}
+	var ee *exitError
+	if !errors.As(err, &ee) || !ee.printed {
+		fmt.Fprintln(a.stderr, "ags: "+err.Error())
+		if !a.started {
+			fmt.Fprintln(a.stderr, "Run 'ags --help' for usage.")
+		}
+	}
+	return code
+}
+
+func (a *app) rootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "ags",
+		Short: "Administer ArcGIS Server sites: services, refreshes, tile caches, geoprocessing jobs",
+		Long: `ags administers ArcGIS Server sites from the command line, and is meant to be
+scheduled (cron, CI pipelines, Kubernetes CronJobs).
+
+The site and credentials come from the environment, a password file or a
+profile, never from the command line:
+
+  AGS_URL        site URL, e.g. https://gis.example.com:6443/arcgis
+  AGS_USERNAME   user to sign in as
+  AGS_PASSWORD   that user's password (or --password-file FILE)
+  AGS_TOKEN      a token or API key instead of a user and password
+  AGS_PROFILE    profile(s) to use, like --profile
+  AGS_CONFIG     profiles file (default <user config dir>/ags/config.yaml)
+  AGS_INSECURE_HTTP=1  like --insecure-http
+  AGS_REFERER, AGS_CA_FILE  like --referer, --ca-file
+
+A profiles file holds named sites:
+
+  profiles:
+    prod:
+      url: https://gis.example.com:6443/arcgis
+      username: publisher
+      password_command: pass show gis/prod
+      referer: https://ops.example.com
+      ca_file: /etc/ssl/certs/corp-ca.pem
+
+A profile may hold "password:" or "token:" only if the file is mode 0600.
+
+Output is a table by default; -o json writes one JSON document and -o ndjson
+one JSON event per line (see 'ags help output'). Exit codes are stable (see
+'ags help exit-codes').`,
+		Example: `  ags --demo services list
+  AGS_URL=https://gis.example.com:6443/arcgis AGS_USERNAME=admin \
+    ags --password-file /run/secrets/ags services list Imagery
+  ags --profile prod,test refresh Imagery/Portland.ImageServer --wait`,
+		Version:       ags.Version,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			switch a.flags.output {
+			case modeTable, modeJSON, modeNDJSON:
+			default:
+				return usageErr("-o %q: want table, json or ndjson", a.flags.output)
+			}
+			if a.flags.concurrency < 1 {
+				return usageErr("--concurrency %d: want 1 or more", a.flags.concurrency)
+			}
+			if a.flags.quiet && a.flags.verbose {
+				return usageErr("-q and -v: choose one")
+			}
+			a.started = true
+			return nil
+		},
+	}
+	root.SetIn(a.stdin)
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr("%v", err) })
+	root.SetVersionTemplate("ags {{.Version}}\n")
+
+	f := root.PersistentFlags()
+	f.StringVarP(&a.flags.profile, "profile", "p", "", "profile(s) from the profiles file, comma-separated to run against several sites at once (default $AGS_PROFILE)")
+	f.StringVar(&a.flags.config, "config", "", "profiles file (default $AGS_CONFIG or <user config dir>/ags/config.yaml)")
+	f.StringVar(&a.flags.url, "url", "", "site URL (default $AGS_URL or the profile's)")
+	f.StringVar(&a.flags.user, "user", "", "username (default $AGS_USERNAME or the profile's)")
+	f.StringVar(&a.flags.passwordFile, "password-file", "", "read the password from this file (its first line)")
+	f.StringVar(&a.flags.referer, "referer", "", "referer tokens are bound to (default $AGS_REFERER, the profile's, or the SDK's)")
+	f.StringVar(&a.flags.caFile, "ca-file", "", "PEM file of CA certificates to trust besides the system's (default $AGS_CA_FILE)")
+	f.StringVarP(&a.flags.output, "output", "o", modeTable, "output: table, json or ndjson")
+	f.BoolVar(&a.flags.insecureHTTP, "insecure-http", false, "allow credentials over plain http, for test servers (or AGS_INSECURE_HTTP=1)")
+	f.BoolVar(&a.flags.demo, "demo", false, "run against an embedded ArcGIS Server emulator instead of a site")
+	f.BoolVarP(&a.flags.quiet, "quiet", "q", false, "print no progress or confirmations, only data and errors")
+	f.BoolVarP(&a.flags.verbose, "verbose", "v", false, "log every HTTP request (method, path, status; never a secret) to stderr")
+	f.IntVar(&a.flags.concurrency, "concurrency", 4, "with several profiles, how many sites to work on at once")
+
+	root.AddCommand(
+		a.versionCmd(),
+		a.servicesCmd(),
+		a.foldersCmd(),
+		a.refreshCmd(),
+		a.tilesCmd(),
+		a.gpCmd(),
+		a.jobCmd(),
+		&cobra.Command{Use: "exit-codes", Short: "What ags's exit codes mean", Long: exitCodesHelp},
+		&cobra.Command{Use: "output", Short: "The fields of -o json and -o ndjson", Long: outputHelp},
+	)
+	return root
+}
+
+func (a *app) versionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:     "version",
+		Short:   "Print the version of ags",
+		Example: "  ags version\n  ags version -o json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if a.flags.output == modeTable {
+				fmt.Fprintf(a.stdout, "ags %s\n", ags.Version)
+				return nil
+			}
+			b, _ := json.Marshal(map[string]string{"version": ags.Version})
+			fmt.Fprintf(a.stdout, "%s\n", b)
+			return nil
+		},
+	}
+}
+
+// site is one site a command works on.
+type site struct {
+	name string // profile name, "demo", or "" without a profile
+	c    *ags.Client
+	p    *printer
+}
+
+// demoJobDuration is how long jobs take on the --demo emulator: long
+// enough to watch, short enough to try.
+const demoJobDuration = time.Second
+
+// startDemo starts the embedded emulator, seeded with a few services.
+func (a *app) startDemo() (*agstest.Server, []ags.Option) {
+	srv := agstest.NewTLSServer(agstest.WithJobDuration(demoJobDuration))
+	// Invented demo content: an image service to refresh and map services
+	// with tile caches.
+	srv.AddService("Imagery", "Portland", "ImageServer", nil)
+	srv.AddService("Maps", "Roads", "MapServer", nil)
+	srv.AddService("Hosted", "Basemap", "MapServer", nil)
+	if !a.flags.quiet {
+		fmt.Fprintf(a.stderr, "ags: --demo: running against an embedded ArcGIS Server emulator at %s (user %s)\n",
+			srv.URL(), agstest.DefaultUsername)
+	}
+	return srv, []ags.Option{
+		ags.WithHTTPClient(srv.Client()),
+		ags.WithCredentials(agstest.DefaultUsername, agstest.DefaultPassword),
+	}
+}
+
+// each runs fn against every site the flags name: one, or several at once
+// (--profile a,b,c, at most --concurrency at a time). Errors are printed
+// with the site's name; the exit code is the worst of all sites.
+func (a *app) each(cmd *cobra.Command, fn func(ctx context.Context, s *site) error) error {
+	if a.dryRun {
+		return errDryRun
+	}
+	ctx := cmd.Context()
+	type target struct {
+		name string
+		url  string
+		opts []ags.Option
+		err  error
+	}
+	var targets []target
+	if a.flags.demo {
+		srv, opts := a.startDemo()
+		defer srv.Close()
+		targets = []target{{name: "demo", url: srv.URL(), opts: opts}}
+	} else {
+		cfgs, err := a.sites(ctx)
+		if err != nil {
+			return err
+		}
+		for _, sc := range cfgs {
+			opts, err := sc.clientOptions()
+			targets = append(targets, target{name: sc.name, url: sc.url, opts: opts, err: err})
+		}
+	}
+	several := len(targets) > 1
+	var outMu, errMu sync.Mutex
+	printers := make([]*printer, len(targets))
+	codes := make([]int, len(targets))
+	var flushers []func()
+	for i, t := range targets {
+		p := &printer{mode: a.flags.output, quiet: a.flags.quiet, tty: a.isTTY && !several}
+		if several {
+			p.site = t.name
+			ow := &prefixWriter{mu: &outMu, w: a.stdout, prefix: t.name + ": "}
+			ew := &prefixWriter{mu: &errMu, w: a.stderr, prefix: t.name + ": "}
+			flushers = append(flushers, ow.Flush, ew.Flush)
+			p.out, p.errw = ow, ew
+			if p.mode != modeTable {
+				p.out = lockedWriter{mu: &outMu, w: a.stdout} // the "site" field says whose
+			}
+		} else {
+			p.out, p.errw = lockedWriter{mu: &outMu, w: a.stdout}, lockedWriter{mu: &errMu, w: a.stderr}
+		}
+		printers[i] = p
+	}
+	sem := make(chan struct{}, a.flags.concurrency)
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			p := printers[i]
+			err := t.err
+			if err == nil {
+				err = a.runSite(ctx, t.name, t.url, t.opts, p, fn)
+			}
+			codes[i] = exitCode(err)
+			var ee *exitError
+			if err != nil && !(errors.As(err, &ee) && ee.printed) {
+				p.error(err, codes[i], nil)
+			}
+			if err != nil && p.mode == modeJSON && len(p.docs) == 0 {
+				p.doc(map[string]any{"error": err.Error(), "exit_code": codes[i]})
+			}
+		}()
+	}
+	wg.Wait()
+	for _, f := range flushers {
+		f()
+	}
+	if a.flags.output == modeJSON {
+		var docs []json.RawMessage
+		for _, p := range printers {
+			docs = append(docs, p.docs...)
+		}
+		writeDocs(a.stdout, docs, several)
+	}
+	if code := worst(codes); code != exitOK {
+		return &exitError{code: code, printed: true, err: fmt.Errorf("exit %d", code)}
+	}
+	return nil
+}
+
+func (a *app) runSite(ctx context.Context, name, url string, opts []ags.Option, p *printer, fn func(context.Context, *site) error) error {
+	opts = append(opts, ags.WithUserAgent("ags-cli/"+ags.Version))
+	if a.flags.verbose {
+		opts = append(opts, ags.WithLogger(slog.New(slog.NewTextHandler(p.errw, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	}
+	c, err := ags.NewClient(url, opts...)
+	if err != nil {
+		return err
+	}
+	return fn(ctx, &site{name: name, c: c, p: p})
+}
+
+// args wraps a cobra argument check so its error is a usage error.
+func args(check cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, a []string) error {
+		if err := check(cmd, a); err != nil {
+			return usageErr("%s: %v", cmd.CommandPath(), err)
+		}
+		return nil
+	}
+}

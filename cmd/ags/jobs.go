@@ -1,0 +1,538 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/seed9bfd6bbc/ags"
+)
+
+// codesErr turns per-job or per-service exit codes into the command's
+// error: nil if all succeeded, exit 6 if some did, else the worst.
+func codesErr(codes []int) error {
+	if code := combine(codes); code != exitOK {
+		return &exitError{code: code, printed: true, err: fmt.Errorf("exit %d", code)}
+	}
+	return nil
+}
+
+func (a *app) refreshCmd() *cobra.Command {
+	var w waitFlags
+	cmd := &cobra.Command{
+		Use:   "refresh REF...",
+		Short: "Make services pick up new data without a restart (Refresh Service)",
+		Long: `Refresh services: submit the Refresh Service task for each REF (an image, map,
+feature or scene service) and, unless --no-wait, wait for the jobs to end.
+
+With --no-wait, the job references are printed one per line; a later step
+waits for them with 'ags job wait JOB'.`,
+		Example: `  ags refresh Imagery/Portland.ImageServer --wait --timeout 30m
+  JOB=$(ags refresh Imagery/Portland.ImageServer --no-wait) && ags job wait "$JOB"`,
+		Args: args(cobra.MinimumNArgs(1)),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			refs, err := parseRefs(argv)
+			if err != nil {
+				return err
+			}
+			if err := w.check(); err != nil {
+				return err
+			}
+			return a.each(cmd, func(ctx context.Context, s *site) error {
+				var jobs []*ags.Job[*ags.RefreshResult]
+				var recs []jobRecord
+				var codes []int
+				for _, r := range refs {
+					job, err := s.c.Services.Refresh(ctx, ags.RefreshServiceRequest{
+						ServiceName: r.Name, ServiceType: r.Type, Folder: r.Folder})
+					if err != nil {
+						code := exitCode(err)
+						codes = append(codes, code)
+						s.p.error(fmt.Errorf("%s: %w", refLabel(r), err), code, map[string]any{"target": refLabel(r)})
+						continue
+					}
+					jobs = append(jobs, job)
+					ref := jobRef{Kind: kindGP, Path: ags.RefreshServiceTask, ID: job.ID()}
+					recs = append(recs, jobRecord{Job: ref.String(), Kind: ref.Kind, ID: ref.ID, Target: refLabel(r)})
+				}
+				submitted(s, recs, !w.waiting())
+				if w.waiting() && len(jobs) > 0 {
+					codes = append(codes, waitJobs(ctx, s, &w, jobs, recs, func(_ context.Context, res *ags.RefreshResult) any {
+						if res == nil || res.Results == "" {
+							return nil
+						}
+						return map[string]string{"refresh_results": res.Results}
+					})...)
+				} else {
+					for range jobs {
+						codes = append(codes, exitOK)
+					}
+				}
+				return codesErr(codes)
+			})
+		},
+	}
+	w.add(cmd, true)
+	return cmd
+}
+
+func (a *app) tilesCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "tiles",
+		Short: "Rebuild the tile caches of hosted tile layers",
+		Long: `Commands on tile caches. REF names a hosted tile layer (a MapServer under
+rest/admin/services), e.g. Hosted/Basemap.MapServer.`,
+	}
+	cmd.AddCommand(a.tilesUpdateCmd(), a.tilesJobsCmd())
+	return cmd
+}
+
+// tileLayer is the "Folder/Name" of a hosted tile layer, as Tiles takes it.
+func tileLayer(r ags.ServiceRef) (string, error) {
+	if r.Type != ags.MapServer {
+		return "", usageErr("%s: a hosted tile layer is a MapServer", refLabel(r))
+	}
+	if f := strings.Trim(r.Folder, "/"); f != "" {
+		return f + "/" + r.Name, nil
+	}
+	return r.Name, nil
+}
+
+func (a *app) tilesUpdateCmd() *cobra.Command {
+	var w waitFlags
+	var levels, extent, aoi string
+	var sr int
+	var merge, replace bool
+	cmd := &cobra.Command{
+		Use:   "update REF --levels LEVELS (--extent XMIN,YMIN,XMAX,YMAX --sr WKID | --aoi FILE.geojson)",
+		Short: "Rebuild some levels of a tile cache inside an area (updateTiles)",
+		Long: `Rebuild the tiles of the given levels inside an area: an extent in a spatial
+reference, or the bounding box of the geometries of a GeoJSON file (--aoi;
+GeoJSON coordinates are longitude and latitude, WKID 4326). The job is
+waited for unless --no-wait; a job that ends PARTIALERROR exits 6.`,
+		Example: `  ags tiles update Hosted/Basemap.MapServer --levels 0-5,10 \
+    --extent -13686000,5696000,-13620000,5730000 --sr 3857 --merge-bundle
+  ags tiles update Hosted/Basemap.MapServer --levels 12-16 --aoi changed.geojson --no-wait`,
+		Args: args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			ref, err := parseRef(argv[0])
+			if err != nil {
+				return err
+			}
+			layer, err := tileLayer(ref)
+			if err != nil {
+				return err
+			}
+			if err := w.check(); err != nil {
+				return err
+			}
+			req := ags.UpdateTilesRequest{}
+			if levels == "" {
+				return usageErr("--levels is required, e.g. --levels 0-5,10")
+			}
+			if req.Levels, err = ags.ParseLevels(levels); err != nil {
+				return err
+			}
+			switch {
+			case extent != "" && aoi != "":
+				return usageErr("--extent and --aoi: give one")
+			case extent != "":
+				if req.Extent, err = parseExtent(extent, sr); err != nil {
+					return err
+				}
+			case aoi != "":
+				if sr != 0 {
+					return usageErr("--sr goes with --extent; GeoJSON (--aoi) is always WKID 4326")
+				}
+				if req.Extent, err = geoJSONExtent(aoi); err != nil {
+					return err
+				}
+			default:
+				return usageErr("an area is required: --extent XMIN,YMIN,XMAX,YMAX --sr WKID, or --aoi FILE.geojson")
+			}
+			if cmd.Flags().Changed("merge-bundle") {
+				req.MergeBundle = ags.Ptr(merge)
+			}
+			if cmd.Flags().Changed("replace-tiles") {
+				req.ReplaceTiles = ags.Ptr(replace)
+			}
+			return a.each(cmd, func(ctx context.Context, s *site) error {
+				job, err := s.c.Tiles.Update(ctx, layer, req)
+				if err != nil {
+					return err
+				}
+				jr := jobRef{Kind: kindTiles, Path: layer, ID: job.ID()}
+				recs := []jobRecord{{Job: jr.String(), Kind: jr.Kind, ID: jr.ID, Target: refLabel(ref)}}
+				submitted(s, recs, !w.waiting())
+				if !w.waiting() {
+					return nil
+				}
+				return codesErr(waitJobs(ctx, s, &w, []*ags.Job[*ags.TileJobStats]{job}, recs, tileResult))
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&levels, "levels", "", "cache levels, e.g. 0-5,10,11-20")
+	f.StringVar(&extent, "extent", "", "area: xmin,ymin,xmax,ymax in --sr")
+	f.IntVar(&sr, "sr", 0, "WKID of --extent, e.g. 3857")
+	f.StringVar(&aoi, "aoi", "", "area: the bounding box of a GeoJSON file's geometries")
+	f.BoolVar(&merge, "merge-bundle", false, "merge new bundles into the existing ones (compact caches)")
+	f.BoolVar(&replace, "replace-tiles", false, "with --merge-bundle, new tiles replace existing ones")
+	w.add(cmd, true)
+	return cmd
+}
+
+// tileResult is what a finished tile job shows.
+func tileResult(_ context.Context, st *ags.TileJobStats) any {
+	if st == nil {
+		return nil
+	}
+	return map[string]any{"num_tiles": st.NumTiles, "tiles_size": st.TilesSize,
+		"num_error_tasks": st.NumErrorTasks, "percent_complete": st.PercentComplete}
+}
+
+// parseExtent reads "xmin,ymin,xmax,ymax" in spatial reference wkid.
+func parseExtent(s string, wkid int) (*ags.Extent, error) {
+	parts := strings.Split(s, ",")
+	if len(parts) != 4 {
+		return nil, usageErr("--extent %q: want xmin,ymin,xmax,ymax", s)
+	}
+	if wkid <= 0 {
+		return nil, usageErr("--extent needs --sr WKID, e.g. --sr 3857")
+	}
+	var v [4]float64
+	for i, p := range parts {
+		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil {
+			return nil, usageErr("--extent %q: %q is not a number", s, p)
+		}
+		v[i] = f
+	}
+	e := &ags.Extent{XMin: v[0], YMin: v[1], XMax: v[2], YMax: v[3],
+		SpatialReference: &ags.SpatialReference{WKID: wkid}}
+	if err := e.Validate(); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// geoJSONExtent reads a GeoJSON file (a FeatureCollection, a Feature or a
+// geometry) and returns the bounding box of its coordinates, in WKID 4326:
+// RFC 7946 §4 puts GeoJSON coordinates in WGS 84 longitude and latitude.
+// That the server projects an extent given in 4326 to the cache's spatial
+// reference is an inference [I] from the extent parameter taking any
+// spatialReference (https://developers.arcgis.com/rest/services-reference/online/update-tiles).
+// (paulmach/orb's geojson package would do this, but it links a BSON
+// library into the binary; a bounding box needs only the coordinates.)
+func geoJSONExtent(path string) (*ags.Extent, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, usageErr("--aoi: %v", err)
+	}
+	var doc any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil, usageErr("--aoi %s: not JSON: %v", path, err)
+	}
+	e := &ags.Extent{XMin: math.Inf(1), YMin: math.Inf(1), XMax: math.Inf(-1), YMax: math.Inf(-1),
+		SpatialReference: &ags.SpatialReference{WKID: 4326}}
+	found := false
+	var point func(v any)
+	point = func(v any) {
+		arr, ok := v.([]any)
+		if !ok || len(arr) == 0 {
+			return
+		}
+		if x, ok := arr[0].(float64); ok && len(arr) >= 2 {
+			if y, ok := arr[1].(float64); ok {
+				e.XMin, e.XMax = math.Min(e.XMin, x), math.Max(e.XMax, x)
+				e.YMin, e.YMax = math.Min(e.YMin, y), math.Max(e.YMax, y)
+				found = true
+			}
+			return
+		}
+		for _, item := range arr {
+			point(item)
+		}
+	}
+	var walk func(v any)
+	walk = func(v any) {
+		switch o := v.(type) {
+		case map[string]any:
+			point(o["coordinates"])
+			for _, k := range []string{"geometry", "geometries", "features"} {
+				walk(o[k])
+			}
+		case []any:
+			for _, item := range o {
+				walk(item)
+			}
+		}
+	}
+	walk(doc)
+	if !found {
+		return nil, usageErr("--aoi %s: no GeoJSON coordinates found", path)
+	}
+	if err := e.Validate(); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func (a *app) tilesJobsCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:     "jobs REF",
+		Short:   "List the tile jobs of a hosted tile layer",
+		Example: "  ags tiles jobs Hosted/Basemap.MapServer -o json",
+		Args:    args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			ref, err := parseRef(argv[0])
+			if err != nil {
+				return err
+			}
+			layer, err := tileLayer(ref)
+			if err != nil {
+				return err
+			}
+			return a.each(cmd, func(ctx context.Context, s *site) error {
+				sum, err := s.c.Tiles.Jobs(ctx, layer)
+				if err != nil {
+					return err
+				}
+				type rec struct {
+					Job    string `json:"job"`
+					ID     string `json:"id"`
+					Type   string `json:"type"`
+					State  string `json:"state"`
+					Status string `json:"status"`
+					Submit string `json:"submit_time,omitempty"`
+					End    string `json:"end_time,omitempty"`
+				}
+				recs := []rec{}
+				var rows [][]string
+				for _, j := range sum.Jobs {
+					r := rec{Job: jobRef{Kind: kindTiles, Path: layer, ID: j.ID}.String(), ID: j.ID, Type: j.Type,
+						State: stateName(j.State()), Status: j.Status, Submit: timeText(j.SubmitTime), End: timeText(j.EndTime)}
+					recs = append(recs, r)
+					rows = append(rows, []string{r.Job, r.Type, r.State, r.Submit})
+					s.p.event("job", r)
+				}
+				s.p.table([]string{"JOB", "TYPE", "STATE", "SUBMITTED"}, rows)
+				s.p.doc(map[string]any{"service": refLabel(ref), "jobs": recs})
+				return nil
+			})
+		},
+	}
+}
+
+func timeText(t ags.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02T15:04:05Z")
+}
+
+func (a *app) gpCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "gp",
+		Short: "Run geoprocessing tasks",
+	}
+	var w waitFlags
+	var params []string
+	submit := &cobra.Command{
+		Use:   "submit TASK [-p NAME=VALUE]...",
+		Short: "Submit a geoprocessing job and wait for it",
+		Long: `Submit a job to an asynchronous geoprocessing task. TASK is the task's path
+under rest/services, e.g. "Tools/GPServer/Buffer". Parameters are sent as
+given (JSON values as JSON text). The submit is sent once: if its outcome is
+unknown (exit code 5), look for the job before submitting again.`,
+		Example: `  ags gp submit "System/PublishingTools/GPServer/Refresh Service" \
+    -p serviceName=Portland -p serviceType=ImageServer -p folderName=Imagery
+  JOB=$(ags gp submit Tools/GPServer/Buffer -p distance=5 --no-wait)`,
+		Args: args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			task := argv[0]
+			vals := url.Values{}
+			for _, p := range params {
+				k, v, ok := strings.Cut(p, "=")
+				if !ok || k == "" {
+					return usageErr("-p %q: want NAME=VALUE", p)
+				}
+				vals.Add(k, v)
+			}
+			if err := w.check(); err != nil {
+				return err
+			}
+			return a.each(cmd, func(ctx context.Context, s *site) error {
+				job, err := s.c.GP.SubmitJob(ctx, task, vals)
+				if err != nil {
+					return err
+				}
+				ref := jobRef{Kind: kindGP, Path: task, ID: job.ID()}
+				recs := []jobRecord{{Job: ref.String(), Kind: ref.Kind, ID: ref.ID, Target: task}}
+				submitted(s, recs, !w.waiting())
+				if !w.waiting() {
+					return nil
+				}
+				return codesErr(waitJobs(ctx, s, &w, []*ags.Job[*ags.GPResult]{job}, recs, gpResult))
+			})
+		},
+	}
+	submit.Flags().StringArrayVarP(&params, "param", "p", nil, "a parameter, NAME=VALUE (repeat for more)")
+	w.add(submit, true)
+	cmd.AddCommand(submit)
+	return cmd
+}
+
+// gpResult reads a finished job's outputs, as text.
+func gpResult(ctx context.Context, r *ags.GPResult) any {
+	if r == nil || len(r.Outputs) == 0 {
+		return nil
+	}
+	res, err := r.Results(ctx)
+	if err != nil {
+		return map[string]string{"results_error": err.Error()}
+	}
+	out := map[string]string{}
+	for name, p := range res {
+		out[name] = p.String()
+	}
+	return out
+}
+
+func (a *app) jobCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "job",
+		Short: "Check, wait for or cancel a job submitted earlier",
+		Long: `Re-attach to a job from the reference ags printed when it submitted it
+(with --no-wait, or when a wait was interrupted): KIND:PATH:ID, e.g.
+gp:System/PublishingTools/GPServer/Refresh%20Service:j1a2b3.`,
+	}
+	var w waitFlags
+	waitCmd := &cobra.Command{
+		Use:     "wait JOB",
+		Short:   "Wait for a job to end; the exit code says how it ended",
+		Example: `  ags job wait "$JOB" --timeout 1h`,
+		Args:    args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			ref, err := parseJobRef(argv[0])
+			if err != nil {
+				return err
+			}
+			if err := w.check(); err != nil {
+				return err
+			}
+			return a.each(cmd, func(ctx context.Context, s *site) error {
+				rec := []jobRecord{{Job: ref.String(), Kind: ref.Kind, ID: ref.ID, Target: ref.Path}}
+				switch ref.Kind {
+				case kindTiles:
+					job, err := s.c.Tiles.Job(ref.Path, ref.ID)
+					if err != nil {
+						return err
+					}
+					return codesErr(waitJobs(ctx, s, &w, []*ags.Job[*ags.TileJobStats]{job}, rec, tileResult))
+				default:
+					job, err := s.c.GP.Job(ref.Path, ref.ID)
+					if err != nil {
+						return err
+					}
+					return codesErr(waitJobs(ctx, s, &w, []*ags.Job[*ags.GPResult]{job}, rec, gpResult))
+				}
+			})
+		},
+	}
+	f := waitCmd.Flags()
+	f.DurationVar(&w.timeout, "timeout", 0, "stop waiting after this long, e.g. 30m (exit code 5; the job goes on)")
+	f.BoolVar(&w.cancelOnInterrupt, "cancel-on-interrupt", false, "when the wait is interrupted (Ctrl-C, SIGTERM) or times out, also cancel the server job")
+
+	statusCmd := &cobra.Command{
+		Use:   "status JOB",
+		Short: "Print a job's state once",
+		Long: `Print a job's state once. The exit code is 0 whatever the job's state, if
+it could be read; 'ags job wait' exits with the job's outcome.`,
+		Example: `  ags job status "$JOB" -o json`,
+		Args:    args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			ref, err := parseJobRef(argv[0])
+			if err != nil {
+				return err
+			}
+			return a.each(cmd, func(ctx context.Context, s *site) error {
+				st, err := jobStatus(ctx, s.c, ref)
+				if err != nil {
+					return err
+				}
+				rec := jobRecord{Job: ref.String(), Kind: ref.Kind, ID: ref.ID, Target: ref.Path,
+					State: stateName(st.State), Status: st.Status, Messages: messageTexts(st.Messages)}
+				pct := ""
+				if st.Progress != nil {
+					p := st.Progress.Percent
+					rec.Percent, rec.Message = &p, st.Progress.Message
+					pct = strconv.FormatFloat(p, 'f', 0, 64) + "%"
+				}
+				s.p.table([]string{"JOB", "STATE", "STATUS", "PROGRESS"}, [][]string{{rec.Job, rec.State, rec.Status, pct}})
+				s.p.event("status", rec)
+				s.p.doc(jobsDoc{Jobs: []jobRecord{rec}})
+				return nil
+			})
+		},
+	}
+	cancelCmd := &cobra.Command{
+		Use:     "cancel JOB",
+		Short:   "Ask the server to cancel a job",
+		Example: `  ags job cancel "$JOB"`,
+		Args:    args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			ref, err := parseJobRef(argv[0])
+			if err != nil {
+				return err
+			}
+			return a.each(cmd, func(ctx context.Context, s *site) error {
+				var err error
+				switch ref.Kind {
+				case kindTiles:
+					var job *ags.Job[*ags.TileJobStats]
+					if job, err = s.c.Tiles.Job(ref.Path, ref.ID); err == nil {
+						err = job.Cancel(ctx)
+					}
+				default:
+					var job *ags.Job[*ags.GPResult]
+					if job, err = s.c.GP.Job(ref.Path, ref.ID); err == nil {
+						err = job.Cancel(ctx)
+					}
+				}
+				if err != nil {
+					return err
+				}
+				rec := jobRecord{Job: ref.String(), Kind: ref.Kind, ID: ref.ID, Target: ref.Path, State: "cancelling"}
+				s.p.done("cancel requested: %s", rec.Job)
+				s.p.event("cancelled", rec)
+				s.p.doc(jobsDoc{Jobs: []jobRecord{rec}})
+				return nil
+			})
+		},
+	}
+	cmd.AddCommand(waitCmd, statusCmd, cancelCmd)
+	return cmd
+}
+
+func jobStatus(ctx context.Context, c *ags.Client, ref jobRef) (ags.JobStatus, error) {
+	if ref.Kind == kindTiles {
+		job, err := c.Tiles.Job(ref.Path, ref.ID)
+		if err != nil {
+			return ags.JobStatus{}, err
+		}
+		return job.Status(ctx)
+	}
+	job, err := c.GP.Job(ref.Path, ref.ID)
+	if err != nil {
+		return ags.JobStatus{}, err
+	}
+	return job.Status(ctx)
+}

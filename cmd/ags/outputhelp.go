@@ -1,0 +1,39 @@
+package main
+
+const outputHelp = `ags writes data to stdout and progress, notes and errors to stderr.
+
+-o table (the default) prints tables and lines for people. Commands that
+submit jobs with --no-wait print each job reference alone on a line, so
+JOB=$(ags refresh REF --no-wait) captures it.
+
+-o json prints one JSON document when the command ends:
+
+  services list        {"services": [SERVICE...]}
+  services status      {"services": [SERVICE + configured_state, realtime_state]}
+  services get         {"service": "F/N.T", "definition": {...}}
+  services create|edit SERVICE
+  services start|stop|delete  {"started"|"stopped"|"deleted": [SERVICE...]}
+  folders create       {"folder": NAME}
+  refresh, tiles update, gp submit, job wait|status|cancel  {"jobs": [JOB...]}
+  tiles jobs           {"service": "F/N.T", "jobs": [{job, id, type, state, status, submit_time, end_time}]}
+
+  SERVICE is {"service": "Folder/Name.Type", "folder", "name", "type"}.
+  JOB is {"job": reference, "kind": "gp"|"tiles", "id", "target", "state",
+    "status", "percent", "message", "messages", "result", "error", "exit_code"}
+    where state is submitted, queued, running, succeeded, failed,
+    cancelled, timed-out or unknown, and status is the server's own word.
+
+  A command that fails writes {"error": TEXT, "exit_code": N} if it wrote
+  no document. With several sites the documents are in an array, each with
+  a "site" field.
+
+-o ndjson prints one JSON object per line as things happen, each with an
+"event" field (and "site" with several sites):
+
+  submitted, status, done    a JOB (status: at every poll; messages are the new ones)
+  service, status, job       one item of a listing
+  created, edited, started, stopped, deleted, cancelled   what was done
+  error                      {"error": TEXT, "exit_code": N, ...}
+
+Field names are stable; new fields may be added.
+`

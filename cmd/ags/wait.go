@@ -1,0 +1,291 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
+
+	"github.com/seed9bfd6bbc/ags"
+)
+
+// Job kinds of a job reference.
+const (
+	kindGP    = "gp"    // a geoprocessing job (Refresh Service, Manage Map Cache Tiles, any task)
+	kindTiles = "tiles" // a hosted tile layer's updateTiles job
+)
+
+// jobRef is what ags prints for a job so that a later step can re-attach
+// to it: "KIND:PATH:ID", e.g.
+//
+//	gp:System/PublishingTools/GPServer/Refresh%20Service:j1a2b3
+//	tiles:Hosted/Basemap:8f3e...
+//
+// PATH is the task path (gp) or the tile layer, "Folder/Name" (tiles),
+// with each segment path-escaped so the reference holds no space.
+type jobRef struct {
+	Kind string
+	Path string // unescaped
+	ID   string
+}
+
+func (r jobRef) String() string {
+	segs := strings.Split(r.Path, "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	return r.Kind + ":" + strings.Join(segs, "/") + ":" + r.ID
+}
+
+// parseJobRef reads what jobRef.String wrote.
+func parseJobRef(s string) (jobRef, error) {
+	kind, rest, ok := strings.Cut(strings.TrimSpace(s), ":")
+	i := strings.LastIndexByte(rest, ':')
+	if !ok || i < 0 || (kind != kindGP && kind != kindTiles) {
+		return jobRef{}, usageErr("job reference %q: want KIND:PATH:ID as ags printed it, e.g. gp:System/PublishingTools/GPServer/Refresh%%20Service:j1a2b3", s)
+	}
+	path, err := url.PathUnescape(rest[:i])
+	if err != nil || path == "" || rest[i+1:] == "" {
+		return jobRef{}, usageErr("job reference %q: want KIND:PATH:ID as ags printed it", s)
+	}
+	return jobRef{Kind: kind, Path: path, ID: rest[i+1:]}, nil
+}
+
+// waitFlags are the flags of commands that submit jobs.
+type waitFlags struct {
+	wait              bool
+	noWait            bool
+	timeout           time.Duration
+	cancelOnInterrupt bool
+}
+
+func (w *waitFlags) add(cmd *cobra.Command, waitByDefault bool) {
+	f := cmd.Flags()
+	f.BoolVar(&w.wait, "wait", waitByDefault, "wait for the job to end")
+	f.BoolVar(&w.noWait, "no-wait", false, "print the job reference and return at once (re-attach with 'ags job wait')")
+	f.DurationVar(&w.timeout, "timeout", 0, "stop waiting after this long, e.g. 30m (exit code 5; the job goes on)")
+	f.BoolVar(&w.cancelOnInterrupt, "cancel-on-interrupt", false, "when the wait is interrupted (Ctrl-C, SIGTERM) or times out, also cancel the server job")
+	cmd.MarkFlagsMutuallyExclusive("wait", "no-wait")
+}
+
+func (w *waitFlags) waiting() bool { return w.wait && !w.noWait }
+
+func (w *waitFlags) check() error {
+	if w.timeout < 0 {
+		return usageErr("--timeout %s: want a positive duration", w.timeout)
+	}
+	return nil
+}
+
+// jobRecord is one job in the output: what -o json lists under "jobs" and
+// the ndjson submitted/status/done events carry.
+type jobRecord struct {
+	Job      string   `json:"job"`              // the job reference, for 'ags job wait'
+	Kind     string   `json:"kind"`             // gp or tiles
+	ID       string   `json:"id"`               // the server's job ID
+	Target   string   `json:"target,omitempty"` // the service (Folder/Name.Type) or task
+	State    string   `json:"state"`            // submitted, queued, running, succeeded, failed, cancelled, timed-out, unknown
+	Status   string   `json:"status,omitempty"` // the server's own word, e.g. esriJobSucceeded, PARTIALERROR
+	Percent  *float64 `json:"percent,omitempty"`
+	Message  string   `json:"message,omitempty"`  // progress message
+	Messages []string `json:"messages,omitempty"` // the server's messages (done: all; status: the new ones)
+	Result   any      `json:"result,omitempty"`   // done: what the job produced
+	Error    string   `json:"error,omitempty"`
+	ExitCode *int     `json:"exit_code,omitempty"` // done: this job's exit code
+}
+
+// jobsDoc is the -o json document of the job commands.
+type jobsDoc struct {
+	Jobs []jobRecord `json:"jobs"`
+}
+
+func stateName(s ags.JobState) string {
+	switch s {
+	case ags.JobQueued:
+		return "queued"
+	case ags.JobRunning:
+		return "running"
+	case ags.JobSucceeded:
+		return "succeeded"
+	case ags.JobFailed:
+		return "failed"
+	case ags.JobCancelled:
+		return "cancelled"
+	case ags.JobTimedOut:
+		return "timed-out"
+	}
+	return "unknown"
+}
+
+func messageTexts(ms []ags.JobMessage) []string {
+	var out []string
+	for _, m := range ms {
+		out = append(out, m.Description)
+	}
+	return out
+}
+
+// submitted reports jobs just submitted: their references on stdout (one
+// per line in table mode, so JOB=$(ags ... --no-wait) works), a
+// "submitted" event each, and with --no-wait the json document.
+func submitted(s *site, recs []jobRecord, final bool) {
+	for i := range recs {
+		recs[i].State = "submitted"
+		s.p.event("submitted", recs[i])
+		if final {
+			s.p.data("%s", recs[i].Job)
+		} else {
+			s.p.note("%s: submitted job %s", recs[i].Target, recs[i].Job)
+		}
+	}
+	if final {
+		s.p.doc(jobsDoc{Jobs: recs})
+	}
+}
+
+// waitJobs waits for jobs (all of one result type) with the SDK's WaitAll,
+// showing progress, and reports how each ended. result turns a job's result
+// into what the output shows. It returns each job's exit code.
+func waitJobs[T any](ctx context.Context, s *site, w *waitFlags, jobs []*ags.Job[T], recs []jobRecord, result func(context.Context, T) any) []int {
+	if w.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, w.timeout)
+		defer cancel()
+	}
+	byID := map[string]int{}
+	for i, j := range jobs {
+		byID[j.ID()] = i
+	}
+	prog := newProgress(s.p, recs)
+	opts := &ags.PollOptions{
+		CancelOnContextDone: w.cancelOnInterrupt,
+		OnStatus: func(st ags.JobStatus) {
+			i, ok := byID[st.JobID]
+			if !ok {
+				return
+			}
+			prog.update(i, st)
+		},
+	}
+	outcomes := ags.WaitAll(ctx, jobs, opts)
+	ok := make([]bool, len(outcomes))
+	for i, o := range outcomes {
+		ok[i] = o.Err == nil
+	}
+	prog.finish(ok)
+
+	codes := make([]int, len(outcomes))
+	rows := make([][]string, 0, len(outcomes))
+	for i, o := range outcomes {
+		r := recs[i]
+		r.Messages = nil
+		code := exitCode(o.Err)
+		codes[i] = code
+		r.ExitCode = &code
+		var je *ags.JobError
+		switch {
+		case o.Err == nil:
+			r.State = stateName(ags.JobSucceeded)
+			r.Result = result(ctx, o.Result)
+		case errors.As(o.Err, &je):
+			r.State = stateName(je.State)
+			r.Status = je.Status
+			r.Messages = messageTexts(je.Messages)
+			r.Error = o.Err.Error()
+		default:
+			r.State = "unknown"
+			r.Error = o.Err.Error()
+		}
+		recs[i] = r
+		s.p.event("done", r)
+		rows = append(rows, []string{r.Target, r.State, r.Job})
+		if o.Err != nil {
+			s.p.write(s.p.errw, []byte("ags: "+r.Target+": "+o.Err.Error()+"\n"))
+			if ctx.Err() != nil && code == exitRetry {
+				s.p.write(s.p.errw, []byte(fmt.Sprintf("ags: stopped waiting; the job may still be running: ags job wait %s\n", r.Job)))
+			}
+		}
+	}
+	s.p.table([]string{"TARGET", "STATE", "JOB"}, rows)
+	s.p.doc(jobsDoc{Jobs: recs})
+	return codes
+}
+
+// progress shows how jobs advance: on a terminal, one bar per job (mpb);
+// otherwise, in table mode, a line per change of state and per server
+// message on stderr; in ndjson mode, a "status" event per poll.
+type progress struct {
+	p    *printer
+	recs []jobRecord
+
+	mu    sync.Mutex
+	last  []string // last state line printed per job
+	bars  []*mpb.Bar
+	mpb   *mpb.Progress
+	start time.Time
+}
+
+func newProgress(p *printer, recs []jobRecord) *progress {
+	pr := &progress{p: p, recs: recs, last: make([]string, len(recs))}
+	if p.tty && p.mode == modeTable && !p.quiet {
+		pr.mpb = mpb.New(mpb.WithOutput(p.errw), mpb.WithWidth(40))
+		for _, r := range recs {
+			pr.bars = append(pr.bars, pr.mpb.AddBar(100,
+				mpb.PrependDecorators(decor.Name(r.Target, decor.WCSyncSpaceR)),
+				mpb.AppendDecorators(decor.Percentage(decor.WCSyncSpace)),
+			))
+		}
+	}
+	return pr
+}
+
+func (pr *progress) update(i int, st ags.JobStatus) {
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	r := pr.recs[i]
+	r.State, r.Status, r.Messages = stateName(st.State), st.Status, messageTexts(st.NewMessages)
+	if st.Progress != nil {
+		pct := st.Progress.Percent
+		r.Percent, r.Message = &pct, st.Progress.Message
+	}
+	pr.p.event("status", r)
+	if pr.mpb != nil {
+		if r.Percent != nil {
+			pr.bars[i].SetCurrent(int64(*r.Percent))
+		}
+		return
+	}
+	if pr.p.mode != modeTable {
+		return
+	}
+	for _, m := range r.Messages {
+		pr.p.note("%s: %s", r.Target, m)
+	}
+	if line := r.State; line != pr.last[i] {
+		pr.last[i] = line
+		pr.p.note("%s: job %s %s", r.Target, r.ID, line)
+	}
+}
+
+// finish completes the bars of the jobs that succeeded, aborts the others
+// (leaving them on screen) and waits for mpb's goroutine to end.
+func (pr *progress) finish(ok []bool) {
+	if pr.mpb == nil {
+		return
+	}
+	for i, b := range pr.bars {
+		if ok[i] {
+			b.SetCurrent(100)
+		} else {
+			b.Abort(false)
+		}
+	}
+	pr.mpb.Wait()
+}
