@@ -31,6 +31,7 @@ type globalFlags struct {
 	quiet        bool
 	verbose      bool
 	concurrency  int
+	maxRetries   int
 }
 
 // app is one run of ags: its streams, environment and flags.
@@ -132,6 +133,9 @@ one JSON event per line (see 'ags help output'). Exit codes are stable (see
 			if a.flags.concurrency < 1 {
 				return usageErr("--concurrency %d: want 1 or more", a.flags.concurrency)
 			}
+			if a.flags.maxRetries < 0 {
+				return usageErr("--max-retries %d: want 0 or more", a.flags.maxRetries)
+			}
 			if a.flags.quiet && a.flags.verbose {
 				return usageErr("-q and -v: choose one")
 			}
@@ -146,7 +150,7 @@ one JSON event per line (see 'ags help output'). Exit codes are stable (see
 	root.SetVersionTemplate("ags {{.Version}}\n")
 
 	f := root.PersistentFlags()
-	f.StringVarP(&a.flags.profile, "profile", "p", "", "profile(s) from the profiles file, comma-separated to run against several sites at once (default $AGS_PROFILE)")
+	f.StringVar(&a.flags.profile, "profile", "", "profile(s) from the profiles file, comma-separated to run against several sites at once (default $AGS_PROFILE)")
 	f.StringVar(&a.flags.config, "config", "", "profiles file (default $AGS_CONFIG or <user config dir>/ags/config.yaml)")
 	f.StringVar(&a.flags.url, "url", "", "site URL (default $AGS_URL or the profile's)")
 	f.StringVar(&a.flags.user, "user", "", "username (default $AGS_USERNAME or the profile's)")
@@ -158,6 +162,7 @@ one JSON event per line (see 'ags help output'). Exit codes are stable (see
 	f.BoolVar(&a.flags.demo, "demo", false, "run against an embedded ArcGIS Server emulator instead of a site")
 	f.BoolVarP(&a.flags.quiet, "quiet", "q", false, "print no progress or confirmations, only data and errors")
 	f.BoolVarP(&a.flags.verbose, "verbose", "v", false, "log every HTTP request (method, path, status; never a secret) to stderr")
+	f.IntVar(&a.flags.maxRetries, "max-retries", ags.DefaultRetryPolicy.MaxRetries, "retries of a request the server refused or a read that failed (0: none); writes are never sent twice blindly")
 	f.IntVar(&a.flags.concurrency, "concurrency", 4, "with several profiles, how many sites to work on at once")
 
 	root.AddCommand(
@@ -313,6 +318,14 @@ func (a *app) each(cmd *cobra.Command, fn func(ctx context.Context, s *site) err
 
 func (a *app) runSite(ctx context.Context, name, url string, opts []ags.Option, p *printer, fn func(context.Context, *site) error) error {
 	opts = append(opts, ags.WithUserAgent("ags-cli/"+ags.Version))
+	if a.flags.maxRetries != ags.DefaultRetryPolicy.MaxRetries {
+		p := ags.DefaultRetryPolicy
+		p.MaxRetries = a.flags.maxRetries
+		if p.MaxRetries == 0 {
+			p.MaxRetries = -1 // a negative MaxRetries disables retries; zero means the default
+		}
+		opts = append(opts, ags.WithRetryPolicy(p))
+	}
 	if a.flags.verbose {
 		opts = append(opts, ags.WithLogger(slog.New(slog.NewTextHandler(p.errw, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	}
@@ -323,10 +336,21 @@ func (a *app) runSite(ctx context.Context, name, url string, opts []ags.Option, 
 	return fn(ctx, &site{name: name, c: c, p: p})
 }
 
+// group makes cmd a group of commands: alone it prints its help; with an
+// argument that names no subcommand it is a usage error.
+func group(cmd *cobra.Command) *cobra.Command {
+	cmd.Args = args(cobra.NoArgs)
+	cmd.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
+	return cmd
+}
+
 // args wraps a cobra argument check so its error is a usage error.
 func args(check cobra.PositionalArgs) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, a []string) error {
 		if err := check(cmd, a); err != nil {
+			if cmd.HasSubCommands() {
+				return usageErr("unknown command %q for %q", a[0], cmd.CommandPath())
+			}
 			return usageErr("%s: %v", cmd.CommandPath(), err)
 		}
 		return nil

@@ -42,7 +42,7 @@ waits for them with 'ags job wait JOB'.`,
 			if err != nil {
 				return err
 			}
-			if err := w.check(); err != nil {
+			if err := w.check(cmd); err != nil {
 				return err
 			}
 			return a.each(cmd, func(ctx context.Context, s *site) error {
@@ -50,17 +50,16 @@ waits for them with 'ags job wait JOB'.`,
 				var recs []jobRecord
 				var codes []int
 				for _, r := range refs {
-					job, err := s.c.Services.Refresh(ctx, ags.RefreshServiceRequest{
-						ServiceName: r.Name, ServiceType: r.Type, Folder: r.Folder})
+					job, err := s.c.Services.Refresh(ctx, r)
 					if err != nil {
 						code := exitCode(err)
 						codes = append(codes, code)
-						s.p.error(fmt.Errorf("%s: %w", refLabel(r), err), code, map[string]any{"target": refLabel(r)})
+						s.p.error(fmt.Errorf("%s: %w", r.String(), err), code, map[string]any{"target": r.String()})
 						continue
 					}
 					jobs = append(jobs, job)
 					ref := jobRef{Kind: kindGP, Path: ags.RefreshServiceTask, ID: job.ID()}
-					recs = append(recs, jobRecord{Job: ref.String(), Kind: ref.Kind, ID: ref.ID, Target: refLabel(r)})
+					recs = append(recs, jobRecord{Job: ref.String(), Kind: ref.Kind, ID: ref.ID, Target: r.String()})
 				}
 				submitted(s, recs, !w.waiting())
 				if w.waiting() && len(jobs) > 0 {
@@ -90,19 +89,20 @@ func (a *app) tilesCmd() *cobra.Command {
 		Long: `Commands on tile caches. REF names a hosted tile layer (a MapServer under
 rest/admin/services), e.g. Hosted/Basemap.MapServer.`,
 	}
-	cmd.AddCommand(a.tilesUpdateCmd(), a.tilesJobsCmd())
+	group(cmd).AddCommand(a.tilesUpdateCmd(), a.tilesJobsCmd())
 	return cmd
 }
 
-// tileLayer is the "Folder/Name" of a hosted tile layer, as Tiles takes it.
-func tileLayer(r ags.ServiceRef) (string, error) {
+// tileLayer reads the REF of a hosted tile layer: a MapServer.
+func tileLayer(s string) (ags.ServiceRef, error) {
+	r, err := ags.ParseServiceRef(s)
+	if err != nil {
+		return r, err
+	}
 	if r.Type != ags.MapServer {
-		return "", usageErr("%s: a hosted tile layer is a MapServer", refLabel(r))
+		return r, usageErr("%s: a hosted tile layer is a MapServer", r.String())
 	}
-	if f := strings.Trim(r.Folder, "/"); f != "" {
-		return f + "/" + r.Name, nil
-	}
-	return r.Name, nil
+	return r, nil
 }
 
 func (a *app) tilesUpdateCmd() *cobra.Command {
@@ -122,15 +122,11 @@ waited for unless --no-wait; a job that ends PARTIALERROR exits 6.`,
   ags tiles update Hosted/Basemap.MapServer --levels 12-16 --aoi changed.geojson --no-wait`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			ref, err := parseRef(argv[0])
+			ref, err := tileLayer(argv[0])
 			if err != nil {
 				return err
 			}
-			layer, err := tileLayer(ref)
-			if err != nil {
-				return err
-			}
-			if err := w.check(); err != nil {
+			if err := w.check(cmd); err != nil {
 				return err
 			}
 			req := ags.UpdateTilesRequest{}
@@ -164,12 +160,12 @@ waited for unless --no-wait; a job that ends PARTIALERROR exits 6.`,
 				req.ReplaceTiles = ags.Ptr(replace)
 			}
 			return a.each(cmd, func(ctx context.Context, s *site) error {
-				job, err := s.c.Tiles.Update(ctx, layer, req)
+				job, err := s.c.Tiles.Update(ctx, ref, req)
 				if err != nil {
 					return err
 				}
-				jr := jobRef{Kind: kindTiles, Path: layer, ID: job.ID()}
-				recs := []jobRecord{{Job: jr.String(), Kind: jr.Kind, ID: jr.ID, Target: refLabel(ref)}}
+				jr := jobRef{Kind: kindTiles, Path: ref.String(), ID: job.ID()}
+				recs := []jobRecord{{Job: jr.String(), Kind: jr.Kind, ID: jr.ID, Target: ref.String()}}
 				submitted(s, recs, !w.waiting())
 				if !w.waiting() {
 					return nil
@@ -292,16 +288,12 @@ func (a *app) tilesJobsCmd() *cobra.Command {
 		Example: "  ags tiles jobs Hosted/Basemap.MapServer -o json",
 		Args:    args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			ref, err := parseRef(argv[0])
-			if err != nil {
-				return err
-			}
-			layer, err := tileLayer(ref)
+			ref, err := tileLayer(argv[0])
 			if err != nil {
 				return err
 			}
 			return a.each(cmd, func(ctx context.Context, s *site) error {
-				sum, err := s.c.Tiles.Jobs(ctx, layer)
+				sum, err := s.c.Tiles.Jobs(ctx, ref)
 				if err != nil {
 					return err
 				}
@@ -317,14 +309,14 @@ func (a *app) tilesJobsCmd() *cobra.Command {
 				recs := []rec{}
 				var rows [][]string
 				for _, j := range sum.Jobs {
-					r := rec{Job: jobRef{Kind: kindTiles, Path: layer, ID: j.ID}.String(), ID: j.ID, Type: j.Type,
+					r := rec{Job: jobRef{Kind: kindTiles, Path: ref.String(), ID: j.ID}.String(), ID: j.ID, Type: j.Type,
 						State: stateName(j.State()), Status: j.Status, Submit: timeText(j.SubmitTime), End: timeText(j.EndTime)}
 					recs = append(recs, r)
 					rows = append(rows, []string{r.Job, r.Type, r.State, r.Submit})
 					s.p.event("job", r)
 				}
 				s.p.table([]string{"JOB", "TYPE", "STATE", "SUBMITTED"}, rows)
-				s.p.doc(map[string]any{"service": refLabel(ref), "jobs": recs})
+				s.p.doc(map[string]any{"service": ref.String(), "jobs": recs})
 				return nil
 			})
 		},
@@ -366,7 +358,7 @@ unknown (exit code 5), look for the job before submitting again.`,
 				}
 				vals.Add(k, v)
 			}
-			if err := w.check(); err != nil {
+			if err := w.check(cmd); err != nil {
 				return err
 			}
 			return a.each(cmd, func(ctx context.Context, s *site) error {
@@ -386,7 +378,7 @@ unknown (exit code 5), look for the job before submitting again.`,
 	}
 	submit.Flags().StringArrayVarP(&params, "param", "p", nil, "a parameter, NAME=VALUE (repeat for more)")
 	w.add(submit, true)
-	cmd.AddCommand(submit)
+	group(cmd).AddCommand(submit)
 	return cmd
 }
 
@@ -425,14 +417,14 @@ gp:System/PublishingTools/GPServer/Refresh%20Service:j1a2b3.`,
 			if err != nil {
 				return err
 			}
-			if err := w.check(); err != nil {
+			if err := w.check(cmd); err != nil {
 				return err
 			}
 			return a.each(cmd, func(ctx context.Context, s *site) error {
 				rec := []jobRecord{{Job: ref.String(), Kind: ref.Kind, ID: ref.ID, Target: ref.Path}}
 				switch ref.Kind {
 				case kindTiles:
-					job, err := s.c.Tiles.Job(ref.Path, ref.ID)
+					job, err := tileJob(s.c, ref)
 					if err != nil {
 						return err
 					}
@@ -498,7 +490,7 @@ it could be read; 'ags job wait' exits with the job's outcome.`,
 				switch ref.Kind {
 				case kindTiles:
 					var job *ags.Job[*ags.TileJobStats]
-					if job, err = s.c.Tiles.Job(ref.Path, ref.ID); err == nil {
+					if job, err = tileJob(s.c, ref); err == nil {
 						err = job.Cancel(ctx)
 					}
 				default:
@@ -518,13 +510,13 @@ it could be read; 'ags job wait' exits with the job's outcome.`,
 			})
 		},
 	}
-	cmd.AddCommand(waitCmd, statusCmd, cancelCmd)
+	group(cmd).AddCommand(waitCmd, statusCmd, cancelCmd)
 	return cmd
 }
 
 func jobStatus(ctx context.Context, c *ags.Client, ref jobRef) (ags.JobStatus, error) {
 	if ref.Kind == kindTiles {
-		job, err := c.Tiles.Job(ref.Path, ref.ID)
+		job, err := tileJob(c, ref)
 		if err != nil {
 			return ags.JobStatus{}, err
 		}
@@ -535,4 +527,13 @@ func jobStatus(ctx context.Context, c *ags.Client, ref jobRef) (ags.JobStatus, e
 		return ags.JobStatus{}, err
 	}
 	return job.Status(ctx)
+}
+
+// tileJob re-attaches to a tile job from its reference.
+func tileJob(c *ags.Client, ref jobRef) (*ags.Job[*ags.TileJobStats], error) {
+	layer, err := tileLayer(ref.Path)
+	if err != nil {
+		return nil, err
+	}
+	return c.Tiles.Job(layer, ref.ID)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -21,7 +22,7 @@ type serviceRecord struct {
 }
 
 func record(r ags.ServiceRef) serviceRecord {
-	return serviceRecord{Service: refLabel(r), Folder: r.Folder, Name: r.Name, Type: r.Type}
+	return serviceRecord{Service: r.String(), Folder: r.Folder, Name: r.Name, Type: r.Type}
 }
 
 func (a *app) servicesCmd() *cobra.Command {
@@ -33,16 +34,16 @@ func (a *app) servicesCmd() *cobra.Command {
 REF names one service: Folder/Name.Type (Imagery/Portland.ImageServer),
 Folder/Name:Type, Name.Type for the root folder, or the service's URL.`,
 	}
-	cmd.AddCommand(a.servicesListCmd(), a.servicesGetCmd(), a.servicesStatusCmd(),
+	group(cmd).AddCommand(a.servicesListCmd(), a.servicesGetCmd(), a.servicesStatusCmd(),
 		a.servicesCreateCmd(), a.servicesEditCmd(),
 		a.serviceOpCmd("start", "Start services", "started", func(ctx context.Context, c *ags.Client, r ags.ServiceRef) error {
-			return c.Services.Start(ctx, r.Folder, r.Name, r.Type)
+			return c.Services.Start(ctx, r)
 		}),
 		a.serviceOpCmd("stop", "Stop services", "stopped", func(ctx context.Context, c *ags.Client, r ags.ServiceRef) error {
-			return c.Services.Stop(ctx, r.Folder, r.Name, r.Type)
+			return c.Services.Stop(ctx, r)
 		}),
 		a.serviceOpCmd("delete", "Delete services", "deleted", func(ctx context.Context, c *ags.Client, r ags.ServiceRef) error {
-			return c.Services.Delete(ctx, r.Folder, r.Name, r.Type)
+			return c.Services.Delete(ctx, r)
 		}),
 	)
 	return cmd
@@ -104,12 +105,12 @@ func (a *app) servicesGetCmd() *cobra.Command {
 		Example: "  ags services get Imagery/Portland.ImageServer > portland.json\n  ags services get Maps/Roads:MapServer -o json",
 		Args:    args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			ref, err := parseRef(argv[0])
+			ref, err := ags.ParseServiceRef(argv[0])
 			if err != nil {
 				return err
 			}
 			return a.each(cmd, func(ctx context.Context, s *site) error {
-				def, err := s.c.Services.Get(ctx, ref.Folder, ref.Name, ref.Type)
+				def, err := s.c.Services.Get(ctx, ref)
 				if err != nil {
 					return err
 				}
@@ -120,8 +121,8 @@ func (a *app) servicesGetCmd() *cobra.Command {
 				var buf bytes.Buffer
 				_ = json.Indent(&buf, b, "", "  ")
 				s.p.data("%s", buf.String())
-				s.p.doc(map[string]any{"service": refLabel(ref), "definition": json.RawMessage(b)})
-				s.p.event("service", map[string]any{"service": refLabel(ref), "definition": json.RawMessage(b)})
+				s.p.doc(map[string]any{"service": ref.String(), "definition": json.RawMessage(b)})
+				s.p.event("service", map[string]any{"service": ref.String(), "definition": json.RawMessage(b)})
 				return nil
 			})
 		},
@@ -150,7 +151,7 @@ func (a *app) servicesStatusCmd() *cobra.Command {
 				recs := []statusRecord{}
 				var rows [][]string
 				err := forRefs(s, refs, func(r ags.ServiceRef) error {
-					st, err := s.c.Services.Status(ctx, r.Folder, r.Name, r.Type)
+					st, err := s.c.Services.Status(ctx, r)
 					if err != nil {
 						return err
 					}
@@ -178,7 +179,7 @@ func (a *app) readDefinition(path string) (ags.ServiceDefinition, error) {
 	var b []byte
 	var err error
 	if path == "-" {
-		b, err = readAll(a.stdin)
+		b, err = io.ReadAll(a.stdin)
 	} else {
 		b, err = os.ReadFile(path)
 	}
@@ -306,7 +307,7 @@ func forRefs(s *site, refs []ags.ServiceRef, fn func(ags.ServiceRef) error) erro
 		err := fn(r)
 		codes[i] = exitCode(err)
 		if err != nil {
-			s.p.error(fmt.Errorf("%s: %w", refLabel(r), err), codes[i], map[string]any{"service": refLabel(r)})
+			s.p.error(fmt.Errorf("%s: %w", r.String(), err), codes[i], map[string]any{"service": r.String()})
 		}
 	}
 	if code := combine(codes); code != exitOK {
@@ -340,6 +341,6 @@ func (a *app) foldersCmd() *cobra.Command {
 		},
 	}
 	create.Flags().StringVar(&description, "description", "", "the folder's description")
-	cmd.AddCommand(create)
+	group(cmd).AddCommand(create)
 	return cmd
 }

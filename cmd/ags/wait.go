@@ -72,12 +72,14 @@ func (w *waitFlags) add(cmd *cobra.Command, waitByDefault bool) {
 	f.BoolVar(&w.noWait, "no-wait", false, "print the job reference and return at once (re-attach with 'ags job wait')")
 	f.DurationVar(&w.timeout, "timeout", 0, "stop waiting after this long, e.g. 30m (exit code 5; the job goes on)")
 	f.BoolVar(&w.cancelOnInterrupt, "cancel-on-interrupt", false, "when the wait is interrupted (Ctrl-C, SIGTERM) or times out, also cancel the server job")
-	cmd.MarkFlagsMutuallyExclusive("wait", "no-wait")
 }
 
 func (w *waitFlags) waiting() bool { return w.wait && !w.noWait }
 
-func (w *waitFlags) check() error {
+func (w *waitFlags) check(cmd *cobra.Command) error {
+	if f := cmd.Flags().Lookup("wait"); f != nil && f.Changed && w.wait && w.noWait {
+		return usageErr("--wait and --no-wait: choose one")
+	}
 	if w.timeout < 0 {
 		return usageErr("--timeout %s: want a positive duration", w.timeout)
 	}
@@ -193,6 +195,7 @@ func waitJobs[T any](ctx context.Context, s *site, w *waitFlags, jobs []*ags.Job
 		switch {
 		case o.Err == nil:
 			r.State = stateName(ags.JobSucceeded)
+			r.Status = prog.status[i]
 			r.Result = result(ctx, o.Result)
 		case errors.As(o.Err, &je):
 			r.State = stateName(je.State)
@@ -225,15 +228,16 @@ type progress struct {
 	p    *printer
 	recs []jobRecord
 
-	mu    sync.Mutex
-	last  []string // last state line printed per job
-	bars  []*mpb.Bar
-	mpb   *mpb.Progress
-	start time.Time
+	mu     sync.Mutex
+	last   []string // last state line printed per job
+	status []string // the server's last status word per job
+	bars   []*mpb.Bar
+	mpb    *mpb.Progress
+	start  time.Time
 }
 
 func newProgress(p *printer, recs []jobRecord) *progress {
-	pr := &progress{p: p, recs: recs, last: make([]string, len(recs))}
+	pr := &progress{p: p, recs: recs, last: make([]string, len(recs)), status: make([]string, len(recs))}
 	if p.tty && p.mode == modeTable && !p.quiet {
 		pr.mpb = mpb.New(mpb.WithOutput(p.errw), mpb.WithWidth(40))
 		for _, r := range recs {
@@ -251,6 +255,7 @@ func (pr *progress) update(i int, st ags.JobStatus) {
 	defer pr.mu.Unlock()
 	r := pr.recs[i]
 	r.State, r.Status, r.Messages = stateName(st.State), st.Status, messageTexts(st.NewMessages)
+	pr.status[i] = st.Status
 	if st.Progress != nil {
 		pct := st.Progress.Percent
 		r.Percent, r.Message = &pct, st.Progress.Message
