@@ -211,7 +211,11 @@ func waitJobs[T any](ctx context.Context, s *site, w *waitFlags, jobs []*ags.Job
 		rows = append(rows, []string{r.Target, r.State, r.Job})
 		if o.Err != nil {
 			s.p.write(s.p.errw, []byte("ags: "+r.Target+": "+o.Err.Error()+"\n"))
-			if ctx.Err() != nil && code == exitRetry {
+			switch {
+			case ctx.Err() == nil || code != exitRetry:
+			case w.cancelOnInterrupt:
+				s.p.write(s.p.errw, []byte(fmt.Sprintf("ags: stopped waiting and asked the server to cancel the job: ags job status %s\n", r.Job)))
+			default:
 				s.p.write(s.p.errw, []byte(fmt.Sprintf("ags: stopped waiting; the job may still be running: ags job wait %s\n", r.Job)))
 			}
 		}
