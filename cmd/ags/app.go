@@ -261,7 +261,7 @@ func (a *app) each(cmd *cobra.Command, fn func(ctx context.Context, s *site) err
 	codes := make([]int, len(targets))
 	var flushers []func()
 	for i, t := range targets {
-		p := &printer{mode: a.flags.output, quiet: a.flags.quiet, tty: a.isTTY && !several}
+		p := &printer{mode: a.flags.output, quiet: a.flags.quiet, tty: a.isTTY && !several, term: a.stderr}
 		if several {
 			p.site = t.name
 			ow := &prefixWriter{mu: &outMu, w: a.stdout, prefix: t.name + ": "}

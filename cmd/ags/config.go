@@ -246,13 +246,14 @@ func runPasswordCommand(ctx context.Context, cmd string, stderr io.Writer) (stri
 	var out bytes.Buffer
 	c.Stdout = &out
 	c.Stderr = stderr
+	// The command line itself is not quoted in errors: it may hold a secret.
 	if err := c.Run(); err != nil {
-		return "", fmt.Errorf("%s: %v", cmd, err)
+		return "", fmt.Errorf("failed: %v", err)
 	}
 	pw, _, _ := strings.Cut(out.String(), "\n")
 	pw = strings.TrimRight(pw, "\r")
 	if pw == "" {
-		return "", fmt.Errorf("%s printed no password", cmd)
+		return "", errors.New("printed no password")
 	}
 	return pw, nil
 }

@@ -30,7 +30,8 @@ type printer struct {
 	quiet bool
 	out   io.Writer
 	errw  io.Writer
-	tty   bool // errw is a terminal: progress bars may be drawn
+	tty   bool      // stderr is a terminal: progress bars may be drawn
+	term  io.Writer // stderr itself, for the progress bars
 
 	mu   sync.Mutex
 	docs []json.RawMessage // json mode: the documents written, for the caller

@@ -243,7 +243,7 @@ type progress struct {
 func newProgress(p *printer, recs []jobRecord) *progress {
 	pr := &progress{p: p, recs: recs, last: make([]string, len(recs)), status: make([]string, len(recs))}
 	if p.tty && p.mode == modeTable && !p.quiet {
-		pr.mpb = mpb.New(mpb.WithOutput(p.errw), mpb.WithWidth(40))
+		pr.mpb = mpb.New(mpb.WithOutput(p.term), mpb.WithWidth(40))
 		for _, r := range recs {
 			pr.bars = append(pr.bars, pr.mpb.AddBar(100,
 				mpb.PrependDecorators(decor.Name(r.Target, decor.WCSyncSpaceR)),
