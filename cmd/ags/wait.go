@@ -237,7 +237,6 @@ type progress struct {
 	status []string // the server's last status word per job
 	bars   []*mpb.Bar
 	mpb    *mpb.Progress
-	start  time.Time
 }
 
 func newProgress(p *printer, recs []jobRecord) *progress {
