@@ -2,11 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"math"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 
@@ -147,9 +144,14 @@ waited for unless --no-wait; a job that ends PARTIALERROR exits 6.`,
 				if sr != 0 {
 					return usageErr("--sr goes with --extent; GeoJSON (--aoi) is always WKID 4326")
 				}
-				if req.Extent, err = geoJSONExtent(aoi); err != nil {
+				area, err := readGeoJSON(aoi)
+				if err != nil {
 					return err
 				}
+				if err := area.extent.Validate(); err != nil {
+					return err
+				}
+				req.Extent = area.extent
 			default:
 				return usageErr("an area is required: --extent XMIN,YMIN,XMAX,YMAX --sr WKID, or --aoi FILE.geojson")
 			}
@@ -213,68 +215,6 @@ func parseExtent(s string, wkid int) (*ags.Extent, error) {
 	}
 	e := &ags.Extent{XMin: v[0], YMin: v[1], XMax: v[2], YMax: v[3],
 		SpatialReference: &ags.SpatialReference{WKID: wkid}}
-	if err := e.Validate(); err != nil {
-		return nil, err
-	}
-	return e, nil
-}
-
-// geoJSONExtent reads a GeoJSON file (a FeatureCollection, a Feature or a
-// geometry) and returns the bounding box of its coordinates, in WKID 4326:
-// RFC 7946 §4 puts GeoJSON coordinates in WGS 84 longitude and latitude.
-// That the server projects an extent given in 4326 to the cache's spatial
-// reference is an inference [I] from the extent parameter taking any
-// spatialReference (https://developers.arcgis.com/rest/services-reference/online/update-tiles).
-// (paulmach/orb's geojson package would do this, but it links a BSON
-// library into the binary; a bounding box needs only the coordinates.)
-func geoJSONExtent(path string) (*ags.Extent, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, usageErr("--aoi: %v", err)
-	}
-	var doc any
-	if err := json.Unmarshal(b, &doc); err != nil {
-		return nil, usageErr("--aoi %s: not JSON: %v", path, err)
-	}
-	e := &ags.Extent{XMin: math.Inf(1), YMin: math.Inf(1), XMax: math.Inf(-1), YMax: math.Inf(-1),
-		SpatialReference: &ags.SpatialReference{WKID: 4326}}
-	found := false
-	var point func(v any)
-	point = func(v any) {
-		arr, ok := v.([]any)
-		if !ok || len(arr) == 0 {
-			return
-		}
-		if x, ok := arr[0].(float64); ok && len(arr) >= 2 {
-			if y, ok := arr[1].(float64); ok {
-				e.XMin, e.XMax = math.Min(e.XMin, x), math.Max(e.XMax, x)
-				e.YMin, e.YMax = math.Min(e.YMin, y), math.Max(e.YMax, y)
-				found = true
-			}
-			return
-		}
-		for _, item := range arr {
-			point(item)
-		}
-	}
-	var walk func(v any)
-	walk = func(v any) {
-		switch o := v.(type) {
-		case map[string]any:
-			point(o["coordinates"])
-			for _, k := range []string{"geometry", "geometries", "features"} {
-				walk(o[k])
-			}
-		case []any:
-			for _, item := range o {
-				walk(item)
-			}
-		}
-	}
-	walk(doc)
-	if !found {
-		return nil, usageErr("--aoi %s: no GeoJSON coordinates found", path)
-	}
 	if err := e.Validate(); err != nil {
 		return nil, err
 	}

@@ -14,7 +14,8 @@ JOB=$(ags refresh REF --no-wait) captures it.
   services create|edit SERVICE
   services start|stop|delete  {"started"|"stopped"|"deleted": [SERVICE...]}
   folders create       {"folder": NAME}
-  refresh, tiles update, gp submit, job wait|status|cancel  {"jobs": [JOB...]}
+  refresh, tiles update, cache manage, gp submit,
+  job wait|status|cancel  {"jobs": [JOB...]}
   tiles jobs           {"service": "F/N.T", "jobs": [{job, id, type, state, status, submit_time, end_time}]}
 
   SERVICE is {"service": "Folder/Name.Type", "folder", "name", "type"}.
