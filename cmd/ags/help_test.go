@@ -118,3 +118,13 @@ func TestGeoJSONRings(t *testing.T) {
 	assert.Equal(t, [2]float64{0, 0}, area.rings[0][0])
 	assert.Equal(t, area.rings[0][0], area.rings[0][len(area.rings[0])-1])
 }
+
+// --demo starts and stops its emulator within the command (TestMain checks
+// that no goroutine outlives it).
+func TestDemoInProcess(t *testing.T) {
+	var out, errb bytes.Buffer
+	a := newApp(strings.NewReader(""), &out, &errb, func(string) string { return "" })
+	require.Equal(t, 0, a.run(context.Background(), []string{"--demo", "services", "list", "-o", "json"}), errb.String())
+	assert.Contains(t, out.String(), `"service": "Imagery/Portland.ImageServer"`)
+	assert.Contains(t, errb.String(), "--demo: running against an embedded ArcGIS Server emulator")
+}

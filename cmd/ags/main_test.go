@@ -18,12 +18,28 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"go.uber.org/goleak"
 
 	"github.com/seed9bfd6bbc/ags/agstest"
 )
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){"ags": agsChecked})
+	testscript.Main(leakChecked{m}, map[string]func(){"ags": agsChecked})
+}
+
+// leakChecked fails the tests run in this process (the in-process ones:
+// interrupts, manifests, help) if a goroutine outlives them.
+type leakChecked struct{ m *testing.M }
+
+func (l leakChecked) Run() int {
+	code := l.m.Run()
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak:", err)
+			return 1
+		}
+	}
+	return code
 }
 
 // agsChecked runs ags as main does, then fails with exit code 99 if
