@@ -113,6 +113,9 @@ A profiles file holds named sites:
       ca_file: /etc/ssl/certs/corp-ca.pem
 
 A profile may hold "password:" or "token:" only if the file is mode 0600.
+A profile's settings come first, the AGS_* variables fill what it leaves
+empty, and --url, --user, --password-file, --referer and --ca-file override
+both. --profile a,b,c runs the command against each site at once.
 
 Output is a table by default; -o json writes one JSON document and -o ndjson
 one JSON event per line (see 'ags help output'). Exit codes are stable (see

@@ -159,7 +159,8 @@ func (a *app) sites(ctx context.Context) ([]siteConfig, error) {
 		if err != nil {
 			return nil, usageErr("--password-file: %v", err)
 		}
-		filePassword = strings.TrimRight(string(b), "\r\n")
+		filePassword, _, _ = strings.Cut(string(b), "\n")
+		filePassword = strings.TrimRight(filePassword, "\r")
 		if filePassword == "" {
 			return nil, usageErr("--password-file %s is empty", a.flags.passwordFile)
 		}
