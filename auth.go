@@ -289,9 +289,9 @@ type serverInfo struct {
 	FullVersion     string  `json:"fullVersion"`
 	OwningSystemURL string  `json:"owningSystemUrl"`
 	AuthInfo        struct {
-		IsTokenBasedSecurity    Bool   `json:"isTokenBasedSecurity"`
-		TokenServicesURL        string `json:"tokenServicesUrl"`
-		ShortLivedTokenValidity Int    `json:"shortLivedTokenValidity"`
+		IsTokenBasedSecurity    lenientBool `json:"isTokenBasedSecurity"`
+		TokenServicesURL        string      `json:"tokenServicesUrl"`
+		ShortLivedTokenValidity Int         `json:"shortLivedTokenValidity"`
 	} `json:"authInfo"`
 }
 
@@ -385,11 +385,11 @@ func definiteAnswer(err error) bool {
 // expires as a number or a string of epoch milliseconds; OAuth-style
 // {access_token, expires_in} is read too.
 type tokenResponse struct {
-	Token       string `json:"token"`
-	Expires     Time   `json:"expires"`
-	SSL         Bool   `json:"ssl"`
-	AccessToken string `json:"access_token"`
-	ExpiresIn   Int    `json:"expires_in"`
+	Token       string      `json:"token"`
+	Expires     Time        `json:"expires"`
+	SSL         lenientBool `json:"ssl"`
+	AccessToken string      `json:"access_token"`
+	ExpiresIn   Int         `json:"expires_in"`
 }
 
 func (s *credentialSource) generate(ctx context.Context, u *url.URL, params url.Values) (Token, error) {

@@ -214,47 +214,6 @@ func hasJobID(top map[string]json.RawMessage) bool {
 	return false
 }
 
-// rawText reads a string; any other JSON value is kept as its text, so a
-// message of an unexpected type is still shown.
-func rawText(raw json.RawMessage) string {
-	if isNull(raw) {
-		return ""
-	}
-	if s, ok := jsonString(raw); ok {
-		return s
-	}
-	return truncate(string(bytes.TrimSpace(raw)), snippetLen)
-}
-
-// rawStrings reads details or messages leniently: an array, one string,
-// null; anything else is kept as its JSON text.
-func rawStrings(raw json.RawMessage) []string {
-	if isNull(raw) {
-		return nil
-	}
-	var v Strings
-	if json.Unmarshal(raw, &v) == nil {
-		return v
-	}
-	return []string{truncate(string(bytes.TrimSpace(raw)), snippetLen)}
-}
-
-func isNull(raw json.RawMessage) bool {
-	return len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null"
-}
-
-// rawInt reads a code sent as a number or a numeric string; 0 otherwise.
-func rawInt(raw json.RawMessage) int {
-	if isNull(raw) {
-		return 0
-	}
-	var v Int
-	if json.Unmarshal(raw, &v) != nil {
-		return 0
-	}
-	return int(v)
-}
-
 func (a answer) responseError(reason string, err error) *ResponseError {
 	re := &ResponseError{Op: a.op, URL: a.where(), HTTPStatus: a.status, ContentType: a.contentType,
 		Reason: reason, Err: err}

@@ -378,7 +378,7 @@ func TestDecodeWrongTypes(t *testing.T) {
 	assert.Contains(t, re.Error(), "epoch milliseconds")
 
 	var b struct {
-		B Bool `json:"b"`
+		B lenientBool `json:"b"`
 	}
 	require.ErrorAs(t, c.Get(t.Context(), "bool", nil, &b), &re)
 }

@@ -9,8 +9,8 @@
 //	c, err := ags.NewClient("https://gis.example.com:6443/arcgis",
 //		ags.WithCredentials("publisher", os.Getenv("AGS_PASSWORD")))
 //	if err != nil { ... }
-//	res, err := c.Services.RefreshAndWait(ctx, ags.RefreshServiceRequest{
-//		ServiceName: "Portland", ServiceType: ags.ImageServer, Folder: "Imagery"}, nil)
+//	portland := ags.ServiceRef{Folder: "Imagery", Name: "Portland", Type: ags.ImageServer}
+//	res, err := c.Services.RefreshAndWait(ctx, portland, nil)
 //
 // The site URL is a server's site root (https://host:6443/arcgis) or a web
 // adaptor root (https://host/server). The services directory is found under
@@ -91,4 +91,25 @@
 //
 // Package agstest is an in-memory ArcGIS Server for tests: start one with
 // agstest.NewServer and point a Client at its URL.
+//
+// # Source layout
+//
+// One package, one file per room:
+//
+//   - client.go: Client, NewClient and the one request pipeline (Client.do);
+//     options.go its options; retry.go RetryPolicy, DefaultTransport and the
+//     retry hook; decode.go the one decoder of every answer and error
+//     envelope; errors.go every error type and sentinel; auth.go tokens.
+//   - poll.go: Job, JobStatus, PollOptions and the one poll step;
+//     waitall.go WaitAll on top of it; gp.go the geoprocessing job protocol.
+//   - serviceref.go: ServiceRef and ParseServiceRef; services.go the admin
+//     services calls; servicedef.go ServiceDefinition and its parts;
+//     jsonobject.go the codec that keeps unknown fields; refresh.go Refresh
+//     Service.
+//   - tiles.go: hosted tile layers (updateTiles, tile jobs); cache.go the
+//     caching tools (Manage Map Cache Tiles); featureset.go feature sets for
+//     areas of interest; levels.go cache levels.
+//   - validate.go: every identifier rule (names, folders, types, task paths,
+//     job IDs); lenient.go the JSON readers that accept a number as a
+//     string and the like; types.go shared wire types.
 package ags

@@ -248,3 +248,81 @@ func (e *RequestError) Error() string {
 }
 
 func (e *RequestError) Unwrap() error { return e.Err }
+
+// Sentinels a *JobError matches with errors.Is.
+var (
+	ErrJobFailed    = errors.New("job failed")
+	ErrJobCancelled = errors.New("job cancelled")
+	ErrJobTimedOut  = errors.New("job timed out")
+)
+
+// JobError is a job that ended without succeeding. Messages are the
+// server's own words.
+type JobError struct {
+	JobID    string
+	Status   string   // the server's word, e.g. "esriJobFailed" or "PARTIALERROR"
+	State    JobState // JobFailed, JobCancelled or JobTimedOut
+	Messages []JobMessage
+	Op       string // e.g. "Refresh Service"
+}
+
+func (e *JobError) Error() string {
+	var b strings.Builder
+	if e.Op != "" {
+		b.WriteString(e.Op)
+		b.WriteString(": ")
+	}
+	fmt.Fprintf(&b, "job %s %s (%s)", e.JobID, e.State, e.Status)
+	if m := e.lastError(); m != "" {
+		b.WriteString(": ")
+		b.WriteString(m)
+	}
+	return b.String()
+}
+
+// lastError is the last error message that says what went wrong (not one
+// of the generic failure trailers), else the last error message, else the
+// last message of any kind.
+func (e *JobError) lastError() string {
+	last := ""
+	for i := len(e.Messages) - 1; i >= 0; i-- {
+		d := strings.TrimSpace(e.Messages[i].Description)
+		if !e.Messages[i].IsError() || d == "" {
+			continue
+		}
+		if !isFailureTrailer(d) {
+			return d
+		}
+		if last == "" {
+			last = d
+		}
+	}
+	if last != "" {
+		return last
+	}
+	if n := len(e.Messages); n > 0 {
+		return strings.TrimSpace(e.Messages[n-1].Description)
+	}
+	return ""
+}
+
+// isFailureTrailer reports whether an error message is one of the generic
+// lines geoprocessing appends to every failure ("Failed to execute
+// (Buffer).", "Failed at Thu Nov 19 ... (Elapsed Time: 0.05 seconds)"),
+// which say nothing of the cause.
+func isFailureTrailer(msg string) bool {
+	return strings.HasPrefix(msg, "Failed to execute") || strings.HasPrefix(msg, "Failed at ") || msg == "Failed."
+}
+
+// Is matches ErrJobFailed, ErrJobCancelled or ErrJobTimedOut by state.
+func (e *JobError) Is(target error) bool {
+	switch target {
+	case ErrJobFailed:
+		return e.State == JobFailed
+	case ErrJobCancelled:
+		return e.State == JobCancelled
+	case ErrJobTimedOut:
+		return e.State == JobTimedOut
+	}
+	return false
+}

@@ -63,7 +63,7 @@ func ExampleServicesService_Create() {
 	err := c.Services.Create(ctx, "Transport", def)
 	fmt.Println("second create:", errors.Is(err, ags.ErrServiceExists))
 
-	st, err := c.Services.Status(ctx, "Transport", "Roads", ags.MapServer)
+	st, err := c.Services.Status(ctx, ags.ServiceRef{Folder: "Transport", Name: "Roads", Type: ags.MapServer})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -80,8 +80,7 @@ func ExampleServicesService_Refresh() {
 	srv.AddService("Imagery", "Portland", "ImageServer", nil)
 	ctx := context.Background()
 
-	job, err := c.Services.Refresh(ctx, ags.RefreshServiceRequest{
-		ServiceName: "Portland", ServiceType: ags.ImageServer, Folder: "Imagery"})
+	job, err := c.Services.Refresh(ctx, ags.ServiceRef{Folder: "Imagery", Name: "Portland", Type: ags.ImageServer})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -119,7 +118,7 @@ func ExampleTilesService_Update() {
 		fmt.Println(err)
 		return
 	}
-	job, err := c.Tiles.Update(ctx, "WorldService", ags.UpdateTilesRequest{
+	job, err := c.Tiles.Update(ctx, ags.ServiceRef{Name: "WorldService", Type: ags.MapServer}, ags.UpdateTilesRequest{
 		Levels: levels,
 		Extent: &ags.Extent{XMin: 3950569, YMin: 4015211, XMax: 3951304, YMax: 4016043,
 			SpatialReference: &ags.SpatialReference{WKID: 102100}},
@@ -145,7 +144,7 @@ func ExampleWaitAll() {
 
 	var jobs []*ags.Job[*ags.RefreshResult]
 	for range 100 {
-		job, err := c.Services.Refresh(ctx, ags.RefreshServiceRequest{ServiceName: "Portland", ServiceType: ags.ImageServer})
+		job, err := c.Services.Refresh(ctx, ags.ServiceRef{Name: "Portland", Type: ags.ImageServer})
 		if err != nil {
 			fmt.Println(err)
 			return
@@ -166,7 +165,7 @@ func ExampleError() {
 	c, srv := emulator()
 	defer srv.Close()
 
-	_, err := c.Services.Status(context.Background(), "", "Nope", ags.MapServer)
+	_, err := c.Services.Status(context.Background(), ags.ServiceRef{Folder: "", Name: "Nope", Type: ags.MapServer})
 	var apiErr *ags.Error
 	if errors.As(err, &apiErr) {
 		fmt.Println(errors.Is(err, ags.ErrNotFound), apiErr.Code, apiErr.Op)

@@ -539,7 +539,7 @@ func TestWaitSurvivesTokenExpiry(t *testing.T) {
 		}}).mount(mux)
 
 	res, err := c.Services.RefreshAndWait(context.Background(),
-		RefreshServiceRequest{ServiceName: "Landsat", ServiceType: ImageServer}, nil)
+		ServiceRef{Name: "Landsat", Type: ImageServer}, nil)
 	require.NoError(t, err)
 	assert.Equal(t, id, res.JobID)
 	assert.Equal(t, int32(2), generated.Load(), "one sign-in, one renewal")

@@ -76,7 +76,7 @@ func TestLiveScratchServiceLifecycle(t *testing.T) {
 		// A fresh context: clean up even when the test's own has ended.
 		cctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		if err := c.Services.Delete(cctx, folder, def.ServiceName, def.Type); err != nil && !isNotFound(err) {
+		if err := c.Services.Delete(cctx, ags.ServiceRef{Folder: folder, Name: def.ServiceName, Type: def.Type}); err != nil && !isNotFound(err) {
 			t.Errorf("cleanup: delete service: %v", err)
 		}
 		// deleteFolder is reached through the escape hatch.
@@ -92,17 +92,16 @@ func TestLiveScratchServiceLifecycle(t *testing.T) {
 	err = c.Services.Create(ctx, folder, def)
 	assert.ErrorIs(t, err, ags.ErrServiceExists, "a second create names the duplicate")
 
-	got, err := c.Services.Get(ctx, folder, def.ServiceName, def.Type)
+	got, err := c.Services.Get(ctx, ags.ServiceRef{Folder: folder, Name: def.ServiceName, Type: def.Type})
 	require.NoError(t, err)
 	assert.Equal(t, def.ServiceName, got.ServiceName)
-	st, err := c.Services.Status(ctx, folder, def.ServiceName, def.Type)
+	st, err := c.Services.Status(ctx, ags.ServiceRef{Folder: folder, Name: def.ServiceName, Type: def.Type})
 	require.NoError(t, err)
 	t.Logf("status: configured %s, running %s", st.ConfiguredState, st.RealTimeState)
 
 	switch def.Type {
 	case ags.ImageServer, ags.MapServer, ags.FeatureServer, ags.SceneServer:
-		res, err := c.Services.RefreshAndWait(ctx, ags.RefreshServiceRequest{
-			ServiceName: def.ServiceName, ServiceType: def.Type, Folder: folder},
+		res, err := c.Services.RefreshAndWait(ctx, ags.ServiceRef{Folder: folder, Name: def.ServiceName, Type: def.Type},
 			&ags.PollOptions{OnStatus: func(s ags.JobStatus) {
 				for _, m := range s.NewMessages {
 					t.Logf("refresh: %s", m.Description)
@@ -114,8 +113,8 @@ func TestLiveScratchServiceLifecycle(t *testing.T) {
 		t.Logf("Refresh Service does not take %s services; not refreshed", def.Type)
 	}
 
-	require.NoError(t, c.Services.Stop(ctx, folder, def.ServiceName, def.Type))
-	require.NoError(t, c.Services.Start(ctx, folder, def.ServiceName, def.Type))
+	require.NoError(t, c.Services.Stop(ctx, ags.ServiceRef{Folder: folder, Name: def.ServiceName, Type: def.Type}))
+	require.NoError(t, c.Services.Start(ctx, ags.ServiceRef{Folder: folder, Name: def.ServiceName, Type: def.Type}))
 }
 
 func isNotFound(err error) bool { return errors.Is(err, ags.ErrNotFound) }

@@ -73,9 +73,7 @@ func TestRefreshEndToEnd(t *testing.T) {
 		fmt.Fprint(w, succeeded)
 	})
 
-	job, err := c.Services.Refresh(context.Background(), RefreshServiceRequest{
-		ServiceName: "Landsat_Live", ServiceType: ImageServer, Folder: "Imagery",
-	})
+	job, err := c.Services.Refresh(context.Background(), ServiceRef{Folder: "Imagery", Name: "Landsat_Live", Type: ImageServer})
 	require.NoError(t, err)
 	assert.Equal(t, refreshJobID, job.ID())
 	assert.Equal(t, site+"/rest/services/System/PublishingTools/GPServer/Refresh%20Service/jobs/"+refreshJobID, job.URL())
@@ -123,9 +121,7 @@ func TestRefreshAndWaitRootFolderAndTypeSpelling(t *testing.T) {
 	c, mux, _ := setup(t)
 	installNoSleep(c)
 	ft := refreshTask(t, mux, writeBody(refreshSucceededBody(t)))
-	res, err := c.Services.RefreshAndWait(context.Background(), RefreshServiceRequest{
-		ServiceName: "Parcels", ServiceType: "featureserver", Folder: "/", RefreshOptions: "{}",
-	}, nil)
+	res, err := c.Services.RefreshAndWait(context.Background(), ServiceRef{Folder: "/", Name: "Parcels", Type: "featureserver"}, nil, WithRefreshOptions("{}"))
 	require.NoError(t, err)
 	assert.Equal(t, `{"status":"success"}`, res.Results)
 	assert.Equal(t, "FeatureServer", ft.submitForm.Get("serviceType"), "sent as the task spells it")
@@ -139,7 +135,7 @@ func TestRefreshWithoutListedResult(t *testing.T) {
 	installNoSleep(c)
 	ft := refreshTask(t, mux, writeBody(gpStatusBody(t, refreshJobID, "esriJobSucceeded", nil, nil)))
 	res, err := c.Services.RefreshAndWait(context.Background(),
-		RefreshServiceRequest{ServiceName: "Roads", ServiceType: MapServer}, nil)
+		ServiceRef{Name: "Roads", Type: MapServer}, nil)
 	require.NoError(t, err)
 	assert.Equal(t, "", res.Results)
 	assert.Empty(t, ft.resultPaths, "no result read the job did not list")
@@ -162,9 +158,7 @@ func TestRefreshFailedQuotesLastErrorMessage(t *testing.T) {
 		}
 		fmt.Fprint(w, failed)
 	})
-	_, err := c.Services.RefreshAndWait(context.Background(), RefreshServiceRequest{
-		ServiceName: "Missing", ServiceType: ImageServer, Folder: "Imagery",
-	}, nil)
+	_, err := c.Services.RefreshAndWait(context.Background(), ServiceRef{Folder: "Imagery", Name: "Missing", Type: ImageServer}, nil)
 	var je *JobError
 	require.ErrorAs(t, err, &je)
 	assert.ErrorIs(t, err, ErrJobFailed)
@@ -194,7 +188,7 @@ func TestRefreshCancelled(t *testing.T) {
 			installNoSleep(c)
 			refreshTask(t, mux, statusFixture(t, tc.fixture))
 			_, err := c.Services.RefreshAndWait(context.Background(),
-				RefreshServiceRequest{ServiceName: "Landsat", ServiceType: ImageServer}, nil)
+				ServiceRef{Name: "Landsat", Type: ImageServer}, nil)
 			var je *JobError
 			require.ErrorAs(t, err, &je)
 			assert.ErrorIs(t, err, ErrJobCancelled)
@@ -250,9 +244,9 @@ func TestRefreshTaskPathOverride(t *testing.T) {
 	const task = "System/PublishingToolsEx/GPServer/Refresh Service"
 	ft := (&fakeTask{t: t, task: task, jobID: "jex",
 		status: writeBody(gpStatusBody(t, "jex", "esriJobSucceeded", nil, nil))}).mount(mux)
-	_, err := c.Services.RefreshAndWait(context.Background(), RefreshServiceRequest{
-		ServiceName: "Landsat", ServiceType: ImageServer, TaskPath: task,
-	}, nil)
+	job, err := c.Services.Refresh(context.Background(), ServiceRef{Name: "Landsat", Type: ImageServer}, WithRefreshTask(task))
+	require.NoError(t, err)
+	_, err = job.Wait(context.Background(), nil)
 	require.NoError(t, err)
 	assert.Equal(t, "/arcgis/rest/services/System/PublishingToolsEx/GPServer/Refresh%20Service/submitJob", ft.submitURI)
 }
@@ -265,31 +259,32 @@ func TestRefreshValidation(t *testing.T) {
 	long := strings.Repeat("a", 121)
 	tests := []struct {
 		name  string
-		req   RefreshServiceRequest
+		req   ServiceRef
+		opts  []RefreshOption
 		field string
 	}{
-		{"no name", RefreshServiceRequest{ServiceType: ImageServer}, "ServiceName"},
-		{"no type", RefreshServiceRequest{ServiceName: "Landsat"}, "ServiceType"},
-		{"type not refreshable", RefreshServiceRequest{ServiceName: "Landsat", ServiceType: GPServer}, "ServiceType"},
-		{"type unknown", RefreshServiceRequest{ServiceName: "Landsat", ServiceType: "ImageService"}, "ServiceType"},
-		{"name with a space", RefreshServiceRequest{ServiceName: "Land sat", ServiceType: ImageServer}, "ServiceName"},
-		{"name with a slash", RefreshServiceRequest{ServiceName: "Imagery/Landsat", ServiceType: ImageServer}, "ServiceName"},
-		{"name with a dot", RefreshServiceRequest{ServiceName: "Landsat.ImageServer", ServiceType: ImageServer}, "ServiceName"},
-		{"name with an accent", RefreshServiceRequest{ServiceName: "Café", ServiceType: ImageServer}, "ServiceName"},
-		{"name too long", RefreshServiceRequest{ServiceName: long, ServiceType: ImageServer}, "ServiceName"},
-		{"folder with a space", RefreshServiceRequest{ServiceName: "L", ServiceType: ImageServer, Folder: "My Folder"}, "Folder"},
-		{"nested folder", RefreshServiceRequest{ServiceName: "L", ServiceType: ImageServer, Folder: "a/b"}, "Folder"},
-		{"folder ..", RefreshServiceRequest{ServiceName: "L", ServiceType: ImageServer, Folder: ".."}, "Folder"},
-		{"folder with ?", RefreshServiceRequest{ServiceName: "L", ServiceType: ImageServer, Folder: "a?b"}, "Folder"},
-		{"bad task path", RefreshServiceRequest{ServiceName: "L", ServiceType: ImageServer, TaskPath: "Refresh Service"}, "task path"},
+		{"no name", ServiceRef{Type: ImageServer}, nil, "Name"},
+		{"no type", ServiceRef{Name: "Landsat"}, nil, "Type"},
+		{"type not refreshable", ServiceRef{Name: "Landsat", Type: GPServer}, nil, "Type"},
+		{"type unknown", ServiceRef{Name: "Landsat", Type: "ImageService"}, nil, "Type"},
+		{"name with a space", ServiceRef{Name: "Land sat", Type: ImageServer}, nil, "Name"},
+		{"name with a slash", ServiceRef{Name: "Imagery/Landsat", Type: ImageServer}, nil, "Name"},
+		{"name with a dot", ServiceRef{Name: "Landsat.ImageServer", Type: ImageServer}, nil, "Name"},
+		{"name with an accent", ServiceRef{Name: "Café", Type: ImageServer}, nil, "Name"},
+		{"name too long", ServiceRef{Name: long, Type: ImageServer}, nil, "Name"},
+		{"folder with a space", ServiceRef{Folder: "My Folder", Name: "L", Type: ImageServer}, nil, "Folder"},
+		{"nested folder", ServiceRef{Folder: "a/b", Name: "L", Type: ImageServer}, nil, "Folder"},
+		{"folder ..", ServiceRef{Folder: "..", Name: "L", Type: ImageServer}, nil, "Folder"},
+		{"folder with ?", ServiceRef{Folder: "a?b", Name: "L", Type: ImageServer}, nil, "Folder"},
+		{"bad task path", ServiceRef{Name: "L", Type: ImageServer}, []RefreshOption{WithRefreshTask("Refresh Service")}, "task path"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := c.Services.Refresh(context.Background(), tt.req)
+			_, err := c.Services.Refresh(context.Background(), tt.req, tt.opts...)
 			var ve *ValidationError
 			require.ErrorAs(t, err, &ve)
 			assert.Equal(t, tt.field, ve.Field)
-			_, err = c.Services.RefreshAndWait(context.Background(), tt.req, nil)
+			_, err = c.Services.RefreshAndWait(context.Background(), tt.req, nil, tt.opts...)
 			require.ErrorAs(t, err, &ve)
 		})
 	}

@@ -33,7 +33,7 @@ import (
 var relFastRetry = ags.RetryPolicy{MaxRetries: 6, MinDelay: 2 * time.Millisecond, MaxDelay: 20 * time.Millisecond}
 
 // relRefresh is the refresh every load test submits; relAddTarget seeds it.
-var relRefresh = ags.RefreshServiceRequest{ServiceName: "Portland", ServiceType: ags.ImageServer, Folder: "Imagery"}
+var relRefresh = ags.ServiceRef{Folder: "Imagery", Name: "Portland", Type: ags.ImageServer}
 
 func relAddTarget(s *agstest.Server) { s.AddService("Imagery", "Portland", "ImageServer", nil) }
 
@@ -267,7 +267,7 @@ func TestReliabilityHarnessFindsLeaks(t *testing.T) {
 	t.Cleanup(srv.Close)
 	relAddTarget(srv)
 	h := newHarness(t, srv)
-	_, err := h.client.Services.Status(t.Context(), "Imagery", "Portland", ags.ImageServer)
+	_, err := h.client.Services.Status(t.Context(), ags.ServiceRef{Folder: "Imagery", Name: "Portland", Type: ags.ImageServer})
 	require.NoError(t, err)
 	require.Empty(t, h.findLeaks(), "a clean run")
 
@@ -601,7 +601,7 @@ func TestReliabilitySlowServerDeadlines(t *testing.T) {
 		t.Parallel()
 		h, job := slowServer(t, time.Minute)
 		within(t, h, "Services.Status", deadline, func(ctx context.Context) error {
-			_, err := h.client.Services.Status(ctx, "Imagery", "Portland", ags.ImageServer)
+			_, err := h.client.Services.Status(ctx, ags.ServiceRef{Folder: "Imagery", Name: "Portland", Type: ags.ImageServer})
 			return err
 		})
 		within(t, h, "Client.Get", deadline, func(ctx context.Context) error {
@@ -644,14 +644,14 @@ func TestReliabilitySlowServerDeadlines(t *testing.T) {
 		h := newHarness(t, srv)
 		// One call to learn a token for the secrets check, then a fresh
 		// client that must sign in through the latency.
-		_, err := h.client.Services.Status(t.Context(), "Imagery", "Portland", ags.ImageServer)
+		_, err := h.client.Services.Status(t.Context(), ags.ServiceRef{Folder: "Imagery", Name: "Portland", Type: ags.ImageServer})
 		require.NoError(t, err)
 		srv.SetFaults(agstest.Faults{Latency: latency})
 		cold, err := ags.NewClient(srv.URL(), h.opts...)
 		require.NoError(t, err)
 		h.keep(cold)
 		within(t, h, "Services.Status, cold client", deadline, func(ctx context.Context) error {
-			_, err := cold.Services.Status(ctx, "Imagery", "Portland", ags.ImageServer)
+			_, err := cold.Services.Status(ctx, ags.ServiceRef{Folder: "Imagery", Name: "Portland", Type: ags.ImageServer})
 			return err
 		})
 		h.checkNoSecrets()

@@ -337,7 +337,7 @@ func TestSecurityRedirectsKeepSecrets(t *testing.T) {
 			return c.Get(ctx, "rest/services/Tools/GPServer/Buffer", nil, nil)
 		}},
 		{"GET Services.Status", false, func(ctx context.Context, c *ags.Client) error {
-			_, err := c.Services.Status(ctx, "Imagery", "Portland", ags.ImageServer)
+			_, err := c.Services.Status(ctx, ags.ServiceRef{Folder: "Imagery", Name: "Portland", Type: ags.ImageServer})
 			return err
 		}},
 		{"POST", false, func(ctx context.Context, c *ags.Client) error {
@@ -348,7 +348,7 @@ func TestSecurityRedirectsKeepSecrets(t *testing.T) {
 			return err
 		}},
 		{"generateToken", true, func(ctx context.Context, c *ags.Client) error {
-			_, err := c.Services.Status(ctx, "Imagery", "Portland", ags.ImageServer)
+			_, err := c.Services.Status(ctx, ags.ServiceRef{Folder: "Imagery", Name: "Portland", Type: ags.ImageServer})
 			return err
 		}},
 	}
@@ -481,7 +481,7 @@ func TestSecurityFmtVerbsHideSecrets(t *testing.T) {
 		require.NoError(t, err)
 		res, err := job.Wait(t.Context(), secPoll)
 		require.NoError(t, err)
-		_, statusErr := c.Services.Status(t.Context(), "Imagery", "Missing", ags.ImageServer)
+		_, statusErr := c.Services.Status(t.Context(), ags.ServiceRef{Folder: "Imagery", Name: "Missing", Type: ags.ImageServer})
 		require.Error(t, statusErr)
 		secrets := append([]string{agstest.DefaultPassword}, rec.list()...)
 		require.Len(t, secrets, 2, "one token issued and used")

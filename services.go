@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"reflect"
-	"strconv"
 	"strings"
 
 	"github.com/seed9bfd6bbc/ags/internal/form"
@@ -28,287 +26,6 @@ import (
 // accessing the store" refusal is retried with backoff by the client.
 type ServicesService service
 
-// ServiceDefinition is the JSON document that describes a service to the
-// admin API: what createService takes, what GET admin/services/<name>.<type>
-// returns and what edit takes back.
-//
-// Zero values: a number, string or false that the definition did not get
-// from the server is left out of the JSON, so the server applies its
-// default (minInstancesPerNode 1, maxInstancesPerNode 2, maxWaitTime 60,
-// ...). A field read from the server is always sent back, zero or not, so
-// Get, change a field, Edit keeps every value, 0 and false included. To
-// send an explicit zero in a definition built in code (minInstancesPerNode
-// 0, say), put it in Extra: Extra["minInstancesPerNode"] =
-// json.RawMessage("0").
-//
-// Fields the server sends that this struct does not name (serverId, id,
-// replicas, ...) are kept in Extra and sent back unchanged. A named field
-// whose value cannot be read (a JSON null, or text where a number belongs)
-// is kept in Extra as it came, too, so nothing is lost.
-//
-// Numbers may arrive as JSON numbers or numeric strings; booleans as true
-// or "true". The JSON written is deterministic (keys sorted).
-//
-// A copy of a ServiceDefinition shares its maps (Properties, Extra) with
-// the original.
-//
-// https://developers.arcgis.com/rest/enterprise-administration/server/createservice.htm
-type ServiceDefinition struct {
-	// Service description properties.
-
-	ServiceName  string      `json:"serviceName"` // required
-	Type         ServiceType `json:"type"`        // required, e.g. MapServer
-	Description  string      `json:"description,omitempty"`
-	Capabilities string      `json:"capabilities,omitempty"` // comma list, e.g. "Map,Query,Data"
-	Provider     string      `json:"provider,omitempty"`     // e.g. "ArcObjects11", "DMaps", "CUSTOMDATA"
-
-	// Service framework properties. Times are in seconds unless noted.
-
-	ClusterName            string `json:"clusterName,omitempty"`         // default "default"
-	MinInstancesPerNode    int    `json:"minInstancesPerNode,omitempty"` // default 1
-	MaxInstancesPerNode    int    `json:"maxInstancesPerNode,omitempty"` // default 2
-	InstancesPerContainer  int    `json:"instancesPerContainer,omitempty"`
-	MaxWaitTime            int    `json:"maxWaitTime,omitempty"`       // default 60
-	MaxStartupTime         int    `json:"maxStartupTime,omitempty"`    // default 300
-	MaxIdleTime            int    `json:"maxIdleTime,omitempty"`       // e.g. 1800
-	MaxUsageTime           int    `json:"maxUsageTime,omitempty"`      // e.g. 600
-	RecycleInterval        int    `json:"recycleInterval,omitempty"`   // hours, default 24
-	RecycleStartTime       string `json:"recycleStartTime,omitempty"`  // "HH:MM", e.g. "00:00"
-	KeepAliveInterval      int    `json:"keepAliveInterval,omitempty"` // seconds, e.g. 1800 or -1
-	LoadBalancing          string `json:"loadBalancing,omitempty"`     // default "ROUND_ROBIN"
-	IsolationLevel         string `json:"isolationLevel,omitempty"`    // default "HIGH"
-	ConfiguredState        string `json:"configuredState,omitempty"`   // "STARTED" or "STOPPED"
-	Private                bool   `json:"private,omitempty"`
-	IsDefault              bool   `json:"isDefault,omitempty"`
-	MaxUploadFileSize      int    `json:"maxUploadFileSize,omitempty"`
-	AllowedUploadFileTypes string `json:"allowedUploadFileTypes,omitempty"` // comma list
-
-	// Properties are the service type's own properties. Their values are
-	// strings on the wire ("maxRecordCount": "1000"); see ServiceProperties.
-	Properties ServiceProperties `json:"properties,omitempty"`
-	// Extensions are the server object extensions of the service.
-	Extensions []Extension `json:"extensions,omitempty"`
-	// FrameworkProperties (10.7+, e.g. heap size) arrive as an object or
-	// an array; they are kept as sent.
-	FrameworkProperties json.RawMessage `json:"frameworkProperties,omitempty"`
-	// PortalProperties, e.g. {"isHosted": false, "portalItems": [...]}.
-	PortalProperties json.RawMessage `json:"portalProperties,omitempty"`
-	// JSONProperties is the service's jsonProperties object.
-	JSONProperties json.RawMessage `json:"jsonProperties,omitempty"`
-	// Datasets is the service's datasets array.
-	Datasets json.RawMessage `json:"datasets,omitempty"`
-
-	// Extra holds the fields this struct does not name, as JSON. They are
-	// sent back unchanged; a named field set to a non-zero value takes
-	// precedence over an Extra entry of the same name.
-	Extra map[string]json.RawMessage `json:"-"`
-
-	seen map[string]bool // named fields read from the server
-}
-
-// Validate checks the definition as createService and edit need it: a
-// valid service name, a known type, no negative counts or times
-// (keepAliveInterval may be -1), minimum instances not above the maximum,
-// and extensions with a type name.
-func (d ServiceDefinition) Validate() error {
-	if err := validName("ServiceName", d.ServiceName); err != nil {
-		return err
-	}
-	if err := validType("Type", d.Type); err != nil {
-		return err
-	}
-	for _, n := range []struct {
-		field string
-		v     int
-	}{
-		{"MinInstancesPerNode", d.MinInstancesPerNode},
-		{"MaxInstancesPerNode", d.MaxInstancesPerNode},
-		{"InstancesPerContainer", d.InstancesPerContainer},
-		{"MaxWaitTime", d.MaxWaitTime},
-		{"MaxStartupTime", d.MaxStartupTime},
-		{"MaxIdleTime", d.MaxIdleTime},
-		{"MaxUsageTime", d.MaxUsageTime},
-		{"RecycleInterval", d.RecycleInterval},
-		{"MaxUploadFileSize", d.MaxUploadFileSize},
-	} {
-		if n.v < 0 {
-			return invalid(n.field, "must not be negative, got %d", n.v)
-		}
-	}
-	if d.KeepAliveInterval < -1 {
-		return invalid("KeepAliveInterval", "must be -1 (off) or more, got %d", d.KeepAliveInterval)
-	}
-	if d.MaxInstancesPerNode > 0 && d.MinInstancesPerNode > d.MaxInstancesPerNode {
-		return invalid("MinInstancesPerNode", "(%d) must not exceed MaxInstancesPerNode (%d)",
-			d.MinInstancesPerNode, d.MaxInstancesPerNode)
-	}
-	for i, e := range d.Extensions {
-		if strings.TrimSpace(e.TypeName) == "" {
-			return invalid(fmt.Sprintf("Extensions[%d].TypeName", i), "must not be empty")
-		}
-		if e.MaxUploadFileSize < 0 {
-			return invalid(fmt.Sprintf("Extensions[%d].MaxUploadFileSize", i), "must not be negative, got %d", e.MaxUploadFileSize)
-		}
-	}
-	return nil
-}
-
-// MarshalJSON writes the definition with sorted keys: Extra first, then
-// the named fields over it (see the type's doc for which zero values are
-// sent).
-func (d ServiceDefinition) MarshalJSON() ([]byte, error) {
-	return marshalObject(serviceDefinitionFields, reflect.ValueOf(d), d.seen, d.Extra)
-}
-
-// UnmarshalJSON reads a service definition leniently (numbers as strings,
-// "true" for true) and keeps every field it does not name in Extra.
-func (d *ServiceDefinition) UnmarshalJSON(b []byte) error {
-	if isNull(b) {
-		return nil // encoding/json's convention: null leaves the value as it is
-	}
-	var v ServiceDefinition
-	seen, extra, err := unmarshalObject(serviceDefinitionFields, b, reflect.ValueOf(&v).Elem())
-	if err != nil {
-		return fmt.Errorf("service definition: %w", err)
-	}
-	v.seen, v.Extra = seen, extra
-	*d = v
-	return nil
-}
-
-// Extension is a server object extension of a service, e.g.
-// {TypeName: "WFSServer", Enabled: true}. Like ServiceDefinition, it keeps
-// the fields it does not name in Extra and sends back what it read.
-type Extension struct {
-	TypeName               string            `json:"typeName"` // required, e.g. "KmlServer", "FeatureServer"
-	Enabled                bool              `json:"enabled"`  // sent as true/false; read from true or "true"
-	Capabilities           string            `json:"capabilities,omitempty"`
-	Properties             ServiceProperties `json:"properties,omitempty"`
-	MaxUploadFileSize      int               `json:"maxUploadFileSize,omitempty"`
-	AllowedUploadFileTypes string            `json:"allowedUploadFileTypes,omitempty"`
-
-	// Extra holds the fields this struct does not name, sent back unchanged.
-	Extra map[string]json.RawMessage `json:"-"`
-
-	seen map[string]bool
-}
-
-// MarshalJSON writes the extension with sorted keys.
-func (e Extension) MarshalJSON() ([]byte, error) {
-	return marshalObject(extensionFields, reflect.ValueOf(e), e.seen, e.Extra)
-}
-
-// UnmarshalJSON reads an extension leniently ("enabled": "true" included).
-func (e *Extension) UnmarshalJSON(b []byte) error {
-	if isNull(b) {
-		return nil // encoding/json's convention: null leaves the value as it is
-	}
-	var v Extension
-	seen, extra, err := unmarshalObject(extensionFields, b, reflect.ValueOf(&v).Elem())
-	if err != nil {
-		return fmt.Errorf("extension: %w", err)
-	}
-	v.seen, v.Extra = seen, extra
-	*e = v
-	return nil
-}
-
-// ServiceProperties are the properties of a service or an extension. The
-// admin API sends and expects string values ("maxRecordCount": "1000",
-// "isCached": "false"); on the way out, numbers and booleans are written as
-// strings the same way, nested objects and arrays (json.RawMessage, maps,
-// slices, structs) as JSON, nil as null. On the way in, strings stay
-// strings, numbers and booleans become their text ("1000", "true"), null
-// becomes nil and objects and arrays become json.RawMessage, so a value read
-// is a string, nil or json.RawMessage.
-type ServiceProperties map[string]any
-
-// MarshalJSON writes the properties with sorted keys and string values.
-func (p ServiceProperties) MarshalJSON() ([]byte, error) {
-	if p == nil {
-		return []byte("null"), nil
-	}
-	out := make(map[string]json.RawMessage, len(p))
-	for k, v := range p {
-		b, err := propertyValue(v)
-		if err != nil {
-			return nil, fmt.Errorf("property %q: %w", k, err)
-		}
-		out[k] = b
-	}
-	return json.Marshal(out) // map keys are sorted
-}
-
-// UnmarshalJSON accepts string, number, boolean, null, object and array
-// values (see ServiceProperties).
-func (p *ServiceProperties) UnmarshalJSON(b []byte) error {
-	if isNull(b) {
-		*p = nil
-		return nil
-	}
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return fmt.Errorf("properties: %w", err)
-	}
-	out := make(ServiceProperties, len(raw))
-	for k, r := range raw {
-		r = bytes.TrimSpace(r)
-		switch {
-		case isNull(r):
-			out[k] = nil
-		case r[0] == '"':
-			s, _ := jsonString(r)
-			out[k] = s
-		case r[0] == '{' || r[0] == '[':
-			out[k] = append(json.RawMessage(nil), r...)
-		default: // a number or a boolean: its text, as the server writes it
-			out[k] = string(r)
-		}
-	}
-	*p = out
-	return nil
-}
-
-// propertyValue renders one property value the way the admin API writes
-// them: scalars as JSON strings.
-func propertyValue(v any) (json.RawMessage, error) {
-	switch x := v.(type) {
-	case nil:
-		return json.RawMessage("null"), nil
-	case string:
-		return json.Marshal(x)
-	case json.Number:
-		return json.Marshal(string(x))
-	case json.RawMessage:
-		t := bytes.TrimSpace(x)
-		if len(t) == 0 {
-			return json.RawMessage("null"), nil
-		}
-		if !json.Valid(t) {
-			return nil, errors.New("invalid JSON in json.RawMessage")
-		}
-		switch t[0] {
-		case '{', '[', '"', 'n':
-			return t, nil
-		}
-		return json.Marshal(string(t)) // a number or boolean literal
-	}
-	rv := reflect.ValueOf(v)
-	switch rv.Kind() {
-	case reflect.String:
-		return json.Marshal(rv.String())
-	case reflect.Bool:
-		return json.Marshal(strconv.FormatBool(rv.Bool()))
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return json.Marshal(strconv.FormatInt(rv.Int(), 10))
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return json.Marshal(strconv.FormatUint(rv.Uint(), 10))
-	case reflect.Float32, reflect.Float64:
-		return json.Marshal(strconv.FormatFloat(rv.Float(), 'f', -1, rv.Type().Bits()))
-	}
-	return json.Marshal(v) // objects and arrays stay JSON
-}
-
 // ServiceStatus is the configured and the real-time state of a service,
 // each "STARTED" or "STOPPED".
 type ServiceStatus struct {
@@ -322,24 +39,6 @@ type ServiceStatus struct {
 // Started reports whether the service is running now (RealTimeState
 // STARTED, in any case).
 func (s *ServiceStatus) Started() bool { return strings.EqualFold(s.RealTimeState, "STARTED") }
-
-// ServiceRef names one service: its folder ("" or "/" for the root), name
-// and type.
-type ServiceRef struct {
-	Folder string
-	Name   string
-	Type   ServiceType
-}
-
-func (r ServiceRef) validate(prefix string) error {
-	if err := validFolder(prefix+"Folder", r.Folder); err != nil {
-		return err
-	}
-	if err := validName(prefix+"Name", r.Name); err != nil {
-		return err
-	}
-	return validType(prefix+"Type", r.Type)
-}
 
 // serviceRefWire is a ServiceRef as startServices and stopServices take it:
 // folderName "" for the root.
@@ -430,9 +129,9 @@ func (l *FolderListing) UnmarshalJSON(b []byte) error {
 	var w struct {
 		FolderName    string           `json:"folderName"`
 		Description   string           `json:"description"`
-		WebEncrypted  Bool             `json:"webEncrypted"`
-		IsDefault     Bool             `json:"isDefault"`
-		Folders       Strings          `json:"folders"`
+		WebEncrypted  lenientBool      `json:"webEncrypted"`
+		IsDefault     lenientBool      `json:"isDefault"`
+		Folders       lenientStrings   `json:"folders"`
 		FoldersDetail []folderInfoWire `json:"foldersDetail"`
 		Services      []ServiceSummary `json:"services"`
 	}
@@ -456,10 +155,10 @@ func (l *FolderListing) UnmarshalJSON(b []byte) error {
 }
 
 type folderInfoWire struct {
-	FolderName   string `json:"folderName"`
-	Description  string `json:"description"`
-	WebEncrypted Bool   `json:"webEncrypted"`
-	IsDefault    Bool   `json:"isDefault"`
+	FolderName   string      `json:"folderName"`
+	Description  string      `json:"description"`
+	WebEncrypted lenientBool `json:"webEncrypted"`
+	IsDefault    lenientBool `json:"isDefault"`
 }
 
 // Form parameters of the operations.
@@ -495,7 +194,7 @@ type canCreateAnswer struct{ ok bool }
 
 func (a *canCreateAnswer) UnmarshalJSON(b []byte) error {
 	var w struct {
-		CreateService *Bool `json:"createService"`
+		CreateService *lenientBool `json:"createService"`
 	}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
@@ -580,8 +279,8 @@ func (s *ServicesService) List(ctx context.Context, folder string) (*FolderListi
 // admin/services/[<folder>/]<name>.<type>. Change what you need and pass it
 // to Edit; the fields this package does not name travel along in Extra.
 // https://developers.arcgis.com/rest/enterprise-administration/server/service.htm
-func (s *ServicesService) Get(ctx context.Context, folder, name string, typ ServiceType) (*ServiceDefinition, error) {
-	u, err := s.serviceURL(folder, name, typ, "")
+func (s *ServicesService) Get(ctx context.Context, ref ServiceRef) (*ServiceDefinition, error) {
+	u, err := s.serviceURL(ref, "")
 	if err != nil {
 		return nil, err
 	}
@@ -595,8 +294,8 @@ func (s *ServicesService) Get(ctx context.Context, folder, name string, typ Serv
 // Status returns a service's configured and real-time state: GET
 // admin/services/[<folder>/]<name>.<type>/status.
 // https://developers.arcgis.com/rest/enterprise-administration/enterprise/service-status.htm
-func (s *ServicesService) Status(ctx context.Context, folder, name string, typ ServiceType) (*ServiceStatus, error) {
-	u, err := s.serviceURL(folder, name, typ, "status")
+func (s *ServicesService) Status(ctx context.Context, ref ServiceRef) (*ServiceStatus, error) {
+	u, err := s.serviceURL(ref, "status")
 	if err != nil {
 		return nil, err
 	}
@@ -609,21 +308,21 @@ func (s *ServicesService) Status(ctx context.Context, folder, name string, typ S
 
 // Start starts a service: POST admin/services/[<folder>/]<name>.<type>/start.
 // https://developers.arcgis.com/rest/enterprise-administration/enterprise/start-service
-func (s *ServicesService) Start(ctx context.Context, folder, name string, typ ServiceType) error {
-	return s.serviceOp(ctx, folder, name, typ, "start")
+func (s *ServicesService) Start(ctx context.Context, ref ServiceRef) error {
+	return s.serviceOp(ctx, ref, "start")
 }
 
 // Stop stops a service: POST admin/services/[<folder>/]<name>.<type>/stop.
 // https://developers.arcgis.com/rest/enterprise-administration/server/stopservice
-func (s *ServicesService) Stop(ctx context.Context, folder, name string, typ ServiceType) error {
-	return s.serviceOp(ctx, folder, name, typ, "stop")
+func (s *ServicesService) Stop(ctx context.Context, ref ServiceRef) error {
+	return s.serviceOp(ctx, ref, "stop")
 }
 
 // Delete deletes a service: POST
 // admin/services/[<folder>/]<name>.<type>/delete.
 // https://developers.arcgis.com/rest/enterprise-administration/server/service.htm
-func (s *ServicesService) Delete(ctx context.Context, folder, name string, typ ServiceType) error {
-	return s.serviceOp(ctx, folder, name, typ, "delete")
+func (s *ServicesService) Delete(ctx context.Context, ref ServiceRef) error {
+	return s.serviceOp(ctx, ref, "delete")
 }
 
 // Edit replaces the definition of the service def names (def.ServiceName,
@@ -638,7 +337,7 @@ func (s *ServicesService) Edit(ctx context.Context, folder string, def ServiceDe
 	if err := def.Validate(); err != nil {
 		return err
 	}
-	u, err := s.serviceURL(folder, def.ServiceName, def.Type, "edit")
+	u, err := s.serviceURL(ServiceRef{Folder: folder, Name: def.ServiceName, Type: def.Type}, "edit")
 	if err != nil {
 		return err
 	}
@@ -680,10 +379,11 @@ func (s *ServicesService) batch(ctx context.Context, op string, refs []ServiceRe
 	}
 	list := servicesList{Services: make([]serviceRefWire, 0, len(refs))}
 	for i, r := range refs {
-		if err := r.validate(fmt.Sprintf("services[%d].", i)); err != nil {
+		r, err := r.clean(fmt.Sprintf("services[%d].", i))
+		if err != nil {
 			return err
 		}
-		list.Services = append(list.Services, serviceRefWire{FolderName: normFolder(r.Folder), ServiceName: r.Name, Type: r.Type})
+		list.Services = append(list.Services, serviceRefWire{FolderName: r.Folder, ServiceName: r.Name, Type: r.Type})
 	}
 	u := s.client.endpoint(rootAdmin, "services", op)
 	return s.client.do(ctx, call{op: op, method: http.MethodPost, url: u,
@@ -691,195 +391,20 @@ func (s *ServicesService) batch(ctx context.Context, op string, refs []ServiceRe
 }
 
 // serviceOp POSTs one operation of a service (start, stop, delete).
-func (s *ServicesService) serviceOp(ctx context.Context, folder, name string, typ ServiceType, op string) error {
-	u, err := s.serviceURL(folder, name, typ, op)
+func (s *ServicesService) serviceOp(ctx context.Context, ref ServiceRef, op string) error {
+	u, err := s.serviceURL(ref, op)
 	if err != nil {
 		return err
 	}
 	return s.client.do(ctx, call{op: op + " service", method: http.MethodPost, url: u}, nil)
 }
 
-// serviceURL checks a service's folder, name and type and returns
+// serviceURL checks a service reference and returns
 // admin/services/[<folder>/]<name>.<type>[/<op>].
-func (s *ServicesService) serviceURL(folder, name string, typ ServiceType, op string) (*url.URL, error) {
-	if err := (ServiceRef{Folder: folder, Name: name, Type: typ}).validate(""); err != nil {
+func (s *ServicesService) serviceURL(ref ServiceRef, op string) (*url.URL, error) {
+	ref, err := ref.clean("")
+	if err != nil {
 		return nil, err
 	}
-	return s.client.endpoint(rootAdmin, "services", normFolder(folder), name+"."+string(typ), op), nil
-}
-
-// validFolder accepts the root ("" or "/") or a valid folder name. It is
-// the one folder rule of every call: Refresh, the admin services calls and
-// CreateFolder.
-func validFolder(field, folder string) error {
-	if f := normFolder(folder); f != "" {
-		return validFolderName(field, f)
-	}
-	return nil
-}
-
-// validType requires a known service type.
-func validType(field string, t ServiceType) error {
-	if t == "" {
-		return invalid(field, "required (e.g. MapServer)")
-	}
-	if !t.Known() {
-		return invalid(field, "unknown service type %q", t)
-	}
-	return nil
-}
-
-// The object codec below gives ServiceDefinition and Extension their
-// "typed fields over a bag of raw fields" JSON: every field the server
-// sends survives a decode and encode, and zero values the caller never set
-// stay off the wire.
-
-// objField is one named field of a struct handled by the codec.
-type objField struct {
-	name      string // JSON key
-	index     int    // struct field index
-	omitEmpty bool   // leave out when zero and not read from the server
-}
-
-var (
-	serviceDefinitionFields = objectFields(reflect.TypeOf(ServiceDefinition{}))
-	extensionFields         = objectFields(reflect.TypeOf(Extension{}))
-	rawMessageType          = reflect.TypeOf(json.RawMessage(nil))
-)
-
-func objectFields(t reflect.Type) []objField {
-	var out []objField
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		tag := f.Tag.Get("json")
-		if !f.IsExported() || tag == "" || tag == "-" {
-			continue
-		}
-		name, opts, _ := strings.Cut(tag, ",")
-		out = append(out, objField{name: name, index: i, omitEmpty: opts == "omitempty"})
-	}
-	return out
-}
-
-// marshalObject writes extra overlaid with the fields of v (a struct
-// value): a field is written when non-zero, or when it was read from the
-// server (seen), or when it is never omitted; a zero field the caller never
-// set leaves an Extra entry of the same name in place.
-func marshalObject(fields []objField, v reflect.Value, seen map[string]bool, extra map[string]json.RawMessage) ([]byte, error) {
-	out := make(map[string]json.RawMessage, len(extra)+len(fields))
-	for k, raw := range extra {
-		if len(bytes.TrimSpace(raw)) == 0 {
-			continue
-		}
-		if !json.Valid(raw) {
-			return nil, fmt.Errorf("Extra[%q]: invalid JSON", k)
-		}
-		out[k] = raw
-	}
-	for _, f := range fields {
-		fv := v.Field(f.index)
-		if fv.IsZero() && !seen[f.name] {
-			if _, ok := out[f.name]; ok || f.omitEmpty {
-				continue
-			}
-		}
-		var (
-			b   []byte
-			err error
-		)
-		switch {
-		case fv.Type() == rawMessageType:
-			if fv.Len() == 0 {
-				continue // nothing to send; an object and an array are both guesses
-			}
-			b = fv.Bytes()
-		case fv.Kind() == reflect.Slice && fv.IsNil():
-			b = []byte("[]")
-		case fv.Kind() == reflect.Map && fv.IsNil():
-			b = []byte("{}")
-		default:
-			b, err = json.Marshal(fv.Interface())
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", f.name, err)
-		}
-		out[f.name] = b
-	}
-	return json.Marshal(out) // keys sorted: deterministic
-}
-
-// unmarshalObject reads a JSON object into the fields of v (an addressable
-// struct) and returns which named fields it read and everything else.
-// Values that do not fit their field (null, or text where a number
-// belongs) go to extra unchanged instead of failing the whole document.
-func unmarshalObject(fields []objField, b []byte, v reflect.Value) (map[string]bool, map[string]json.RawMessage, error) {
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return nil, nil, err
-	}
-	if raw == nil {
-		return nil, nil, errors.New("not a JSON object")
-	}
-	byName := make(map[string]objField, len(fields))
-	for _, f := range fields {
-		byName[f.name] = f
-	}
-	var (
-		seen  map[string]bool
-		extra map[string]json.RawMessage
-	)
-	for k, r := range raw {
-		f, ok := byName[k]
-		if ok && !isNull(r) && decodeField(v.Field(f.index), r) == nil {
-			if seen == nil {
-				seen = make(map[string]bool)
-			}
-			seen[k] = true
-			continue
-		}
-		if ok {
-			v.Field(f.index).SetZero()
-		}
-		if extra == nil {
-			extra = make(map[string]json.RawMessage)
-		}
-		extra[k] = append(json.RawMessage(nil), r...)
-	}
-	return seen, extra, nil
-}
-
-// decodeField reads r into fv leniently: strings from any scalar, integers
-// from numbers or numeric strings, booleans from true or "true".
-func decodeField(fv reflect.Value, r json.RawMessage) error {
-	r = bytes.TrimSpace(r)
-	switch fv.Kind() {
-	case reflect.String:
-		if s, ok := jsonString(r); ok {
-			fv.SetString(s)
-			return nil
-		}
-		if r[0] == '{' || r[0] == '[' {
-			return errors.New("not a string")
-		}
-		fv.SetString(string(r)) // a number or boolean where text belongs
-		return nil
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		var n Int
-		if err := json.Unmarshal(r, &n); err != nil {
-			return err
-		}
-		if fv.OverflowInt(int64(n)) {
-			return errors.New("integer out of range")
-		}
-		fv.SetInt(int64(n))
-		return nil
-	case reflect.Bool:
-		var x Bool
-		if err := json.Unmarshal(r, &x); err != nil {
-			return err
-		}
-		fv.SetBool(bool(x))
-		return nil
-	}
-	return json.Unmarshal(r, fv.Addr().Interface())
+	return s.client.endpoint(rootAdmin, "services", ref.Folder, ref.Name+"."+string(ref.Type), op), nil
 }

@@ -205,29 +205,31 @@ func TestServicesEndpoints(t *testing.T) {
 			func(ctx context.Context, s *ServicesService) error { _, err := s.List(ctx, "Transport"); return err }},
 		{"get", http.MethodGet, "/arcgis/admin/services/Transport/Roads.MapServer", `{"serviceName":"Roads","type":"MapServer"}`,
 			func(ctx context.Context, s *ServicesService) error {
-				_, err := s.Get(ctx, "Transport", "Roads", MapServer)
+				_, err := s.Get(ctx, ServiceRef{Folder: "Transport", Name: "Roads", Type: MapServer})
 				return err
 			}},
 		{"get in root", http.MethodGet, "/arcgis/admin/services/Roads.MapServer", `{"serviceName":"Roads","type":"MapServer"}`,
 			func(ctx context.Context, s *ServicesService) error {
-				_, err := s.Get(ctx, "", "Roads", MapServer)
+				_, err := s.Get(ctx, ServiceRef{Folder: "", Name: "Roads", Type: MapServer})
 				return err
 			}},
 		{"status", http.MethodGet, "/arcgis/admin/services/Transport/Roads.MapServer/status", string(fixture(t, "admin-service-status.json")),
 			func(ctx context.Context, s *ServicesService) error {
-				_, err := s.Status(ctx, "Transport", "Roads", MapServer)
+				_, err := s.Status(ctx, ServiceRef{Folder: "Transport", Name: "Roads", Type: MapServer})
 				return err
 			}},
 		{"start", http.MethodPost, "/arcgis/admin/services/Transport/Roads.MapServer/start", "",
 			func(ctx context.Context, s *ServicesService) error {
-				return s.Start(ctx, "Transport", "Roads", MapServer)
+				return s.Start(ctx, ServiceRef{Folder: "Transport", Name: "Roads", Type: MapServer})
 			}},
 		{"stop", http.MethodPost, "/arcgis/admin/services/Transport/Roads.MapServer/stop", "",
 			func(ctx context.Context, s *ServicesService) error {
-				return s.Stop(ctx, "Transport", "Roads", MapServer)
+				return s.Stop(ctx, ServiceRef{Folder: "Transport", Name: "Roads", Type: MapServer})
 			}},
 		{"delete", http.MethodPost, "/arcgis/admin/services/Roads.MapServer/delete", "",
-			func(ctx context.Context, s *ServicesService) error { return s.Delete(ctx, "/", "Roads", MapServer) }},
+			func(ctx context.Context, s *ServicesService) error {
+				return s.Delete(ctx, ServiceRef{Folder: "/", Name: "Roads", Type: MapServer})
+			}},
 		{"can create", http.MethodPost, "/arcgis/admin/services/canCreateService", `{"createService":true}`,
 			func(ctx context.Context, s *ServicesService) error {
 				_, err := s.CanCreate(ctx, "Transport", roadsDef())
@@ -261,7 +263,7 @@ func TestServicesEndpoints(t *testing.T) {
 func TestServicesStatus(t *testing.T) {
 	t.Parallel()
 	c, _ := adminSetup(t, answerJSON(`{"configuredState":"STARTED","realTimeState":"STOPPED"}`))
-	st, err := c.Services.Status(t.Context(), "Transport", "Roads", MapServer)
+	st, err := c.Services.Status(t.Context(), ServiceRef{Folder: "Transport", Name: "Roads", Type: MapServer})
 	require.NoError(t, err)
 	assert.Equal(t, "STARTED", st.ConfiguredState)
 	assert.Equal(t, "STOPPED", st.RealTimeState)
@@ -505,7 +507,7 @@ func TestServicesGetEditRoundTrip(t *testing.T) {
 		}
 		writeJSONBody(w, http.StatusOK, `{"status":"success"}`)
 	})
-	def, err := c.Services.Get(t.Context(), "Transport", "Roads", MapServer)
+	def, err := c.Services.Get(t.Context(), ServiceRef{Folder: "Transport", Name: "Roads", Type: MapServer})
 	require.NoError(t, err)
 	assert.Equal(t, 0, def.MinInstancesPerNode)
 	assert.Equal(t, []string{"clusterName", "futureSetting", "id", "nothing", "replicas", "serverId"}, sortedKeys(def.Extra))
@@ -594,16 +596,22 @@ func TestServicesErrorFixtures(t *testing.T) {
 		},
 		"List": func(ctx context.Context, s *ServicesService) error { _, err := s.List(ctx, ""); return err },
 		"Get": func(ctx context.Context, s *ServicesService) error {
-			_, err := s.Get(ctx, "Transport", "Roads", MapServer)
+			_, err := s.Get(ctx, ServiceRef{Folder: "Transport", Name: "Roads", Type: MapServer})
 			return err
 		},
 		"Status": func(ctx context.Context, s *ServicesService) error {
-			_, err := s.Status(ctx, "Transport", "Roads", MapServer)
+			_, err := s.Status(ctx, ServiceRef{Folder: "Transport", Name: "Roads", Type: MapServer})
 			return err
 		},
-		"Start":        func(ctx context.Context, s *ServicesService) error { return s.Start(ctx, "", "Roads", MapServer) },
-		"Stop":         func(ctx context.Context, s *ServicesService) error { return s.Stop(ctx, "", "Roads", MapServer) },
-		"Delete":       func(ctx context.Context, s *ServicesService) error { return s.Delete(ctx, "", "Roads", MapServer) },
+		"Start": func(ctx context.Context, s *ServicesService) error {
+			return s.Start(ctx, ServiceRef{Folder: "", Name: "Roads", Type: MapServer})
+		},
+		"Stop": func(ctx context.Context, s *ServicesService) error {
+			return s.Stop(ctx, ServiceRef{Folder: "", Name: "Roads", Type: MapServer})
+		},
+		"Delete": func(ctx context.Context, s *ServicesService) error {
+			return s.Delete(ctx, ServiceRef{Folder: "", Name: "Roads", Type: MapServer})
+		},
 		"Edit":         func(ctx context.Context, s *ServicesService) error { return s.Edit(ctx, "Transport", roadsDef()) },
 		"CreateFolder": func(ctx context.Context, s *ServicesService) error { return s.CreateFolder(ctx, "Transport", "") },
 		"StartServices": func(ctx context.Context, s *ServicesService) error {
@@ -706,8 +714,8 @@ func TestServicesValidation(t *testing.T) {
 		{"create: missing type", "Type", func(ctx context.Context, s *ServicesService) error {
 			return s.Create(ctx, "", withDef(func(d *ServiceDefinition) { d.Type = "" }))
 		}},
-		{"create: unknown type", "Type", func(ctx context.Context, s *ServicesService) error {
-			return s.Create(ctx, "", withDef(func(d *ServiceDefinition) { d.Type = "MapService" }))
+		{"create: malformed type", "Type", func(ctx context.Context, s *ServicesService) error {
+			return s.Create(ctx, "", withDef(func(d *ServiceDefinition) { d.Type = "Map Service" }))
 		}},
 		{"create: min > max", "MinInstancesPerNode", func(ctx context.Context, s *ServicesService) error {
 			return s.Create(ctx, "", withDef(func(d *ServiceDefinition) { d.MinInstancesPerNode, d.MaxInstancesPerNode = 3, 2 }))
@@ -743,25 +751,25 @@ func TestServicesValidation(t *testing.T) {
 			return err
 		}},
 		{"get: bad name", "Name", func(ctx context.Context, s *ServicesService) error {
-			_, err := s.Get(ctx, "", "Roads?x=1", MapServer)
+			_, err := s.Get(ctx, ServiceRef{Folder: "", Name: "Roads?x=1", Type: MapServer})
 			return err
 		}},
 		{"get: missing type", "Type", func(ctx context.Context, s *ServicesService) error {
-			_, err := s.Get(ctx, "", "Roads", "")
+			_, err := s.Get(ctx, ServiceRef{Folder: "", Name: "Roads", Type: ""})
 			return err
 		}},
 		{"status: unknown type", "Type", func(ctx context.Context, s *ServicesService) error {
-			_, err := s.Status(ctx, "", "Roads", "Map")
+			_, err := s.Status(ctx, ServiceRef{Folder: "", Name: "Roads", Type: "Map Server"})
 			return err
 		}},
 		{"start: bad folder", "Folder", func(ctx context.Context, s *ServicesService) error {
-			return s.Start(ctx, "x%2F..", "Roads", MapServer)
+			return s.Start(ctx, ServiceRef{Folder: "x%2F..", Name: "Roads", Type: MapServer})
 		}},
 		{"stop: empty name", "Name", func(ctx context.Context, s *ServicesService) error {
-			return s.Stop(ctx, "", "", MapServer)
+			return s.Stop(ctx, ServiceRef{Folder: "", Name: "", Type: MapServer})
 		}},
 		{"delete: bad name", "Name", func(ctx context.Context, s *ServicesService) error {
-			return s.Delete(ctx, "", "Roads.MapServer", MapServer)
+			return s.Delete(ctx, ServiceRef{Folder: "", Name: "Roads.MapServer", Type: MapServer})
 		}},
 		{"create folder: bad name", "folderName", func(ctx context.Context, s *ServicesService) error {
 			return s.CreateFolder(ctx, "New Folder", "")
@@ -815,7 +823,7 @@ func TestServicesStoreBusyGivesUp(t *testing.T) {
 	t.Parallel()
 	c, rec := adminSetup(t, answerJSON(storeBusy))
 	ns := installNoSleep(c)
-	err := c.Services.Start(t.Context(), "", "Roads", MapServer)
+	err := c.Services.Start(t.Context(), ServiceRef{Folder: "", Name: "Roads", Type: MapServer})
 	require.ErrorIs(t, err, ErrServerBusy)
 	var apiErr *Error
 	require.ErrorAs(t, err, &apiErr)
@@ -850,7 +858,7 @@ func TestServicesGetRetriedOn502(t *testing.T) {
 		}
 		writeJSONBody(w, http.StatusOK, `{"serviceName":"Roads","type":"MapServer"}`)
 	})
-	def, err := c.Services.Get(t.Context(), "", "Roads", MapServer)
+	def, err := c.Services.Get(t.Context(), ServiceRef{Folder: "", Name: "Roads", Type: MapServer})
 	require.NoError(t, err)
 	assert.Equal(t, "Roads", def.ServiceName)
 	assert.Equal(t, 3, rec.count(), "a read is retried")
@@ -891,7 +899,7 @@ func TestServicesRequestsCarryNoSecretInErrors(t *testing.T) {
 		w.WriteHeader(http.StatusBadGateway)
 		_, _ = w.Write(bytes.Repeat([]byte("x"), 10))
 	})
-	err := c.Services.Delete(t.Context(), "", "Roads", MapServer)
+	err := c.Services.Delete(t.Context(), ServiceRef{Folder: "", Name: "Roads", Type: MapServer})
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), testToken)
 }

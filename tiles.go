@@ -4,10 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"net/http"
-	"sort"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -85,14 +82,15 @@ type updateTilesAnswer struct {
 
 // Update rebuilds part of a hosted tile layer's cache (updateTiles) and
 // returns the tile job at once; Wait on it for the job statistics.
-// serviceName is "Name" or "Folder/Name"; the call goes to
+// ref names the layer's service (Type MapServer, or empty); the call goes to
 // <site>/rest/admin/services/[<folder>/]<name>/MapServer/updateTiles, so
 // for ArcGIS Online the site is https://tiles.arcgis.com/tiles/<orgId>/arcgis.
 //
 // Rebuild only the levels that changed, only inside a box, in one call:
 //
 //	levels, _ := ags.ParseLevels("14-16")
-//	job, err := c.Tiles.Update(ctx, "WorldService", ags.UpdateTilesRequest{Levels: levels,
+//	ref := ags.ServiceRef{Name: "WorldService", Type: ags.MapServer}
+//	job, err := c.Tiles.Update(ctx, ref, ags.UpdateTilesRequest{Levels: levels,
 //		Extent: &ags.Extent{XMin: 3950569, YMin: 4015211, XMax: 3951304, YMax: 4016043,
 //			SpatialReference: &ags.SpatialReference{WKID: 102100}}})
 //
@@ -100,8 +98,8 @@ type updateTilesAnswer struct {
 // acted. An answer whose status is not "success", or that carries no
 // jobId, is an error.
 // https://developers.arcgis.com/rest/services-reference/online/update-tiles
-func (s *TilesService) Update(ctx context.Context, serviceName string, req UpdateTilesRequest) (*Job[*TileJobStats], error) {
-	folder, name, err := splitTileService(serviceName)
+func (s *TilesService) Update(ctx context.Context, ref ServiceRef, req UpdateTilesRequest) (*Job[*TileJobStats], error) {
+	ref, err := tileServiceRef(ref)
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +109,7 @@ func (s *TilesService) Update(ctx context.Context, serviceName string, req Updat
 	params := updateTilesParams{Levels: req.Levels.String(), Extent: form.JSON[Extent]{V: *req.Extent},
 		MergeBundle: req.MergeBundle, ReplaceTiles: req.ReplaceTiles}
 	c := s.client
-	u := c.endpoint(rootHostedAdmin, "services", folder, name, "MapServer", "updateTiles")
+	u := c.endpoint(rootHostedAdmin, "services", ref.Folder, ref.Name, string(ref.Type), "updateTiles")
 	const op = "updateTiles"
 	var ans updateTilesAnswer
 	if err := c.do(ctx, call{op: op, method: http.MethodPost, url: u, params: params}, &ans); err != nil {
@@ -134,34 +132,35 @@ func (s *TilesService) Update(ctx context.Context, serviceName string, req Updat
 	}
 	// The server has just accepted the job: Wait lets it start before the
 	// first poll.
-	return tileJob(c, folder, name, id, true), nil
+	return tileJob(c, ref, id, true), nil
 }
 
-// Job re-attaches to a tile job of a hosted tile layer, from the service
-// name ("Name" or "Folder/Name") and the job ID that Update returned.
+// Job re-attaches to a tile job of a hosted tile layer, from its service
+// and the job ID that Update returned. No request is sent until the handle
+// is used.
 // https://developers.arcgis.com/rest/services-reference/online/job-statistics
-func (s *TilesService) Job(serviceName, jobID string) (*Job[*TileJobStats], error) {
-	folder, name, err := splitTileService(serviceName)
+func (s *TilesService) Job(ref ServiceRef, jobID string) (*Job[*TileJobStats], error) {
+	ref, err := tileServiceRef(ref)
 	if err != nil {
 		return nil, err
 	}
 	if err := validJobID(jobID); err != nil {
 		return nil, err
 	}
-	return tileJob(s.client, folder, name, jobID, false), nil
+	return tileJob(s.client, ref, jobID, false), nil
 }
 
 // Jobs lists the tile jobs of a hosted tile layer (the job summary).
 // https://developers.arcgis.com/rest/services-reference/online/tile-service-job-summary
-func (s *TilesService) Jobs(ctx context.Context, serviceName string) (*TileJobSummary, error) {
-	folder, name, err := splitTileService(serviceName)
+func (s *TilesService) Jobs(ctx context.Context, ref ServiceRef) (*TileJobSummary, error) {
+	ref, err := tileServiceRef(ref)
 	if err != nil {
 		return nil, err
 	}
 	c := s.client
 	var out TileJobSummary
 	err = c.do(ctx, call{op: "tile jobs", method: http.MethodGet, idempotent: true,
-		url: c.endpoint(rootHostedAdmin, "services", folder, name, "MapServer", "jobs")}, &out)
+		url: c.endpoint(rootHostedAdmin, "services", ref.Folder, ref.Name, string(ref.Type), "jobs")}, &out)
 	if err != nil {
 		return nil, err
 	}
@@ -171,9 +170,9 @@ func (s *TilesService) Jobs(ctx context.Context, serviceName string) (*TileJobSu
 // tileJob builds the handle on a tile job: polled at .../MapServer/jobs/<id>
 // (GET), cancelled at .../jobs/<id>/cancel; the statistics of the last poll
 // are the result.
-func tileJob(c *Client, folder, name, jobID string, fresh bool) *Job[*TileJobStats] {
+func tileJob(c *Client, ref ServiceRef, jobID string, fresh bool) *Job[*TileJobStats] {
 	const op = "updateTiles"
-	jobURL := c.endpoint(rootHostedAdmin, "services", folder, name, "MapServer", "jobs", jobID)
+	jobURL := c.endpoint(rootHostedAdmin, "services", ref.Folder, ref.Name, string(ref.Type), "jobs", jobID)
 	hist := &tileMessages{}
 	spec := jobSpec[*TileJobStats]{
 		op: op,
@@ -195,7 +194,7 @@ func tileJob(c *Client, folder, name, jobID string, fresh bool) *Job[*TileJobSta
 		cancel: func(ctx context.Context) error {
 			// Cancelling twice is harmless, so the call may be retried.
 			return c.do(ctx, call{op: op + ": cancel job " + jobID, method: http.MethodPost, idempotent: true,
-				url: c.endpoint(rootHostedAdmin, "services", folder, name, "MapServer", "jobs", jobID, "cancel")}, nil)
+				url: c.endpoint(rootHostedAdmin, "services", ref.Folder, ref.Name, string(ref.Type), "jobs", jobID, "cancel")}, nil)
 		},
 	}
 	return newJob(c, jobID, cleanURL(jobURL), spec, fresh)
@@ -224,24 +223,21 @@ func (h *tileMessages) observe(msg string, state JobState) []JobMessage {
 	return append([]JobMessage(nil), h.list...)
 }
 
-// splitTileService checks "Name" or "Folder/Name" and splits it.
-func splitTileService(serviceName string) (folder, name string, err error) {
-	parts := strings.Split(strings.TrimSpace(serviceName), "/")
-	switch len(parts) {
-	case 1:
-		name = parts[0]
-	case 2:
-		folder, name = parts[0], parts[1]
-		if err := validFolderName("service folder", folder); err != nil {
-			return "", "", err
-		}
-	default:
-		return "", "", invalid("service name", "want Name or Folder/Name, got %q", serviceName)
+// tileServiceRef checks the service of a hosted tile layer, which the
+// hosted admin API names .../<name>/MapServer (REST-REFERENCE §5.1): its
+// Type must be MapServer, and an empty Type means MapServer.
+func tileServiceRef(ref ServiceRef) (ServiceRef, error) {
+	return refOfType("", ref.orType(MapServer), MapServer)
+}
+
+// cachingToolsService spells a service as the caching tools' service_url
+// wants it: "[Folder/]Name:MapServer" (REST-REFERENCE §7.6).
+func cachingToolsService(ref ServiceRef) string {
+	s := ref.Name + ":" + string(ref.Type)
+	if ref.Folder != "" {
+		s = ref.Folder + "/" + s
 	}
-	if err := validName("service name", name); err != nil {
-		return "", "", err
-	}
-	return folder, name, nil
+	return s
 }
 
 // TileJobStats are the statistics of a tile job (the job statistics
@@ -381,279 +377,5 @@ func (j *TileJobInfo) UnmarshalJSON(b []byte) error {
 	}
 	*j = TileJobInfo(aux.plain)
 	j.Extent = lenientExtent(aux.Extent)
-	return nil
-}
-
-// lenientExtent decodes an informational extent, or returns nil: Esri's
-// syntax shows wkid as a string, which must not fail a whole poll.
-func lenientExtent(raw json.RawMessage) *Extent {
-	if isNull(raw) {
-		return nil
-	}
-	var e Extent
-	if json.Unmarshal(raw, &e) != nil {
-		return nil
-	}
-	return &e
-}
-
-// ManageMapCacheTilesTask is the path, under rest/services, of the task
-// that creates, updates and deletes the tiles of a cached map or image
-// service on ArcGIS Server (sent as ".../Manage%20Map%20Cache%20Tiles").
-// https://enterprise.arcgis.com/en/server/11.3/develop/windows/manage-cache-tiles-utility.htm
-const ManageMapCacheTilesTask = "System/CachingTools/GPServer/Manage Map Cache Tiles"
-
-// CacheUpdateMode is how Manage Map Cache Tiles treats the tiles it
-// touches (update_mode).
-// https://pro.arcgis.com/en/pro-app/latest/tool-reference/server/manage-map-server-cache-tiles.htm
-type CacheUpdateMode string
-
-// Update modes, as the task's choice list spells them. The first three are
-// the ones Esri documents for the tool and the utility; the job modes
-// appear in the choice list of the CachingControllers task:
-// https://historical1-stg.arcgis.com/arcgis/rest/services/System/CachingControllers/GPServer/Manage%20Map%20Cache%20Tiles
-const (
-	RecreateAllTiles   CacheUpdateMode = "RECREATE_ALL_TILES"   // replace existing tiles, add new ones
-	RecreateEmptyTiles CacheUpdateMode = "RECREATE_EMPTY_TILES" // create only missing tiles
-	DeleteTiles        CacheUpdateMode = "DELETE_TILES"         // delete tiles; the folder structure stays
-	CompleteJob        CacheUpdateMode = "COMPLETE_JOB"
-	FixJob             CacheUpdateMode = "FIX_JOB"
-	ResumeJob          CacheUpdateMode = "RESUME_JOB"
-)
-
-var cacheUpdateModes = []CacheUpdateMode{RecreateAllTiles, RecreateEmptyTiles, DeleteTiles, CompleteJob, FixJob, ResumeJob}
-
-// ManageCacheRequest are the parameters of the Manage Map Cache Tiles task.
-//
-// The REST parameter names (service_url, levels, thread_count,
-// update_mode, constraining_extent, area_of_interest) are those of the
-// task's page and its submit form. The wire forms follow Esri's Manage
-// Cache Tiles utility, which drives this task: the service is "<Folder
-// name>/<Service name>:<Service type>" (root services "<Service
-// name>:<Service type>"), and the scales are "a semicolon-delimited string
-// such as 12000;6000;3000", listed "from smallest scale to largest scale".
-// https://enterprise.arcgis.com/en/server/11.3/develop/windows/manage-cache-tiles-utility.htm
-type ManageCacheRequest struct {
-	Service     string      // required: "Name" or "Folder/Name"
-	ServiceType ServiceType // MapServer (the default) or ImageServer
-	// Scales are the scale denominators to work on (required), e.g.
-	// 4513.99 for 1:4513.99. They are sent largest denominator first
-	// (smallest scale first), without duplicates.
-	Scales     []float64
-	UpdateMode CacheUpdateMode // required
-	// Instances is the number of CachingTools instances to use
-	// (thread_count); 0 sends -1, as many as the server allows.
-	Instances int
-	// Extent limits the work to a rectangle (constraining_extent), sent as
-	// JSON with its spatial reference.
-	Extent *Extent
-	// AreaOfInterest limits the work to polygons (area_of_interest), e.g.
-	// PolygonFeatureSet(sr, ring). Use it or Extent, not both: the tool
-	// would silently ignore Extent.
-	AreaOfInterest *FeatureSet
-	// TaskPath overrides ManageMapCacheTilesTask, e.g.
-	// "System/CachingControllers/GPServer/Manage Map Cache Tiles".
-	TaskPath string
-}
-
-// manageCacheParams is the task's form.
-type manageCacheParams struct {
-	ServiceURL         string                 `url:"service_url"`
-	Levels             string                 `url:"levels"`
-	ThreadCount        int                    `url:"thread_count"`
-	UpdateMode         string                 `url:"update_mode"`
-	ConstrainingExtent *form.JSON[Extent]     `url:"constraining_extent,omitempty"`
-	AreaOfInterest     *form.JSON[FeatureSet] `url:"area_of_interest,omitempty"`
-}
-
-func (r ManageCacheRequest) params() (manageCacheParams, error) {
-	folder, name, err := splitTileService(r.Service)
-	if err != nil {
-		return manageCacheParams{}, err
-	}
-	typ := r.ServiceType
-	if typ == "" {
-		typ = MapServer
-	}
-	if typ != MapServer && typ != ImageServer {
-		return manageCacheParams{}, invalid("ServiceType", "must be MapServer or ImageServer, got %q", r.ServiceType)
-	}
-	if len(r.Scales) == 0 {
-		return manageCacheParams{}, invalid("Scales", "must list at least one scale denominator, such as 4513.99")
-	}
-	scales := append([]float64(nil), r.Scales...)
-	for i, v := range scales {
-		if math.IsNaN(v) || math.IsInf(v, 0) || v <= 0 {
-			return manageCacheParams{}, invalid(fmt.Sprintf("Scales[%d]", i), "must be a positive scale denominator, got %v", v)
-		}
-	}
-	sort.Sort(sort.Reverse(sort.Float64Slice(scales)))
-	text := make([]string, 0, len(scales))
-	for i, v := range scales {
-		if i == 0 || v != scales[i-1] {
-			text = append(text, strconv.FormatFloat(v, 'f', -1, 64))
-		}
-	}
-	ok := false
-	for _, m := range cacheUpdateModes {
-		ok = ok || r.UpdateMode == m
-	}
-	if !ok {
-		return manageCacheParams{}, invalid("UpdateMode", "must be one of RECREATE_ALL_TILES, RECREATE_EMPTY_TILES, DELETE_TILES, COMPLETE_JOB, FIX_JOB, RESUME_JOB; got %q", r.UpdateMode)
-	}
-	threads := r.Instances
-	switch {
-	case threads == 0:
-		threads = -1
-	case threads < -1:
-		return manageCacheParams{}, invalid("Instances", "must be positive, or 0 or -1 for as many as allowed; got %d", r.Instances)
-	}
-	if r.Extent != nil && r.AreaOfInterest != nil {
-		return manageCacheParams{}, invalid("Extent", "give Extent or AreaOfInterest, not both (the tool would use only AreaOfInterest)")
-	}
-	if r.TaskPath != "" {
-		if err := validTaskPath(r.TaskPath); err != nil {
-			return manageCacheParams{}, err
-		}
-	}
-	p := manageCacheParams{ServiceURL: name + ":" + string(typ), Levels: strings.Join(text, ";"),
-		ThreadCount: threads, UpdateMode: string(r.UpdateMode)}
-	if folder != "" {
-		p.ServiceURL = folder + "/" + p.ServiceURL
-	}
-	if r.Extent != nil {
-		if err := r.Extent.Validate(); err != nil {
-			return manageCacheParams{}, err
-		}
-		p.ConstrainingExtent = form.NewJSON(*r.Extent)
-	}
-	if r.AreaOfInterest != nil {
-		if err := r.AreaOfInterest.validatePolygons("AreaOfInterest"); err != nil {
-			return manageCacheParams{}, err
-		}
-		p.AreaOfInterest = form.NewJSON(*r.AreaOfInterest)
-	}
-	return p, nil
-}
-
-// ManageCache submits the Manage Map Cache Tiles task for a cached map or
-// image service on a standalone ArcGIS Server (a cache built by the
-// caching tools) and returns the geoprocessing job at once. Store Job.ID
-// to re-attach with GP.Job(ManageMapCacheTilesTask, id).
-//
-// Rebuild only the scales that changed, or only the tiles inside a
-// boundary, in one call:
-//
-//	aoi := ags.PolygonFeatureSet(ags.SpatialReference{WKID: 102100},
-//		[][2]float64{{3950569, 4015211}, {3950569, 4016043}, {3951304, 4016043}, {3951304, 4015211}, {3950569, 4015211}})
-//	job, err := c.Tiles.ManageCache(ctx, ags.ManageCacheRequest{Service: "Basemaps/Streets",
-//		Scales: []float64{4513.99, 2256.99}, UpdateMode: ags.RecreateAllTiles, AreaOfInterest: aoi})
-//
-// The input is checked before any request; the submit is sent once.
-// https://pro.arcgis.com/en/pro-app/latest/tool-reference/server/manage-map-server-cache-tiles.htm
-func (s *TilesService) ManageCache(ctx context.Context, req ManageCacheRequest) (*Job[*GPResult], error) {
-	params, err := req.params()
-	if err != nil {
-		return nil, err
-	}
-	task := req.TaskPath
-	if task == "" {
-		task = ManageMapCacheTilesTask
-	}
-	return s.client.GP.SubmitJob(ctx, task, params)
-}
-
-// FeatureSet is a set of features as geoprocessing tasks take them, sent
-// as one JSON form field, e.g. the area of interest of ManageCache.
-// https://developers.arcgis.com/rest/services-reference/enterprise/featureset-object
-type FeatureSet struct {
-	GeometryType     string            `json:"geometryType"` // e.g. esriGeometryPolygon
-	SpatialReference *SpatialReference `json:"spatialReference,omitempty"`
-	Features         []Feature         `json:"features"`
-}
-
-// Feature is one feature of a FeatureSet. Geometry is anything that
-// encodes to an Esri JSON geometry object, such as a Polygon or a
-// json.RawMessage.
-// https://developers.arcgis.com/rest/services-reference/enterprise/featureset-object
-type Feature struct {
-	Geometry   any            `json:"geometry"`
-	Attributes map[string]any `json:"attributes,omitempty"`
-}
-
-// Polygon is an Esri JSON polygon: closed rings of [x, y] points, outer
-// rings clockwise.
-// https://developers.arcgis.com/rest/services-reference/enterprise/geometry-objects
-type Polygon struct {
-	Rings            [][][2]float64    `json:"rings"`
-	SpatialReference *SpatialReference `json:"spatialReference,omitempty"`
-}
-
-// PolygonFeatureSet returns a feature set of one polygon made of rings
-// (each closed: its last point equals its first), in spatial reference sr:
-// an area of interest for ManageCache.
-// https://developers.arcgis.com/rest/services-reference/enterprise/featureset-object
-func PolygonFeatureSet(sr SpatialReference, rings ...[][2]float64) *FeatureSet {
-	return &FeatureSet{GeometryType: "esriGeometryPolygon", SpatialReference: &sr,
-		Features: []Feature{{Geometry: Polygon{Rings: rings}}}}
-}
-
-// validatePolygons checks a polygon feature set with a spatial reference
-// and at least one feature, each with a geometry object.
-func (fs *FeatureSet) validatePolygons(field string) error {
-	if !strings.EqualFold(fs.GeometryType, "esriGeometryPolygon") {
-		return invalid(field+".geometryType", "must be esriGeometryPolygon, got %q", fs.GeometryType)
-	}
-	if err := fs.SpatialReference.validate(field + ".spatialReference"); err != nil {
-		return err
-	}
-	if len(fs.Features) == 0 {
-		return invalid(field+".features", "must hold at least one polygon")
-	}
-	for i, f := range fs.Features {
-		fld := fmt.Sprintf("%s.features[%d].geometry", field, i)
-		var p *Polygon
-		switch g := f.Geometry.(type) {
-		case Polygon:
-			p = &g
-		case *Polygon:
-			p = g
-		}
-		if p != nil {
-			if err := p.validate(fld); err != nil {
-				return err
-			}
-			continue
-		}
-		b, err := json.Marshal(f.Geometry)
-		if err != nil {
-			return invalid(fld, "cannot be encoded: %v", err)
-		}
-		if len(b) == 0 || b[0] != '{' {
-			return invalid(fld, "must be an Esri JSON geometry object, got %.40s", b)
-		}
-	}
-	return nil
-}
-
-func (p *Polygon) validate(field string) error {
-	if p == nil || len(p.Rings) == 0 {
-		return invalid(field, "a polygon needs at least one ring")
-	}
-	for i, ring := range p.Rings {
-		if len(ring) < 4 {
-			return invalid(fmt.Sprintf("%s.rings[%d]", field, i), "a ring needs at least 4 points (closed), got %d", len(ring))
-		}
-		for _, pt := range ring {
-			for _, v := range pt {
-				if math.IsNaN(v) || math.IsInf(v, 0) {
-					return invalid(fmt.Sprintf("%s.rings[%d]", field, i), "coordinates must be finite, got %v", v)
-				}
-			}
-		}
-		if ring[0] != ring[len(ring)-1] {
-			return invalid(fmt.Sprintf("%s.rings[%d]", field, i), "must be closed: last point %v is not the first %v", ring[len(ring)-1], ring[0])
-		}
-	}
 	return nil
 }

@@ -24,10 +24,11 @@ import (
 )
 
 // The hosted tile layer of Esri's updateTiles example.
+var tilesService = ServiceRef{Name: "WorldService", Type: MapServer}
+
 const (
-	tilesService = "WorldService"
-	tilesJobID   = "e2e8a0bb-4b40-46ac-813a-0bbdf522195f" // jobId of update-tiles-ok.json
-	tilesAdmin   = "/arcgis/rest/admin/services/WorldService/MapServer/"
+	tilesJobID = "e2e8a0bb-4b40-46ac-813a-0bbdf522195f" // jobId of update-tiles-ok.json
+	tilesAdmin = "/arcgis/rest/admin/services/WorldService/MapServer/"
 )
 
 // tilesExampleStats is the job statistics example of
@@ -279,7 +280,7 @@ func TestTilesUpdateOptionalFields(t *testing.T) {
 	levels, err := ParseLevels("3")
 	require.NoError(t, err)
 
-	job, err := c.Tiles.Update(context.Background(), "Hosted/World_2", UpdateTilesRequest{Levels: levels,
+	job, err := c.Tiles.Update(context.Background(), ServiceRef{Folder: "Hosted", Name: "World_2"}, UpdateTilesRequest{Levels: levels,
 		Extent: &Extent{XMin: -180, YMin: -90, XMax: 180, YMax: 90, SpatialReference: &SpatialReference{WKID: 4326}}})
 	require.NoError(t, err)
 	assert.True(t, strings.HasSuffix(job.URL(), "/rest/admin/services/Hosted/World_2/MapServer/jobs/"+tilesJobID), job.URL())
@@ -365,16 +366,17 @@ func TestTilesUpdateUnexpectedAnswers(t *testing.T) {
 func TestTilesUpdateValidation(t *testing.T) {
 	good := tilesExampleRequest(t)
 	for _, tc := range []struct {
-		name, service string
-		req           UpdateTilesRequest
-		field         string
+		name    string
+		service ServiceRef
+		req     UpdateTilesRequest
+		field   string
 	}{
-		{"empty service", "", good, "service name"},
-		{"slash only", "/", good, "service folder"},
-		{"three parts", "a/b/c", good, "service name"},
-		{"space", "World Service", good, "service name"},
-		{"dot dot", "../WorldService", good, "service folder"},
-		{"query", "World?x", good, "service name"},
+		{"empty service", ServiceRef{}, good, "Name"},
+		{"nested folder", ServiceRef{Folder: "a/b", Name: "c"}, good, "Folder"},
+		{"space", ServiceRef{Name: "World Service"}, good, "Name"},
+		{"dot dot", ServiceRef{Folder: "..", Name: "WorldService"}, good, "Folder"},
+		{"query", ServiceRef{Name: "World?x"}, good, "Name"},
+		{"not a map service", ServiceRef{Name: "World", Type: FeatureServer}, good, "Type"},
 		{"no levels", tilesService, UpdateTilesRequest{Extent: good.Extent}, "Levels"},
 		{"extent without spatial reference", tilesService, UpdateTilesRequest{Levels: good.Levels,
 			Extent: &Extent{XMax: 1, YMax: 1}}, "extent.spatialReference"},
@@ -578,7 +580,7 @@ func TestTilesJobCancel(t *testing.T) {
 	c, mux, _ := setup(t)
 	cancel := newTilesRecorder(t, `{"status":"success"}`)
 	mux.Handle("/arcgis/rest/admin/services/Hosted/WorldService/MapServer/jobs/"+tilesJobID+"/cancel", cancel)
-	job, err := c.Tiles.Job("Hosted/WorldService", tilesJobID)
+	job, err := c.Tiles.Job(ServiceRef{Folder: "Hosted", Name: "WorldService", Type: "mapserver"}, tilesJobID)
 	require.NoError(t, err)
 	require.NoError(t, job.Cancel(context.Background()))
 	reqs := cancel.requests()
@@ -590,13 +592,16 @@ func TestTilesJobCancel(t *testing.T) {
 func TestTilesJobReattachValidation(t *testing.T) {
 	c, mux, _ := setup(t)
 	tilesNoRequest(t, mux)
-	for _, tc := range []struct{ service, id, field string }{
+	for _, tc := range []struct {
+		service   ServiceRef
+		id, field string
+	}{
 		{tilesService, "", "job ID"},
 		{tilesService, "  ", "job ID"},
 		{tilesService, "..", "job ID"},
 		{tilesService, "a/b", "job ID"},
 		{tilesService, "a?b", "job ID"},
-		{"bad name", "j", "service name"},
+		{ServiceRef{Name: "bad name"}, "j", "Name"},
 	} {
 		_, err := c.Tiles.Job(tc.service, tc.id)
 		var ve *ValidationError
@@ -666,7 +671,7 @@ func TestTilesManageCache(t *testing.T) {
 	})
 
 	ctx := context.Background()
-	job, err := c.Tiles.ManageCache(ctx, ManageCacheRequest{Service: "Basemaps/Streets", ServiceType: MapServer,
+	job, err := c.Tiles.ManageCache(ctx, ManageCacheRequest{Service: ServiceRef{Folder: "Basemaps", Name: "Streets", Type: MapServer},
 		Scales: []float64{2256.99, 4513.99, 2256.99}, UpdateMode: RecreateAllTiles, Instances: 3, AreaOfInterest: tilesAOI()})
 	require.NoError(t, err)
 	assert.Equal(t, "ja892cd2a90d149db9a171fc86ff530b4", job.ID())
@@ -716,7 +721,7 @@ func TestTilesManageCacheForms(t *testing.T) {
 		_, _ = w.Write(fixture(t, "gp-submitjob-ok.json"))
 	})
 	ctx := context.Background()
-	_, err := c.Tiles.ManageCache(ctx, ManageCacheRequest{Service: "Elevation", ServiceType: ImageServer,
+	_, err := c.Tiles.ManageCache(ctx, ManageCacheRequest{Service: ServiceRef{Name: "Elevation", Type: ImageServer},
 		Scales: []float64{1e6}, UpdateMode: DeleteTiles,
 		Extent:   &Extent{XMin: 1, YMin: 2, XMax: 3, YMax: 4, SpatialReference: &SpatialReference{WKID: 3857}},
 		TaskPath: "System/CachingControllers/GPServer/Manage Map Cache Tiles"})
@@ -732,7 +737,7 @@ func TestTilesManageCacheForms(t *testing.T) {
 }
 
 func TestTilesManageCacheValidation(t *testing.T) {
-	good := ManageCacheRequest{Service: "Basemaps/Streets", Scales: []float64{4513.99}, UpdateMode: RecreateEmptyTiles}
+	good := ManageCacheRequest{Service: ServiceRef{Folder: "Basemaps", Name: "Streets"}, Scales: []float64{4513.99}, UpdateMode: RecreateEmptyTiles}
 	with := func(f func(*ManageCacheRequest)) ManageCacheRequest {
 		r := good
 		f(&r)
@@ -744,9 +749,9 @@ func TestTilesManageCacheValidation(t *testing.T) {
 		req   ManageCacheRequest
 		field string
 	}{
-		{"no service", with(func(r *ManageCacheRequest) { r.Service = "" }), "service name"},
-		{"bad folder", with(func(r *ManageCacheRequest) { r.Service = "Base maps/Streets" }), "service folder"},
-		{"feature service", with(func(r *ManageCacheRequest) { r.ServiceType = FeatureServer }), "ServiceType"},
+		{"no service", with(func(r *ManageCacheRequest) { r.Service = ServiceRef{} }), "Service.Name"},
+		{"bad folder", with(func(r *ManageCacheRequest) { r.Service.Folder = "Base maps" }), "Service.Folder"},
+		{"feature service", with(func(r *ManageCacheRequest) { r.Service.Type = FeatureServer }), "Service.Type"},
 		{"no scales", with(func(r *ManageCacheRequest) { r.Scales = nil }), "Scales"},
 		{"zero scale", with(func(r *ManageCacheRequest) { r.Scales = []float64{4513.99, 0} }), "Scales[1]"},
 		{"NaN scale", with(func(r *ManageCacheRequest) { r.Scales = []float64{math.NaN()} }), "Scales[0]"},
@@ -800,7 +805,7 @@ func ExampleTilesService_Update() {
 	if err != nil {
 		panic(err)
 	}
-	job, err := c.Tiles.Update(ctx, "WorldService", UpdateTilesRequest{
+	job, err := c.Tiles.Update(ctx, ServiceRef{Name: "WorldService", Type: MapServer}, UpdateTilesRequest{
 		Extent: &Extent{XMin: 3950569, YMin: 4015211, XMax: 3951304, YMax: 4016043,
 			SpatialReference: &SpatialReference{WKID: 102100}},
 		Levels: levels, MergeBundle: Ptr(true), ReplaceTiles: Ptr(false)})
@@ -827,7 +832,7 @@ func ExampleTilesService_ManageCache() {
 	ctx := context.Background()
 	aoi := PolygonFeatureSet(SpatialReference{WKID: 102100},
 		[][2]float64{{3950569, 4015211}, {3950569, 4016043}, {3951304, 4016043}, {3951304, 4015211}, {3950569, 4015211}})
-	job, err := c.Tiles.ManageCache(ctx, ManageCacheRequest{Service: "Basemaps/Streets", ServiceType: MapServer,
+	job, err := c.Tiles.ManageCache(ctx, ManageCacheRequest{Service: ServiceRef{Folder: "Basemaps", Name: "Streets", Type: MapServer},
 		Scales: []float64{4513.99, 2256.99}, UpdateMode: RecreateAllTiles, AreaOfInterest: aoi})
 	if err != nil {
 		panic(err)

@@ -1,13 +1,9 @@
 package ags
 
 import (
-	"bytes"
 	"encoding/json"
-	"fmt"
 	"math"
-	"strconv"
 	"strings"
-	"time"
 )
 
 // Ptr returns a pointer to v, for optional fields: MergeBundle: ags.Ptr(true).
@@ -38,14 +34,26 @@ var knownServiceTypes = []ServiceType{MapServer, ImageServer, FeatureServer, GPS
 	GeometryServer, GeoDataServer, GlobeServer, SearchServer, SceneServer, VectorTileServer,
 	StreamServer, NAServer}
 
-// Known reports whether t is one of the service types above.
-func (t ServiceType) Known() bool {
+// Known reports whether t is one of the service types above, ignoring
+// case. A type this package does not list (VideoServer, say) is still
+// accepted by every call that acts on a service.
+func (t ServiceType) Known() bool { return t.canonical() != "" }
+
+// canonical returns the listed spelling of t ("mapserver" -> MapServer), or
+// "" when t is not listed.
+func (t ServiceType) canonical() ServiceType {
+	s := strings.TrimSpace(string(t))
 	for _, k := range knownServiceTypes {
-		if t == k {
-			return true
+		if strings.EqualFold(s, string(k)) {
+			return k
 		}
 	}
-	return false
+	return ""
+}
+
+// Is reports whether t and u name the same type, ignoring case.
+func (t ServiceType) Is(u ServiceType) bool {
+	return strings.EqualFold(strings.TrimSpace(string(t)), strings.TrimSpace(string(u)))
 }
 
 // SpatialReference identifies a coordinate system by well-known ID or text.
@@ -122,130 +130,4 @@ func (m *JobMessage) UnmarshalJSON(b []byte) error {
 	}
 	*m = JobMessage(p)
 	return nil
-}
-
-// Time is a point in time that ArcGIS sends as epoch milliseconds, either as
-// a JSON number or as a string ("13472658353687"). Zero or absent is the
-// zero time.
-type Time struct{ time.Time }
-
-// UnmarshalJSON accepts a number, a numeric string, null or "".
-func (t *Time) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if bytes.Equal(b, []byte("null")) {
-		*t = Time{}
-		return nil
-	}
-	if s, ok := jsonString(b); ok {
-		b = []byte(strings.TrimSpace(s))
-		if len(b) == 0 {
-			*t = Time{}
-			return nil
-		}
-	}
-	ms, err := strconv.ParseFloat(string(b), 64)
-	if err != nil || math.IsNaN(ms) || math.IsInf(ms, 0) {
-		return fmt.Errorf("epoch milliseconds: cannot read %.40q", b)
-	}
-	if ms == 0 {
-		*t = Time{}
-		return nil
-	}
-	t.Time = time.UnixMilli(int64(ms))
-	return nil
-}
-
-// MarshalJSON writes epoch milliseconds as a number (0 for the zero time).
-func (t Time) MarshalJSON() ([]byte, error) {
-	if t.IsZero() {
-		return []byte("0"), nil
-	}
-	return strconv.AppendInt(nil, t.UnixMilli(), 10), nil
-}
-
-// Bool is a boolean that the server may send as true/false or as the strings
-// "true"/"false" (extension "enabled" does both).
-type Bool bool
-
-// UnmarshalJSON accepts true, false, "true", "false" (any case), null.
-func (v *Bool) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if s, ok := jsonString(b); ok {
-		b = []byte(strings.ToLower(strings.TrimSpace(s)))
-	}
-	switch string(b) {
-	case "true":
-		*v = true
-	case "false", "null", "":
-		*v = false
-	default:
-		return fmt.Errorf("boolean: cannot read %.40q", b)
-	}
-	return nil
-}
-
-// Int is an integer that may arrive as a number or a numeric string.
-type Int int64
-
-// UnmarshalJSON accepts 12, 12.0, "12", null.
-func (v *Int) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if s, ok := jsonString(b); ok {
-		b = []byte(strings.TrimSpace(s))
-	}
-	if len(b) == 0 || string(b) == "null" {
-		*v = 0
-		return nil
-	}
-	f, err := strconv.ParseFloat(string(b), 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
-		return fmt.Errorf("integer: cannot read %.40q", b)
-	}
-	*v = Int(f)
-	return nil
-}
-
-// Strings is a list of strings that the server may send as an array, a
-// single string, or null.
-type Strings []string
-
-// UnmarshalJSON accepts ["a","b"], "a", null; non-string array items are
-// kept as their JSON text.
-func (v *Strings) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if string(b) == "null" {
-		*v = nil
-		return nil
-	}
-	if s, ok := jsonString(b); ok {
-		*v = Strings{s}
-		return nil
-	}
-	var raw []json.RawMessage
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return fmt.Errorf("list of strings: %w", err)
-	}
-	out := make(Strings, 0, len(raw))
-	for _, r := range raw {
-		if s, ok := jsonString(r); ok {
-			out = append(out, s)
-		} else if string(bytes.TrimSpace(r)) != "null" {
-			out = append(out, string(r))
-		}
-	}
-	*v = out
-	return nil
-}
-
-// jsonString decodes b if it is a JSON string.
-func jsonString(b []byte) (string, bool) {
-	b = bytes.TrimSpace(b)
-	if len(b) == 0 || b[0] != '"' {
-		return "", false
-	}
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return "", false
-	}
-	return s, true
 }

@@ -48,12 +48,12 @@ func TestTime(t *testing.T) {
 
 func TestBool(t *testing.T) {
 	for in, want := range map[string]bool{`true`: true, `false`: false, `"true"`: true, `"TRUE"`: true, `"false"`: false, `null`: false, `""`: false} {
-		var v Bool
+		var v lenientBool
 		require.NoError(t, json.Unmarshal([]byte(in), &v), in)
 		assert.Equal(t, want, bool(v), in)
 	}
 	for _, in := range []string{`1`, `"yes"`, `[]`} {
-		var v Bool
+		var v lenientBool
 		assert.Error(t, json.Unmarshal([]byte(in), &v), in)
 	}
 }
@@ -71,18 +71,18 @@ func TestInt(t *testing.T) {
 }
 
 func TestStrings(t *testing.T) {
-	for in, want := range map[string]Strings{
+	for in, want := range map[string]lenientStrings{
 		`["a","b"]`:       {"a", "b"},
 		`"one"`:           {"one"},
 		`null`:            nil,
 		`[]`:              {},
 		`["a",null,1,{}]`: {"a", "1", "{}"},
 	} {
-		var v Strings
+		var v lenientStrings
 		require.NoError(t, json.Unmarshal([]byte(in), &v), in)
 		assert.Equal(t, want, v, in)
 	}
-	var v Strings
+	var v lenientStrings
 	assert.Error(t, json.Unmarshal([]byte(`{"a":1}`), &v))
 }
 
@@ -127,7 +127,10 @@ func TestTypesExtentValidate(t *testing.T) {
 func TestServiceTypeAndPtr(t *testing.T) {
 	assert.True(t, MapServer.Known())
 	assert.True(t, ServiceType("VectorTileServer").Known())
-	assert.False(t, ServiceType("mapserver").Known())
+	assert.True(t, ServiceType("mapserver").Known(), "types compare without regard to case")
+	assert.False(t, ServiceType("VideoServer").Known())
+	assert.True(t, ServiceType("imageSERVER").Is(ImageServer))
+	assert.Equal(t, ImageServer, ServiceType("imageserver").canonical())
 	p := Ptr(false)
 	require.NotNil(t, p)
 	assert.False(t, *p)

@@ -39,11 +39,11 @@ func TestWaitAllOutcomesInOrder(t *testing.T) {
 	ctx := t.Context()
 	var jobs []*Job[*RefreshResult]
 	for i := range 30 {
-		req := RefreshServiceRequest{ServiceName: "Good", ServiceType: ImageServer}
+		var opts []RefreshOption
 		if i%10 == 3 {
-			req.RefreshOptions = "fail"
+			opts = append(opts, WithRefreshOptions("fail"))
 		}
-		j, err := c.Services.Refresh(ctx, req)
+		j, err := c.Services.Refresh(ctx, ServiceRef{Name: "Good", Type: ImageServer}, opts...)
 		require.NoError(t, err)
 		jobs = append(jobs, j)
 	}

@@ -3,7 +3,7 @@
 // inside an area of interest, and waits with progress.
 //
 //	AGS_PASSWORD=... go run ./examples/cachetiles -url https://gis.example.com:6443/arcgis \
-//	    -user admin -service Basemaps/Streets -scales '4513.99;2256.99' \
+//	    -user admin -service Basemaps/Streets.MapServer -scales '4513.99;2256.99' \
 //	    -mode RECREATE_ALL_TILES -aoi boundary.json
 //
 // -aoi names a JSON file holding a feature set of polygons (the
@@ -37,8 +37,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.SetOutput(stdout)
 	var site cli.Site
 	site.AddFlags(fs)
-	service := fs.String("service", "Basemaps/Streets", "service: Name or Folder/Name")
-	stype := fs.String("type", "MapServer", "MapServer or ImageServer")
+	service := fs.String("service", "Basemaps/Streets.MapServer", "cached service: Folder/Name.MapServer or .ImageServer, or its URL")
 	scalesFlag := fs.String("scales", "4513.99;2256.99", "scale denominators, ';'-separated")
 	mode := fs.String("mode", string(ags.RecreateAllTiles), "update mode: RECREATE_ALL_TILES, RECREATE_EMPTY_TILES, DELETE_TILES, COMPLETE_JOB, FIX_JOB, RESUME_JOB")
 	instances := fs.Int("instances", 0, "caching service instances to use (0: as many as the server allows)")
@@ -52,7 +51,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	req := ags.ManageCacheRequest{Service: *service, ServiceType: ags.ServiceType(*stype), Scales: scales,
+	ref, err := ags.ParseServiceRef(*service)
+	if err != nil {
+		return err
+	}
+	req := ags.ManageCacheRequest{Service: ref, Scales: scales,
 		UpdateMode: ags.CacheUpdateMode(strings.ToUpper(*mode)), Instances: *instances, TaskPath: *task}
 	if *aoiFile != "" {
 		b, err := os.ReadFile(*aoiFile)
@@ -65,10 +68,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		req.AreaOfInterest = &fset
 	}
-	site.Seed = func(s *agstest.Server) {
-		folder, name := cli.SplitService(*service)
-		s.AddService(folder, name, *stype, nil)
-	}
+	site.Seed = func(s *agstest.Server) { s.AddService(ref.Folder, ref.Name, string(ref.Type), nil) }
 	c, closeSite, err := site.Connect(stdout)
 	if err != nil {
 		return err
@@ -81,7 +81,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "Manage Map Cache Tiles job %s submitted for %s (%s, %d scales)\n", job.ID(), *service, req.UpdateMode, len(scales))
+	fmt.Fprintf(stdout, "Manage Map Cache Tiles job %s submitted for %s (%s, %d scales)\n", job.ID(), ref, req.UpdateMode, len(scales))
 	progress := cli.NewProgress(stdout)
 	res, err := job.Wait(ctx, &ags.PollOptions{OnStatus: progress.OnStatus("cache")})
 	progress.Done()

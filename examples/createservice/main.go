@@ -57,7 +57,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 
-	label := cli.ServiceLabel(*folder, def.ServiceName, def.Type)
+	label := ags.ServiceRef{Folder: *folder, Name: def.ServiceName, Type: def.Type}.String()
 	if *folder != "" {
 		root, err := c.Services.List(ctx, "")
 		if err != nil {
@@ -81,7 +81,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		return err
 	}
-	st, err := c.Services.Status(ctx, *folder, def.ServiceName, def.Type)
+	st, err := c.Services.Status(ctx, ags.ServiceRef{Folder: *folder, Name: def.ServiceName, Type: def.Type})
 	if err != nil {
 		return err
 	}

@@ -82,7 +82,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "2. Created folder %s\n", *folder)
 	}
-	label := cli.ServiceLabel(*folder, def.ServiceName, def.Type)
+	ref := ags.ServiceRef{Folder: *folder, Name: def.ServiceName, Type: def.Type}
+	label := ref.String()
 	switch err := c.Services.Create(ctx, *folder, def); {
 	case err == nil:
 		fmt.Fprintf(stdout, "2. Created service %s\n", label)
@@ -94,8 +95,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 
 	// 3. Refresh it, watching the job.
 	progress := cli.NewProgress(stdout)
-	job, err := c.Services.Refresh(ctx, ags.RefreshServiceRequest{
-		ServiceName: def.ServiceName, ServiceType: def.Type, Folder: *folder})
+	job, err := c.Services.Refresh(ctx, ref)
 	if err != nil {
 		return err
 	}
@@ -107,7 +107,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	progress.Done()
 
 	// 4. Update its tiles for the levels and extent, watching the job.
-	tiles, err := c.Tiles.Update(ctx, *folder+"/"+def.ServiceName, ags.UpdateTilesRequest{
+	tiles, err := c.Tiles.Update(ctx, ref, ags.UpdateTilesRequest{
 		Levels: levels, Extent: extent})
 	if err != nil {
 		return err
@@ -122,7 +122,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		stats.NumTiles, stats.EstimatedNumTiles, stats.TilesSize, stats.NumTasks)
 
 	// 5. The service's status.
-	st, err := c.Services.Status(ctx, *folder, def.ServiceName, def.Type)
+	st, err := c.Services.Status(ctx, ref)
 	if err != nil {
 		return err
 	}

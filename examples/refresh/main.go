@@ -3,7 +3,7 @@
 // map or feature service refreshes its snapshot, without a restart.
 //
 //	AGS_PASSWORD=... go run ./examples/refresh -url https://gis.example.com:6443/arcgis \
-//	    -user publisher -service Portland -type ImageServer -folder Imagery
+//	    -user publisher -service Imagery/Portland.ImageServer
 //
 // Without -url it runs against an embedded emulator.
 package main
@@ -27,14 +27,16 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.SetOutput(stdout)
 	var site cli.Site
 	site.AddFlags(fs)
-	service := fs.String("service", "Portland", "service name")
-	stype := fs.String("type", "ImageServer", "service type: ImageServer, MapServer, FeatureServer or SceneServer")
-	folder := fs.String("folder", "", "folder of the service (default: the root folder)")
+	service := fs.String("service", "Imagery/Portland.ImageServer", "service: Folder/Name.Type, a REST or admin URL (ImageServer, MapServer, FeatureServer or SceneServer)")
 	timeout := fs.Duration("timeout", 10*time.Minute, "give up waiting after this long (the job keeps running on the server)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	site.Seed = func(s *agstest.Server) { s.AddService(*folder, *service, *stype, nil) }
+	ref, err := ags.ParseServiceRef(*service)
+	if err != nil {
+		return err
+	}
+	site.Seed = func(s *agstest.Server) { s.AddService(ref.Folder, ref.Name, string(ref.Type), nil) }
 	c, closeSite, err := site.Connect(stdout)
 	if err != nil {
 		return err
@@ -43,28 +45,20 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	job, err := c.Services.Refresh(ctx, ags.RefreshServiceRequest{
-		ServiceName: *service, ServiceType: ags.ServiceType(*stype), Folder: *folder})
+	job, err := c.Services.Refresh(ctx, ref)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "Refresh Service job %s submitted for %s\n", job.ID(), serviceLabel(*folder, *service, *stype))
+	fmt.Fprintf(stdout, "Refresh Service job %s submitted for %s\n", job.ID(), ref)
 	progress := cli.NewProgress(stdout)
 	res, err := job.Wait(ctx, &ags.PollOptions{OnStatus: progress.OnStatus("refresh")})
 	progress.Done()
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "Refreshed %s (job %s, %s)\n", serviceLabel(*folder, *service, *stype), res.JobID, res.Status)
+	fmt.Fprintf(stdout, "Refreshed %s (job %s, %s)\n", ref, res.JobID, res.Status)
 	if res.Results != "" {
 		fmt.Fprintf(stdout, "refreshResults: %s\n", res.Results)
 	}
 	return nil
-}
-
-func serviceLabel(folder, name, typ string) string {
-	if folder == "" {
-		return name + "." + typ
-	}
-	return folder + "/" + name + "." + typ
 }

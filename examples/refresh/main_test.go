@@ -11,7 +11,7 @@ import (
 func TestRefreshAgainstEmulator(t *testing.T) {
 	t.Setenv("AGS_URL", "")
 	var out bytes.Buffer
-	err := run(t.Context(), []string{"-service", "Portland", "-type", "ImageServer", "-folder", "Imagery"}, &out)
+	err := run(t.Context(), []string{"-service", "Imagery/Portland.ImageServer"}, &out)
 	require.NoError(t, err, out.String())
 	assert.Contains(t, out.String(), "embedded ArcGIS Server emulator")
 	assert.Contains(t, out.String(), "Refreshed Imagery/Portland.ImageServer")
@@ -20,7 +20,7 @@ func TestRefreshAgainstEmulator(t *testing.T) {
 func TestRefreshRejectsBadType(t *testing.T) {
 	t.Setenv("AGS_URL", "")
 	var out bytes.Buffer
-	err := run(t.Context(), []string{"-service", "Portland", "-type", "Nonsense"}, &out)
+	err := run(t.Context(), []string{"-service", "Portland.GPServer"}, &out)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "ServiceType")
+	assert.Contains(t, err.Error(), "Type")
 }

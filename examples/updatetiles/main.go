@@ -2,7 +2,7 @@
 // levels, optionally inside an extent, and waits with progress.
 //
 //	AGS_PASSWORD=... go run ./examples/updatetiles -url https://tiles.arcgis.com/tiles/<orgId>/arcgis \
-//	    -user publisher -service WorldService -levels 0-5,10 -extent 3950569,4015211,3951304,4016043,102100
+//	    -user publisher -service WorldService.MapServer -levels 0-5,10 -extent 3950569,4015211,3951304,4016043,102100
 //
 // Without -url it runs against an embedded emulator.
 package main
@@ -26,7 +26,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.SetOutput(stdout)
 	var site cli.Site
 	site.AddFlags(fs)
-	service := fs.String("service", "WorldService", "hosted tile service: Name or Folder/Name")
+	service := fs.String("service", "WorldService.MapServer", "hosted tile service: [Folder/]Name.MapServer, or its URL")
 	levelsFlag := fs.String("levels", "0-5", "levels to update, e.g. 0-5,10,11-20")
 	extentFlag := fs.String("extent", "3950569,4015211,3951304,4016043,102100", "area to update: xmin,ymin,xmax,ymax,wkid")
 	merge := fs.Bool("merge", false, "merge new bundles with existing ones (compact caches)")
@@ -42,10 +42,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	site.Seed = func(s *agstest.Server) {
-		folder, name := cli.SplitService(*service)
-		s.AddService(folder, name, "MapServer", nil)
+	ref, err := ags.ParseServiceRef(*service)
+	if err != nil {
+		return err
 	}
+	site.Seed = func(s *agstest.Server) { s.AddService(ref.Folder, ref.Name, string(ref.Type), nil) }
 	c, closeSite, err := site.Connect(stdout)
 	if err != nil {
 		return err
@@ -58,11 +59,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if *merge {
 		req.MergeBundle = ags.Ptr(true)
 	}
-	job, err := c.Tiles.Update(ctx, *service, req)
+	job, err := c.Tiles.Update(ctx, ref, req)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "updateTiles job %s submitted for %s, levels %s\n", job.ID(), *service, levels)
+	fmt.Fprintf(stdout, "updateTiles job %s submitted for %s, levels %s\n", job.ID(), ref, levels)
 	progress := cli.NewProgress(stdout)
 	stats, err := job.Wait(ctx, &ags.PollOptions{OnStatus: progress.OnStatus("updateTiles")})
 	progress.Done()

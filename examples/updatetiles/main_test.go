@@ -11,7 +11,7 @@ import (
 func TestUpdateTilesAgainstEmulator(t *testing.T) {
 	t.Setenv("AGS_URL", "")
 	var out bytes.Buffer
-	require.NoError(t, run(t.Context(), []string{"-service", "Basemaps/World", "-levels", "0-2,5"}, &out), out.String())
+	require.NoError(t, run(t.Context(), []string{"-service", "Basemaps/World.MapServer", "-levels", "0-2,5"}, &out), out.String())
 	assert.Contains(t, out.String(), "levels 0-2,5")
 	assert.Contains(t, out.String(), "Done:")
 	assert.Contains(t, out.String(), "level 5:")

@@ -4,7 +4,7 @@
 // service picks them up without a restart. It keeps watching until Ctrl-C.
 //
 //	AGS_PASSWORD=... go run ./examples/watch -url https://gis.example.com:6443/arcgis \
-//	    -user publisher -dir /data/incoming -service Portland -type ImageServer -folder Imagery
+//	    -user publisher -dir /data/incoming -service Imagery/Portland.ImageServer
 //
 // Files present when it starts count as already served. Without -url it
 // runs against an embedded emulator.
@@ -35,9 +35,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	var site cli.Site
 	site.AddFlags(fs)
 	dir := fs.String("dir", "./incoming", "folder to watch for new files")
-	service := fs.String("service", "Portland", "service to refresh")
-	stype := fs.String("type", "ImageServer", "service type")
-	folder := fs.String("folder", "", "folder of the service (default: the root folder)")
+	service := fs.String("service", "Imagery/Portland.ImageServer", "service to refresh: Folder/Name.Type, or its URL")
 	interval := fs.Duration("interval", 2*time.Second, "how often to look at the folder")
 	settle := fs.Duration("settle", 5*time.Second, "a file counts as landed when its size has not changed for this long")
 	timeout := fs.Duration("job-timeout", 30*time.Minute, "give up waiting for one refresh after this long")
@@ -48,13 +46,16 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if st, err := os.Stat(*dir); err != nil || !st.IsDir() {
 		return fmt.Errorf("-dir %s: not a folder", *dir)
 	}
-	site.Seed = func(s *agstest.Server) { s.AddService(*folder, *service, *stype, nil) }
+	ref, err := ags.ParseServiceRef(*service)
+	if err != nil {
+		return err
+	}
+	site.Seed = func(s *agstest.Server) { s.AddService(ref.Folder, ref.Name, string(ref.Type), nil) }
 	c, closeSite, err := site.Connect(stdout)
 	if err != nil {
 		return err
 	}
 	defer closeSite()
-	req := ags.RefreshServiceRequest{ServiceName: *service, ServiceType: ags.ServiceType(*stype), Folder: *folder}
 
 	w := newWatcher(*dir, *settle)
 	if err := w.scan(time.Now()); err != nil {
@@ -80,7 +81,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 				continue
 			}
 			fmt.Fprintf(stdout, "%d new file(s): %s\n", len(batch), strings.Join(batch, ", "))
-			if err := refresh(ctx, c, req, *timeout, stdout); err != nil {
+			if err := refresh(ctx, c, ref, *timeout, stdout); err != nil {
 				if ctx.Err() != nil {
 					fmt.Fprintln(stdout, "Stopped.")
 					return nil
@@ -98,11 +99,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 }
 
-func refresh(ctx context.Context, c *ags.Client, req ags.RefreshServiceRequest, timeout time.Duration, out io.Writer) error {
+func refresh(ctx context.Context, c *ags.Client, ref ags.ServiceRef, timeout time.Duration, out io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	start := time.Now()
-	res, err := c.Services.RefreshAndWait(ctx, req, &ags.PollOptions{
+	res, err := c.Services.RefreshAndWait(ctx, ref, &ags.PollOptions{
 		OnStatus: func(st ags.JobStatus) {
 			for _, m := range st.NewMessages {
 				fmt.Fprintf(out, "  job %s: %s\n", st.JobID, m.Description)
@@ -115,7 +116,7 @@ func refresh(ctx context.Context, c *ags.Client, req ags.RefreshServiceRequest, 
 		}
 		return err
 	}
-	fmt.Fprintf(out, "Refreshed %s.%s in %s (job %s)\n", req.ServiceName, req.ServiceType,
+	fmt.Fprintf(out, "Refreshed %s in %s (job %s)\n", ref,
 		time.Since(start).Round(time.Millisecond), res.JobID)
 	return nil
 }

@@ -38,7 +38,7 @@ func TestWatchRefreshesOnceForABatch(t *testing.T) {
 	var out syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(t.Context(), []string{"-dir", dir, "-service", "Portland", "-type", "ImageServer",
+		done <- run(t.Context(), []string{"-dir", dir, "-service", "Imagery/Portland.ImageServer",
 			"-interval", "20ms", "-settle", "60ms", "-batches", "1"}, &out)
 	}()
 	// Wait until the watcher has taken its first look, then drop two files.
@@ -55,7 +55,7 @@ func TestWatchRefreshesOnceForABatch(t *testing.T) {
 	s := out.String()
 	assert.Contains(t, s, "2 new file(s)")
 	assert.NotContains(t, s, "old.tif", "files present at start are not refreshed for")
-	assert.Contains(t, s, "Refreshed Portland.ImageServer")
+	assert.Contains(t, s, "Refreshed Imagery/Portland.ImageServer")
 }
 
 func TestWatchStopsCleanlyOnCancel(t *testing.T) {

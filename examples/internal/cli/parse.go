@@ -49,20 +49,3 @@ func ParseScales(s string) ([]float64, error) {
 	}
 	return out, nil
 }
-
-// ServiceLabel renders folder/name.type.
-func ServiceLabel(folder, name string, typ ags.ServiceType) string {
-	folder = strings.Trim(folder, "/")
-	if folder == "" {
-		return name + "." + string(typ)
-	}
-	return folder + "/" + name + "." + string(typ)
-}
-
-// SplitService splits "Folder/Name" into its folder ("" for the root) and name.
-func SplitService(s string) (folder, name string) {
-	if i := strings.LastIndex(s, "/"); i >= 0 {
-		return s[:i], s[i+1:]
-	}
-	return "", s
-}

@@ -1,0 +1,246 @@
+package ags
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+)
+
+// GPService runs geoprocessing tasks. Reach it as Client.GP.
+type GPService service
+
+// GPResult is a geoprocessing job that succeeded: its messages and the
+// output parameters it offers. Read an output with Result or Results.
+type GPResult struct {
+	JobID    string
+	Status   string
+	Messages []JobMessage
+	// Outputs are the names of the result parameters the job lists.
+	Outputs []string
+
+	jobURL    *url.URL
+	paramURLs map[string]string // output name -> the job's own link, e.g. "results/output_features"
+	client    *Client
+}
+
+// GPParam is one input or output parameter value of a job.
+type GPParam struct {
+	ParamName string          `json:"paramName"`
+	DataType  string          `json:"dataType"`
+	Value     json.RawMessage `json:"value"`
+}
+
+// Decode decodes the parameter's value into v.
+func (p *GPParam) Decode(v any) error {
+	if err := json.Unmarshal(p.Value, v); err != nil {
+		return fmt.Errorf("decode %s (%s): %w", p.ParamName, p.DataType, err)
+	}
+	return nil
+}
+
+// String returns a GPString value as it is, other values as JSON text.
+func (p *GPParam) String() string {
+	if s, ok := jsonString(p.Value); ok {
+		return s
+	}
+	return string(p.Value)
+}
+
+// Result reads one output parameter (results/<name>, or the link the job
+// gave for it).
+// https://developers.arcgis.com/rest/services-reference/enterprise/gp-result
+func (r *GPResult) Result(ctx context.Context, name string) (*GPParam, error) {
+	if strings.TrimSpace(name) == "" || strings.ContainsAny(name, "/?#") || name == "." || name == ".." {
+		return nil, invalid("result name", "must be a parameter name, got %q", name)
+	}
+	u := r.jobURL.JoinPath("results", name)
+	if rel, ok := r.paramURL(name); ok {
+		u = r.jobURL.JoinPath(rel)
+	}
+	var p GPParam
+	if err := r.client.do(ctx, call{op: "job " + r.JobID + " result " + name, method: http.MethodGet, url: u, idempotent: true}, &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// paramURL returns the job's own relative link for output name, when it
+// gave one that stays under the job's results.
+func (r *GPResult) paramURL(name string) (string, bool) {
+	rel, ok := r.paramURLs[name]
+	if !ok {
+		for k, v := range r.paramURLs {
+			if strings.EqualFold(k, name) {
+				rel, ok = v, true
+				break
+			}
+		}
+	}
+	if !ok {
+		return "", false
+	}
+	u, err := url.Parse(strings.TrimSpace(rel))
+	if err != nil || u.IsAbs() || u.Host != "" || u.RawQuery != "" || u.Fragment != "" {
+		return "", false
+	}
+	segs := strings.Split(strings.Trim(u.Path, "/"), "/")
+	if len(segs) != 2 || !strings.EqualFold(segs[0], "results") || segs[1] == "" || segs[1] == "." || segs[1] == ".." {
+		return "", false
+	}
+	return "results/" + segs[1], true
+}
+
+// Results reads every output parameter the job lists.
+func (r *GPResult) Results(ctx context.Context) (map[string]*GPParam, error) {
+	out := make(map[string]*GPParam, len(r.Outputs))
+	for _, name := range r.Outputs {
+		p, err := r.Result(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		out[name] = p
+	}
+	return out, nil
+}
+
+// gpJobInfo is a GP job resource.
+// https://developers.arcgis.com/rest/services-reference/enterprise/gp-job
+type gpJobInfo struct {
+	JobID     string                `json:"jobId"`
+	JobStatus string                `json:"jobStatus"`
+	Messages  []JobMessage          `json:"messages"`
+	Results   map[string]gpParamRef `json:"results"`
+	Progress  *JobProgress          `json:"progress"`
+}
+
+// gpParamRef is one entry of a job's results or inputs: {"paramUrl": "results/<param>"}.
+type gpParamRef struct {
+	ParamURL string `json:"paramUrl"`
+}
+
+// SubmitJob submits a job to an asynchronous task and returns its handle at
+// once. taskPath is relative to rest/services, e.g.
+// "System/PublishingTools/GPServer/Refresh Service" (spaces are sent as
+// %20; an already escaped path is accepted too). params is url.Values,
+// map[string]any (non-string values are sent as JSON, as GP parameters
+// want) or a struct with `url` tags. The submit is sent once: it is not
+// retried after the server may have acted, so after an error whose outcome
+// is unknown look for the job before submitting again.
+// https://developers.arcgis.com/rest/services-reference/enterprise/submit-gp-job
+func (s *GPService) SubmitJob(ctx context.Context, taskPath string, params any) (*Job[*GPResult], error) {
+	return submitGP(ctx, s.client, taskPath, params, gpIdentity)
+}
+
+// Job re-attaches to a job submitted earlier, from its task and ID (Job.ID
+// of the handle SubmitJob returned). No request is sent until it is used.
+// https://developers.arcgis.com/rest/services-reference/enterprise/gp-job
+func (s *GPService) Job(taskPath, jobID string) (*Job[*GPResult], error) {
+	return attachGP(s.client, taskPath, jobID, gpIdentity)
+}
+
+func gpIdentity(_ context.Context, r *GPResult) (*GPResult, error) { return r, nil }
+
+// SubmitAndWait submits a job and waits for it.
+func (s *GPService) SubmitAndWait(ctx context.Context, taskPath string, params any, opts *PollOptions) (*GPResult, error) {
+	job, err := s.SubmitJob(ctx, taskPath, params)
+	if err != nil {
+		return nil, err
+	}
+	return job.Wait(ctx, opts)
+}
+
+// submitGP submits to a task and builds a Job whose result is convert'ed
+// from the GP result. The tiles code uses it for Manage Map Cache Tiles.
+func submitGP[T any](ctx context.Context, c *Client, taskPath string, params any,
+	convert func(context.Context, *GPResult) (T, error)) (*Job[T], error) {
+	task, err := normTaskPath(taskPath)
+	if err != nil {
+		return nil, err
+	}
+	op := taskName(task)
+	submitURL := c.endpoint(rootServices, task, "submitJob")
+	var info gpJobInfo
+	err = c.do(ctx, call{op: op + ": submitJob", method: http.MethodPost, url: submitURL, params: params}, &info)
+	if err != nil {
+		return nil, err
+	}
+	id := strings.TrimSpace(info.JobID)
+	if id == "" {
+		return nil, &ResponseError{Op: op + ": submitJob", URL: cleanURL(submitURL),
+			HTTPStatus: http.StatusOK, Reason: "no jobId in the answer"}
+	}
+	if validJobID(id) != nil {
+		return nil, &ResponseError{Op: op + ": submitJob", URL: cleanURL(submitURL),
+			HTTPStatus: http.StatusOK, Reason: fmt.Sprintf("jobId %q cannot be used in a URL", truncate(id, 80))}
+	}
+	return gpJob(c, task, id, convert, true), nil
+}
+
+func taskName(taskPath string) string {
+	p := strings.Trim(taskPath, "/")
+	return p[strings.LastIndex(p, "/")+1:]
+}
+
+// attachGP re-attaches to a GP job by task and ID. The tiles code uses it
+// for Manage Map Cache Tiles.
+func attachGP[T any](c *Client, taskPath, jobID string, convert func(context.Context, *GPResult) (T, error)) (*Job[T], error) {
+	task, err := normTaskPath(taskPath)
+	if err != nil {
+		return nil, err
+	}
+	if err := validJobID(jobID); err != nil {
+		return nil, err
+	}
+	return gpJob(c, task, jobID, convert, false), nil
+}
+
+// gpJob builds the handle on GP job jobID of a (normalised) task: status
+// with returnMessages, cancel, and results read on success.
+func gpJob[T any](c *Client, task, jobID string, convert func(context.Context, *GPResult) (T, error), fresh bool) *Job[T] {
+	op := taskName(task)
+	jobURL := c.endpoint(rootServices, task, "jobs", jobID)
+	spec := jobSpec[T]{
+		op: op,
+		poll: func(ctx context.Context) (JobStatus, T, error) {
+			var zero T
+			var info gpJobInfo
+			err := c.do(ctx, call{op: op + ": job " + jobID + " status", method: http.MethodGet, url: jobURL,
+				params: url.Values{"returnMessages": {"true"}}, idempotent: true}, &info)
+			if err != nil {
+				return JobStatus{}, zero, err
+			}
+			if strings.TrimSpace(info.JobStatus) == "" {
+				return JobStatus{}, zero, &ResponseError{Op: op + ": job " + jobID + " status", URL: cleanURL(jobURL),
+					HTTPStatus: http.StatusOK, Reason: "no jobStatus in the answer"}
+			}
+			st := JobStatus{JobID: jobID, State: ClassifyGPStatus(info.JobStatus), Status: info.JobStatus,
+				Progress: info.Progress, Messages: info.Messages}
+			for name := range info.Results {
+				st.outputs = append(st.outputs, name)
+			}
+			sort.Strings(st.outputs)
+			st.paramURLs = make(map[string]string, len(info.Results))
+			for name, ref := range info.Results {
+				if ref.ParamURL != "" {
+					st.paramURLs[name] = ref.ParamURL
+				}
+			}
+			return st, zero, nil
+		},
+		cancel: func(ctx context.Context) error {
+			// Cancelling twice is harmless, so the call may be retried.
+			// https://developers.arcgis.com/rest/services-reference/enterprise/cancel-gp-job
+			return c.do(ctx, call{op: op + ": cancel job " + jobID, method: http.MethodPost,
+				url: c.endpoint(rootServices, task, "jobs", jobID, "cancel"), idempotent: true}, nil)
+		},
+	}
+	spec.result = func(ctx context.Context, st JobStatus, _ T) (T, error) {
+		return convert(ctx, &GPResult{JobID: jobID, Status: st.Status, Messages: st.Messages,
+			Outputs: st.outputs, jobURL: jobURL, paramURLs: st.paramURLs, client: c})
+	}
+	return newJob(c, jobID, cleanURL(jobURL), spec, fresh)
+}
