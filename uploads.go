@@ -61,7 +61,7 @@ type uploadItemWire struct {
 	Description  *string         `json:"description"` // null on 10.1
 	PathOnServer string          `json:"pathOnServer"`
 	Date         json.RawMessage `json:"date"`
-	Committed    Bool            `json:"committed"`
+	Committed    lenientBool     `json:"committed"`
 	ContentType  string          `json:"contentType"`
 }
 
@@ -414,15 +414,6 @@ func (s *UploadsService) Delete(ctx context.Context, itemID string) error {
 	}
 	u := s.client.endpoint(rootAdmin, "uploads", itemID, "delete")
 	return s.client.do(ctx, call{op: "delete upload", method: http.MethodPost, url: u, idempotent: true}, nil)
-}
-
-// validItemID checks an item ID before it goes into a URL path.
-func validItemID(id string) error {
-	if strings.TrimSpace(id) == "" || strings.TrimSpace(id) != id || id == "." || id == ".." ||
-		strings.ContainsAny(id, "/?#\\%") || strings.ContainsFunc(id, isControl) {
-		return invalid("item ID", "must be an uploaded item's ID, got %q", id)
-	}
-	return nil
 }
 
 // validUploadName checks the file name sent with an upload: a base name,
