@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -352,7 +353,7 @@ const cleanupTimeout = 30 * time.Second
 func (s *UploadsService) cleanup(ctx context.Context, itemID string, err error) error {
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
-	if derr := s.Delete(dctx, itemID); derr != nil {
+	if derr := s.Delete(dctx, itemID); derr != nil && !errors.Is(derr, ErrNotFound) {
 		return &cleanupError{err: err, itemID: itemID, cleanup: derr}
 	}
 	return err

@@ -524,3 +524,29 @@ func (s *Server) runPublishSD(p url.Values) (map[string]any, error) {
 		"out_results":      string(results),
 	}, nil
 }
+
+// sdSignature is how a service definition starts: it is a 7-Zip archive.
+var sdSignature = []byte{'7', 'z', 0xBC, 0xAF, 0x27, 0x1C}
+
+// FakeSD returns a size-byte file that starts like a service definition
+// (the 7-Zip signature) and goes on with a repeating pattern. It is not a
+// real archive, which this emulator never opens, and it is generated as
+// it is read: it costs no memory whatever its size, and, being an
+// io.ReaderAt and io.Seeker, can be read again for a retry.
+func FakeSD(size int64) *io.SectionReader {
+	return io.NewSectionReader(fakeSD{}, 0, size)
+}
+
+type fakeSD struct{}
+
+func (fakeSD) ReadAt(p []byte, off int64) (int, error) {
+	for i := range p {
+		at := off + int64(i)
+		if at < int64(len(sdSignature)) {
+			p[i] = sdSignature[at]
+		} else {
+			p[i] = byte('a' + at%26)
+		}
+	}
+	return len(p), nil
+}
