@@ -539,14 +539,20 @@ func FakeSD(size int64) *io.SectionReader {
 
 type fakeSD struct{}
 
+// fakeSDPattern repeats the alphabet; a slice of it at off%26 is the
+// content at off.
+var fakeSDPattern = []byte(strings.Repeat("abcdefghijklmnopqrstuvwxyz", 1+4096/26))
+
 func (fakeSD) ReadAt(p []byte, off int64) (int, error) {
-	for i := range p {
-		at := off + int64(i)
+	n := 0
+	for n < len(p) {
+		at := off + int64(n)
 		if at < int64(len(sdSignature)) {
-			p[i] = sdSignature[at]
-		} else {
-			p[i] = byte('a' + at%26)
+			p[n] = sdSignature[at]
+			n++
+			continue
 		}
+		n += copy(p[n:], fakeSDPattern[at%26:])
 	}
-	return len(p), nil
+	return n, nil
 }
