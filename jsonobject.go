@@ -52,7 +52,7 @@ func marshalObject(fields []objField, v reflect.Value, seen map[string]bool, ext
 			continue
 		}
 		if !json.Valid(raw) {
-			return nil, fmt.Errorf("Extra[%q]: invalid JSON", k)
+			return nil, fmt.Errorf("extra field %q: invalid JSON", k)
 		}
 		out[k] = raw
 	}

@@ -74,14 +74,6 @@ func param(r *http.Request, name string) string {
 	return r.Form.Get(name)
 }
 
-// hasParam reports whether a parameter is present at all.
-func hasParam(r *http.Request, name string) bool {
-	if r.Form == nil {
-		return r.URL.Query().Has(name)
-	}
-	return r.Form.Has(name)
-}
-
 // controlParams are request parameters that belong to the protocol rather
 // than to a task: they are not echoed as GP inputs.
 var controlParams = map[string]bool{
