@@ -429,3 +429,20 @@ func checkGoldenBytes(t *testing.T, name string, b []byte) {
 	require.NoError(t, err, "golden file missing: run with UPDATE_GOLDEN=1")
 	assert.Equal(t, string(want), string(b), name)
 }
+
+func TestUploadReplayedOnceAfterTokenRejected(t *testing.T) {
+	t.Parallel()
+	c, srv := emulated(t)
+	ctx := context.Background()
+	_, err := c.Uploads.List(ctx) // signs in
+	require.NoError(t, err)
+	srv.InvalidateTokens()
+	data := pattern(50_000)
+	item, err := c.Uploads.Upload(ctx, "Roads.sd", bytes.NewReader(data), nil)
+	require.NoError(t, err)
+	assert.Equal(t, 2, srv.Count("/admin/uploads/upload"), "refused for its token, then sent again with a new one")
+	ups := srv.Uploads()
+	require.Len(t, ups, 1)
+	assert.Equal(t, item.ItemID, ups[0].ItemID)
+	assert.Equal(t, int64(len(data)), ups[0].Size, "the replay sends the whole file again")
+}
