@@ -446,3 +446,20 @@ func TestUploadReplayedOnceAfterTokenRejected(t *testing.T) {
 	assert.Equal(t, item.ItemID, ups[0].ItemID)
 	assert.Equal(t, int64(len(data)), ups[0].Size, "the replay sends the whole file again")
 }
+
+func TestUploadCancelledMidwayCleansUp(t *testing.T) {
+	t.Parallel()
+	c, srv := emulated(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, err := c.Uploads.Upload(ctx, "Big.sd", agstest.FakeSD(1<<20), &UploadOptions{
+		PartSize: 64 << 10, PartThreshold: 1,
+		Progress: func(sent, _ int64) {
+			if sent > 200<<10 {
+				cancel()
+			}
+		}})
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Empty(t, srv.Uploads(), "the registered item is deleted even though ctx ended")
+	assert.Equal(t, 1, srv.Count("/delete"))
+}
