@@ -302,14 +302,15 @@ func (c *Client) endpoint(root int, segments ...string) *url.URL {
 
 // call is one request through the pipeline.
 type call struct {
-	op         string    // operation name for errors and logs
-	method     string    // GET or POST
-	url        *url.URL  // without query
-	params     any       // form parameters (see form.Encode)
-	idempotent bool      // safe to repeat after the server may have acted
-	noAuth     bool      // send no token (rest/info, generateToken)
-	secret     bool      // the answer may hold a credential: no snippet in errors
-	file       *filePart // a multipart POST streaming this file after the form fields
+	op         string   // operation name for errors and logs
+	method     string   // GET or POST
+	url        *url.URL // without query
+	params     any      // form parameters (see form.Encode)
+	idempotent bool     // safe to repeat after the server may have acted
+	noAuth     bool     // send no token (rest/info, generateToken)
+	secret     bool     // the answer may hold a credential: no snippet in errors
+
+	file *filePart // a multipart POST streaming this file after the form fields
 }
 
 // secretParams are form fields whose values are credentials: a request

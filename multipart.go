@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"math"
 	"mime/multipart"
 	"net/url"
 	"slices"
@@ -127,8 +128,8 @@ func (p *filePart) body(vals url.Values, token string) (func() (io.Reader, error
 			f = &countingReader{r: f, fn: p.progress}
 		}
 		mr := io.MultiReader(bytes.NewReader(head), f, bytes.NewReader(tail))
-		if total < 0 {
-			return mr, nil // sent chunked
+		if total < 0 || total > math.MaxInt {
+			return mr, nil // sent chunked (Len is an int: 32-bit platforms)
 		}
 		return &lenReader{Reader: mr, n: total}, nil
 	}

@@ -146,7 +146,9 @@ type PublishSDRequest struct {
 	// An *os.File, an io.ReaderAt or an io.ReadSeeker lets a refused
 	// upload be sent again.
 	Reader io.Reader
-	Name   string
+	// Name is the file name the server keeps; with File it defaults to
+	// the file's own name.
+	Name string
 	// ItemID is a .sd uploaded earlier with Uploads.Upload.
 	ItemID string
 

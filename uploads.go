@@ -335,6 +335,12 @@ func (s *UploadsService) uploadParts(ctx context.Context, name string, r io.Read
 		}
 		parts = append(parts, strconv.Itoa(n))
 	}
+	if !isAt {
+		// A reader with more than size bytes would be cut short silently.
+		if k, _ := io.ReadFull(r, make([]byte, 1)); k > 0 {
+			return nil, invalid("Size", "the reader holds more than %d bytes", size)
+		}
+	}
 	commitURL := s.client.endpoint(rootAdmin, "uploads", it.ItemID, "commit")
 	if err := s.client.do(ctx, call{op: "commit upload", method: http.MethodPost, url: commitURL,
 		params: commitParams{Parts: strings.Join(parts, ",")}}, nil); err != nil {

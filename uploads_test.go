@@ -463,3 +463,14 @@ func TestUploadCancelledMidwayCleansUp(t *testing.T) {
 	assert.Empty(t, srv.Uploads(), "the registered item is deleted even though ctx ended")
 	assert.Equal(t, 1, srv.Count("/delete"))
 }
+
+func TestUploadInPartsRefusesAReaderLongerThanSize(t *testing.T) {
+	t.Parallel()
+	c, srv := emulated(t)
+	_, err := c.Uploads.Upload(context.Background(), "Big.sd", onlyReader{bytes.NewReader(pattern(200 << 10))},
+		&UploadOptions{Size: 150 << 10, PartSize: 64 << 10, PartThreshold: 1})
+	var ve *ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.Empty(t, srv.Uploads(), "the registered item is deleted")
+	assert.Equal(t, 0, srv.Count("/commit"))
+}
