@@ -257,7 +257,7 @@ type publishParams struct {
 // message in Messages. After a failure (before the job, or of the job)
 // the uploaded item is deleted, unless WithKeepUpload is given; an item
 // named by ItemID is deleted only when its job fails.
-// https://developers.arcgis.com/rest/enterprise-administration/server/uploaditem.htm
+// https://developers.arcgis.com/rest/services-reference/enterprise/publish-service-def
 func (s *ServicesService) PublishSD(ctx context.Context, req PublishSDRequest, opts ...PublishOption) (*Job[*PublishResult], error) {
 	cfg := publishSettings(opts)
 	task, err := normTaskPath(cfg.task)
@@ -327,6 +327,7 @@ func (s *ServicesService) PublishSD(ctx context.Context, req PublishSDRequest, o
 // request is sent until the handle is used. When the job fails, the item
 // it was publishing (its in_sdp_id input) is deleted unless WithKeepUpload
 // is given.
+// https://developers.arcgis.com/rest/services-reference/enterprise/publish-service-def
 func (s *ServicesService) PublishSDJob(jobID string, opts ...PublishOption) (*Job[*PublishResult], error) {
 	cfg := publishSettings(opts)
 	task, err := normTaskPath(cfg.task)

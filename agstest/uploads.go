@@ -419,9 +419,11 @@ func (s *Server) sdConfiguration(u *upload) map[string]any {
 }
 
 // publishTaskDef is the Publish Service Definition task. Its parameters
-// are those of the captured task page (REST-REFERENCE §8): in_sdp_id
-// (required), in_config_overwrite, in_publish_options; outputs
-// out_soap_svc_url, out_rest_svc_url, out_results.
+// and their display names are those of a live task page
+// (https://historical1-stg.arcgis.com/arcgis/rest/services/System/PublishingTools/GPServer/Publish%20Service%20Definition,
+// REST-REFERENCE §8): in_sdp_id (required), in_config_overwrite,
+// in_publish_options; outputs out_soap_svc_url, out_rest_svc_url,
+// out_results.
 func (s *Server) publishTaskDef(taskPath, svc string) *taskDef {
 	in := func(name, display string, required bool) gpParam {
 		pt := "esriGPParameterTypeOptional"
@@ -439,12 +441,12 @@ func (s *Server) publishTaskDef(taskPath, svc string) *taskDef {
 		display: "Publish Service Definition",
 		helpURL: "/rest/directories/arcgisoutput/System/" + svc + "_GPServer/System_" + svc + "/PublishServiceDefinition.htm",
 		params: []gpParam{
-			in("in_sdp_id", "Service Definition ID", true),
+			in("in_sdp_id", "Service Definition Package ID", true),
 			in("in_config_overwrite", "Configuration Overwrite", false),
 			in("in_publish_options", "Publish Options", false),
-			out("out_soap_svc_url", "Output SOAP Service URL"),
-			out("out_rest_svc_url", "Output REST Service URL"),
-			out("out_results", "Output Results"),
+			out("out_soap_svc_url", "SOAP Service URL"),
+			out("out_rest_svc_url", "REST Service URL"),
+			out("out_results", "Publish Results"),
 		},
 		run: s.runPublishSD,
 	}
@@ -470,7 +472,7 @@ const errFailedToCreate = "ERROR 001369: Failed to create the service."
 func (s *Server) runPublishSD(p url.Values) (map[string]any, error) {
 	id := strings.TrimSpace(p.Get("in_sdp_id"))
 	if id == "" {
-		return nil, &gpError{[]string{valueRequired("Service Definition ID")}}
+		return nil, &gpError{[]string{valueRequired("Service Definition Package ID")}}
 	}
 	s.mu.Lock()
 	u := s.up.items[id]

@@ -217,7 +217,7 @@ func TestPublishServiceDefinition(t *testing.T) {
 	job = run(url.Values{"in_sdp_id": {"inope"}})
 	assert.Equal(t, "esriJobFailed", job["jobStatus"])
 	job = run(url.Values{})
-	assert.Contains(t, errorsOf(job), "ERROR 000735: Service Definition ID: Value is required")
+	assert.Contains(t, errorsOf(job), "ERROR 000735: Service Definition Package ID: Value is required")
 
 	// FailPublish: the configured line, then the generic trailers.
 	const line = "ERROR 001487: Failed to update the published service with the server-side data location."
