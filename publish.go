@@ -409,7 +409,7 @@ func (s *ServicesService) publishResult(want ServiceRef) func(context.Context, *
 			}
 		}
 		if want.IsZero() {
-			return nil, &ResponseError{Op: "Publish Service Definition", URL: r.jobURL.String(), HTTPStatus: http.StatusOK,
+			return nil, &ResponseError{Op: "Publish Service Definition", URL: cleanURL(r.jobURL), HTTPStatus: http.StatusOK,
 				Reason: fmt.Sprintf("the job succeeded, but out_rest_svc_url (%q) does not name the new service", truncate(out.RESTURL, 120))}
 		}
 		out.Service = want
