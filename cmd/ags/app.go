@@ -175,6 +175,7 @@ one JSON event per line (see 'ags help output'). Exit codes are stable (see
 		a.refreshCmd(),
 		a.tilesCmd(),
 		a.cacheCmd(),
+		a.publishCmd(),
 		a.gpCmd(),
 		a.jobCmd(),
 		&cobra.Command{Use: "exit-codes", Short: "What ags's exit codes mean", Long: exitCodesHelp},

@@ -46,6 +46,7 @@ func TestJobRefRoundTrip(t *testing.T) {
 		{Kind: kindGP, Path: "System/PublishingTools/GPServer/Refresh Service", ID: "j1a2"},
 		{Kind: kindTiles, Path: "Hosted/Basemap.MapServer", ID: "8f3e-11"},
 		{Kind: kindGP, Path: "Tools/GPServer/A:B", ID: "x"},
+		{Kind: kindPublish, Path: "System/PublishingTools/GPServer/Publish Service Definition", ID: "j4c5"},
 	} {
 		s := r.String()
 		assert.NotContains(t, s, " ")

@@ -369,6 +369,12 @@ gp:System/PublishingTools/GPServer/Refresh%20Service:j1a2b3.`,
 						return err
 					}
 					return codesErr(waitJobs(ctx, s, &w, []*ags.Job[*ags.TileJobStats]{job}, rec, tileResult))
+				case kindPublish:
+					job, err := publishJob(s.c, ref)
+					if err != nil {
+						return err
+					}
+					return codesErr(waitJobs(ctx, s, &w, []*ags.Job[*ags.PublishResult]{job}, rec, publishResult))
 				default:
 					job, err := s.c.GP.Job(ref.Path, ref.ID)
 					if err != nil {
@@ -433,6 +439,11 @@ it could be read; 'ags job wait' exits with the job's outcome.`,
 					if job, err = tileJob(s.c, ref); err == nil {
 						err = job.Cancel(ctx)
 					}
+				case kindPublish:
+					var job *ags.Job[*ags.PublishResult]
+					if job, err = publishJob(s.c, ref); err == nil {
+						err = job.Cancel(ctx)
+					}
 				default:
 					var job *ags.Job[*ags.GPResult]
 					if job, err = s.c.GP.Job(ref.Path, ref.ID); err == nil {
@@ -455,6 +466,13 @@ it could be read; 'ags job wait' exits with the job's outcome.`,
 }
 
 func jobStatus(ctx context.Context, c *ags.Client, ref jobRef) (ags.JobStatus, error) {
+	if ref.Kind == kindPublish {
+		job, err := publishJob(c, ref)
+		if err != nil {
+			return ags.JobStatus{}, err
+		}
+		return job.Status(ctx)
+	}
 	if ref.Kind == kindTiles {
 		job, err := tileJob(c, ref)
 		if err != nil {

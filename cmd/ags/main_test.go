@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"os/exec"
@@ -125,6 +126,8 @@ func TestScripts(t *testing.T) {
 // cmdEmu acts on the script's emulator:
 //
 //	emu fail-jobs MESSAGE    jobs completing from now on fail with MESSAGE
+//	emu sd FILE SIZE         writes a generated .sd of SIZE bytes
+//	emu fail-publish LINE    publish jobs fail with LINE
 //	emu freeze               the clock stops: running jobs stay running
 //	emu has-service F N T    the service exists (! emu has-service: it does not)
 //	emu faults html502       every answer is an HTML 502 page
@@ -156,6 +159,16 @@ func cmdEmu(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("service %v present: %v", args[1:], found)
 		}
 		return
+	case "sd": // emu sd FILE SIZE: a generated .sd-shaped file
+		size, err := strconv.ParseInt(args[2], 10, 64)
+		ts.Check(err)
+		f, err := os.Create(ts.MkAbs(args[1]))
+		ts.Check(err)
+		_, err = io.Copy(f, agstest.FakeSD(size))
+		ts.Check(err)
+		ts.Check(f.Close())
+	case "fail-publish":
+		e.srv.FailPublish(strings.Join(args[1:], " "))
 	case "faults":
 		e.srv.SetFaults(agstest.Faults{HTML502Rate: 1})
 	case "token":

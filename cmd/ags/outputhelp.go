@@ -14,12 +14,12 @@ JOB=$(ags refresh REF --no-wait) captures it.
   services create|edit SERVICE
   services start|stop|delete  {"started"|"stopped"|"deleted": [SERVICE...]}
   folders create       {"folder": NAME}
-  refresh, tiles update, cache manage, gp submit,
+  refresh, tiles update, cache manage, publish, gp submit,
   job wait|status|cancel  {"jobs": [JOB...]}
   tiles jobs           {"service": "F/N.T", "jobs": [{job, id, type, state, status, submit_time, end_time}]}
 
   SERVICE is {"service": "Folder/Name.Type", "folder", "name", "type"}.
-  JOB is {"job": reference, "kind": "gp"|"tiles", "id", "target", "state",
+  JOB is {"job": reference, "kind": "gp"|"tiles"|"publish", "id", "target", "state",
     "status", "percent", "message", "messages", "result", "error", "exit_code"}
     where state is submitted, queued, running, succeeded, failed,
     cancelled, timed-out or unknown, and status is the server's own word.
@@ -32,6 +32,7 @@ JOB=$(ags refresh REF --no-wait) captures it.
 "event" field (and "site" with several sites):
 
   submitted, status, done    a JOB (status: at every poll; messages are the new ones)
+  upload                     {"file", "sent", "total"}: a publish's upload, every tenth
   service, status, job       one item of a listing
   created, edited, started, stopped, deleted, cancelled   what was done
   error                      {"error": TEXT, "exit_code": N, ...}

@@ -20,16 +20,18 @@ import (
 const (
 	kindGP    = "gp"    // a geoprocessing job (Refresh Service, Manage Map Cache Tiles, any task)
 	kindTiles = "tiles" // a hosted tile layer's updateTiles job
+	// kindPublish (publish.go): a Publish Service Definition job
 )
 
 // jobRef is what ags prints for a job so that a later step can re-attach
 // to it: "KIND:PATH:ID", e.g.
 //
 //	gp:System/PublishingTools/GPServer/Refresh%20Service:j1a2b3
-//	tiles:Hosted/Basemap:8f3e...
+//	tiles:Hosted/Basemap.MapServer:8f3e...
+//	publish:System/PublishingTools/GPServer/Publish%20Service%20Definition:j4c5d6
 //
-// PATH is the task path (gp) or the tile layer, "Folder/Name" (tiles),
-// with each segment path-escaped so the reference holds no space.
+// PATH is the task path (gp, publish) or the tile layer (tiles), with each
+// segment path-escaped so the reference holds no space.
 type jobRef struct {
 	Kind string
 	Path string // unescaped
@@ -48,7 +50,7 @@ func (r jobRef) String() string {
 func parseJobRef(s string) (jobRef, error) {
 	kind, rest, ok := strings.Cut(strings.TrimSpace(s), ":")
 	i := strings.LastIndexByte(rest, ':')
-	if !ok || i < 0 || (kind != kindGP && kind != kindTiles) {
+	if !ok || i < 0 || (kind != kindGP && kind != kindTiles && kind != kindPublish) {
 		return jobRef{}, usageErr("job reference %q: want KIND:PATH:ID as ags printed it, e.g. gp:System/PublishingTools/GPServer/Refresh%%20Service:j1a2b3", s)
 	}
 	path, err := url.PathUnescape(rest[:i])
@@ -90,7 +92,7 @@ func (w *waitFlags) check(cmd *cobra.Command) error {
 // the ndjson submitted/status/done events carry.
 type jobRecord struct {
 	Job      string   `json:"job"`              // the job reference, for 'ags job wait'
-	Kind     string   `json:"kind"`             // gp or tiles
+	Kind     string   `json:"kind"`             // gp, tiles or publish
 	ID       string   `json:"id"`               // the server's job ID
 	Target   string   `json:"target,omitempty"` // the service (Folder/Name.Type) or task
 	State    string   `json:"state"`            // submitted, queued, running, succeeded, failed, cancelled, timed-out, unknown
