@@ -77,7 +77,7 @@ func (p *printer) note(format string, args ...any) {
 	}
 }
 
-// errorf reports an error on stderr (never silenced) and, in ndjson mode,
+// error reports an error on stderr (never silenced) and, in ndjson mode,
 // as an "error" event.
 func (p *printer) error(err error, code int, fields map[string]any) {
 	p.write(p.errw, []byte("ags: "+err.Error()+"\n"))

@@ -99,7 +99,7 @@ type jobRecord struct {
 	Status   string   `json:"status,omitempty"` // the server's own word, e.g. esriJobSucceeded, PARTIALERROR
 	Percent  *float64 `json:"percent,omitempty"`
 	Message  string   `json:"message,omitempty"`  // progress message
-	Messages []string `json:"messages,omitempty"` // the server's messages (done: all; status: the new ones)
+	Messages []string `json:"messages,omitempty"` // the server's messages (status: the new ones; done: all, for a job that did not succeed)
 	Result   any      `json:"result,omitempty"`   // done: what the job produced
 	Error    string   `json:"error,omitempty"`
 	ExitCode *int     `json:"exit_code,omitempty"` // done: this job's exit code
@@ -110,23 +110,9 @@ type jobsDoc struct {
 	Jobs []jobRecord `json:"jobs"`
 }
 
-func stateName(s ags.JobState) string {
-	switch s {
-	case ags.JobQueued:
-		return "queued"
-	case ags.JobRunning:
-		return "running"
-	case ags.JobSucceeded:
-		return "succeeded"
-	case ags.JobFailed:
-		return "failed"
-	case ags.JobCancelled:
-		return "cancelled"
-	case ags.JobTimedOut:
-		return "timed-out"
-	}
-	return "unknown"
-}
+// stateName is the SDK's name of a job state as one word ("timed-out"), so
+// that table columns split on spaces.
+func stateName(s ags.JobState) string { return strings.ReplaceAll(s.String(), " ", "-") }
 
 func messageTexts(ms []ags.JobMessage) []string {
 	var out []string
