@@ -112,6 +112,10 @@ func TestScripts(t *testing.T) {
 			env.Setenv("AGS_INSECURE_HTTP", "1") // agstest.NewServer speaks plain http
 			env.Setenv("AGS_CONFIG", env.WorkDir+"/config.yaml")
 			env.Setenv("AGS_TEST_SECRETS", agstest.DefaultPassword+",wrong-password-xyz")
+			// Under -race, every process sleeps a second at exit (the race
+			// runtime's atexit_sleep_ms) unless told not to; the scripts
+			// start ags over a hundred times.
+			env.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
