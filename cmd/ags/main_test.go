@@ -132,6 +132,7 @@ func TestScripts(t *testing.T) {
 //	emu fail-jobs MESSAGE    jobs completing from now on fail with MESSAGE
 //	emu sd FILE SIZE         writes a generated .sd of SIZE bytes
 //	emu fail-publish LINE    publish jobs fail with LINE
+//	emu sent SUFFIX PARAM    prints PARAM of the last request to a path ending in SUFFIX
 //	emu freeze               the clock stops: running jobs stay running
 //	emu has-service F N T    the service exists (! emu has-service: it does not)
 //	emu faults html502       every answer is an HTML 502 page
@@ -171,6 +172,22 @@ func cmdEmu(ts *testscript.TestScript, neg bool, args []string) {
 		_, err = io.Copy(f, agstest.FakeSD(size))
 		ts.Check(err)
 		ts.Check(f.Close())
+	case "sent": // emu sent PATHSUFFIX PARAM: the value of PARAM in the last such request
+		if len(args) != 3 {
+			ts.Fatalf("usage: emu sent PATHSUFFIX PARAM")
+		}
+		reqs := e.srv.Requests()
+		for i := len(reqs) - 1; i >= 0; i-- {
+			if strings.HasSuffix(reqs[i].Path, args[1]) {
+				v := reqs[i].Form.Get(args[2])
+				if v == "" {
+					v = reqs[i].Query.Get(args[2])
+				}
+				fmt.Fprintln(ts.Stdout(), v)
+				return
+			}
+		}
+		ts.Fatalf("no request to ...%s", args[1])
 	case "fail-publish":
 		e.srv.FailPublish(strings.Join(args[1:], " "))
 	case "faults":
