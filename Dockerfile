@@ -4,12 +4,15 @@
 #   docker build -t ags .
 #   docker run --rm -e AGS_URL -e AGS_USERNAME -e AGS_PASSWORD ags services list
 #   docker run --rm ags --demo services list
-FROM golang:1.24 AS build
+#   docker buildx build --platform linux/amd64,linux/arm64 -t ags .
+FROM --platform=$BUILDPLATFORM golang:1.24 AS build
+ARG TARGETOS TARGETARCH
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/ags ./cmd/ags
+RUN CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH \
+    go build -trimpath -ldflags="-s -w" -o /out/ags ./cmd/ags
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/ags /usr/local/bin/ags
