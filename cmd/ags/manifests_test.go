@@ -211,3 +211,13 @@ func toStrings(l []any) []string {
 	}
 	return out
 }
+
+// The image the manifests run is static, non-root, and starts ags.
+func TestDockerfile(t *testing.T) {
+	b, err := os.ReadFile("../../Dockerfile")
+	require.NoError(t, err)
+	d := string(b)
+	for _, want := range []string{"CGO_ENABLED=0", "./cmd/ags", "FROM gcr.io/distroless/static", "USER nonroot", `ENTRYPOINT ["/usr/local/bin/ags"]`} {
+		assert.Contains(t, d, want)
+	}
+}
