@@ -195,8 +195,13 @@ func (a *app) versionCmd() *cobra.Command {
 				fmt.Fprintf(a.stdout, "ags %s\n", ags.Version)
 				return nil
 			}
+			if a.flags.output == modeNDJSON {
+				b, _ := withSite(map[string]string{"version": ags.Version}, "", "version")
+				fmt.Fprintf(a.stdout, "%s\n", b)
+				return nil
+			}
 			b, _ := json.Marshal(map[string]string{"version": ags.Version})
-			fmt.Fprintf(a.stdout, "%s\n", b)
+			writeDocs(a.stdout, []json.RawMessage{b}, false)
 			return nil
 		},
 	}
