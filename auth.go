@@ -400,16 +400,21 @@ func (s *credentialSource) generate(ctx context.Context, u *url.URL, params url.
 	if err != nil {
 		return Token{}, err
 	}
-	tok, err := tr.token(now, s.expiration)
-	if err != nil {
-		return Token{}, &ResponseError{Op: "generateToken", URL: cleanURL(u), HTTPStatus: http.StatusOK, Reason: err.Error()}
-	}
-	return tok, nil
+	return tr.token(now, s.expiration), nil
 }
 
-// token reads the answer of a token request made at now. An answer
-// without an expiry is taken to live for fallback.
-func (tr tokenResponse) token(now time.Time, fallback time.Duration) (Token, error) {
+// checkAnswer accepts only an answer that holds a token.
+func (tr *tokenResponse) checkAnswer() error {
+	if tr.Token == "" && tr.AccessToken == "" {
+		return badAnswer("no token in the answer")
+	}
+	return nil
+}
+
+// token reads the answer of a token request made at now (checked by
+// decode: it holds a token). An answer without an expiry is taken to live
+// for fallback.
+func (tr tokenResponse) token(now time.Time, fallback time.Duration) Token {
 	tok := NewToken(tr.Token, tr.Expires.Time)
 	if tok.IsZero() {
 		tok = NewToken(tr.AccessToken, time.Time{})
@@ -417,11 +422,8 @@ func (tr tokenResponse) token(now time.Time, fallback time.Duration) (Token, err
 			tok.Expires = now.Add(time.Duration(tr.ExpiresIn) * time.Second)
 		}
 	}
-	if tok.IsZero() {
-		return Token{}, errors.New("no token in the answer")
-	}
 	if tok.Expires.IsZero() {
 		tok.Expires = now.Add(fallback)
 	}
-	return tok, nil
+	return tok
 }

@@ -665,24 +665,25 @@ func TestTokenNeverPrinted(t *testing.T) {
 
 func TestTokenResponseReader(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	tok, err := tokenResponse{AccessToken: "a", ExpiresIn: 7200}.token(now, time.Hour)
-	require.NoError(t, err)
+	tok := tokenResponse{AccessToken: "a", ExpiresIn: 7200}.token(now, time.Hour)
 	assert.Equal(t, "a", tok.Value())
 	assert.Equal(t, now.Add(2*time.Hour), tok.Expires)
-	tok, err = tokenResponse{Token: "b"}.token(now, time.Hour)
-	require.NoError(t, err)
+	tok = tokenResponse{Token: "b"}.token(now, time.Hour)
 	assert.Equal(t, now.Add(time.Hour), tok.Expires, "no expiry: the requested lifetime")
-	_, err = tokenResponse{}.token(now, time.Hour)
-	assert.Error(t, err)
+	var empty tokenResponse
+	assert.Equal(t, badAnswer("no token in the answer"), empty.checkAnswer())
 
 	// Through the client: an answer with no token is a *ResponseError
 	// that quotes nothing of the answer.
 	c, mux, _ := setupNoAuth(t, WithCredentials("admin", testPassword), WithTokenURL("custom/generateToken"))
 	mux.HandleFunc("/arcgis/custom/generateToken", serveRaw(200, "application/json", `{"expires":1,"note":"`+testPassword+`"}`))
-	err = c.Get(t.Context(), "rest/services/x", nil, nil)
+	err := c.Get(t.Context(), "rest/services/x", nil, nil)
 	var re *ResponseError
 	require.ErrorAs(t, err, &re)
 	assert.Equal(t, "no token in the answer", re.Reason)
+	assert.Equal(t, http.StatusOK, re.HTTPStatus)
+	assert.Equal(t, "generateToken", re.Op)
+	assert.True(t, strings.HasSuffix(re.URL, "/arcgis/custom/generateToken"), re.URL)
 	assert.Empty(t, re.Snippet)
 	assert.NotContains(t, err.Error(), testPassword)
 }

@@ -117,6 +117,16 @@ type gpJobInfo struct {
 	Progress  *JobProgress          `json:"progress"`
 }
 
+// gpSubmitAnswer is submitJob's answer: a job resource that must name its job.
+type gpSubmitAnswer gpJobInfo
+
+func (a *gpSubmitAnswer) checkAnswer() error { return checkJobID(a.JobID) }
+
+// gpStatusAnswer is a job status read: a job resource that must name its status.
+type gpStatusAnswer gpJobInfo
+
+func (a *gpStatusAnswer) checkAnswer() error { return checkJobStatus(a.JobStatus) }
+
 // gpParamRef is one entry of a job's results or inputs: {"paramUrl": "results/<param>"}.
 type gpParamRef struct {
 	ParamURL string `json:"paramUrl"`
@@ -163,20 +173,12 @@ func submitGP[T any](ctx context.Context, c *Client, taskPath string, params any
 	}
 	op := taskName(task)
 	submitURL := c.endpoint(rootServices, task, "submitJob")
-	var info gpJobInfo
+	var info gpSubmitAnswer
 	err = c.do(ctx, call{op: op + ": submitJob", method: http.MethodPost, url: submitURL, params: params}, &info)
 	if err != nil {
 		return nil, err
 	}
-	id := strings.TrimSpace(info.JobID)
-	if id == "" {
-		return nil, &ResponseError{Op: op + ": submitJob", URL: cleanURL(submitURL),
-			HTTPStatus: http.StatusOK, Reason: "no jobId in the answer"}
-	}
-	if validJobID(id) != nil {
-		return nil, &ResponseError{Op: op + ": submitJob", URL: cleanURL(submitURL),
-			HTTPStatus: http.StatusOK, Reason: fmt.Sprintf("jobId %q cannot be used in a URL", truncate(id, 80))}
-	}
+	id := strings.TrimSpace(info.JobID) // checked by decode
 	return gpJob(c, task, id, convert, true), nil
 }
 
@@ -207,15 +209,11 @@ func gpJob[T any](c *Client, task, jobID string, convert func(context.Context, *
 		op: op,
 		poll: func(ctx context.Context) (JobStatus, T, error) {
 			var zero T
-			var info gpJobInfo
+			var info gpStatusAnswer
 			err := c.do(ctx, call{op: op + ": job " + jobID + " status", method: http.MethodGet, url: jobURL,
 				params: url.Values{"returnMessages": {"true"}}, idempotent: true}, &info)
 			if err != nil {
 				return JobStatus{}, zero, err
-			}
-			if strings.TrimSpace(info.JobStatus) == "" {
-				return JobStatus{}, zero, &ResponseError{Op: op + ": job " + jobID + " status", URL: cleanURL(jobURL),
-					HTTPStatus: http.StatusOK, Reason: "no jobStatus in the answer"}
 			}
 			st := JobStatus{JobID: jobID, State: ClassifyGPStatus(info.JobStatus), Status: info.JobStatus,
 				Progress: info.Progress, Messages: info.Messages}

@@ -355,7 +355,22 @@ func TestGPSubmitAnswerWithoutJobID(t *testing.T) {
 	_, err := c.GP.SubmitJob(context.Background(), hotspotTask, nil)
 	var re *ResponseError
 	require.ErrorAs(t, err, &re)
-	assert.Contains(t, re.Reason, "jobId")
+	assert.Equal(t, "no jobId in the answer", re.Reason)
+	// The decoder reports it: with the answer's own status and a snippet.
+	assert.Equal(t, http.StatusOK, re.HTTPStatus)
+	assert.Equal(t, `{"jobStatus":"esriJobSubmitted"}`, re.Snippet)
+	assert.Equal(t, "Find Hot Spots: submitJob", re.Op)
+
+	// A job ID that cannot be used in a URL is refused the same way.
+	c, mux, _ = setup(t)
+	(&fakeTask{t: t, task: hotspotTask, jobID: "x",
+		submit: func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprint(w, `{"jobId":"../x","jobStatus":"esriJobSubmitted"}`)
+		}}).mount(mux)
+	_, err = c.GP.SubmitJob(context.Background(), hotspotTask, nil)
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, `jobId "../x" cannot be used in a URL`, re.Reason)
+	assert.Contains(t, re.Snippet, `"jobId":"../x"`)
 }
 
 func TestGPStatusGETIsRetried(t *testing.T) {

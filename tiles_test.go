@@ -349,9 +349,14 @@ func TestTilesUpdateUnexpectedAnswers(t *testing.T) {
 			if tc.apiErr {
 				var apiErr *Error
 				assert.ErrorAs(t, err, &apiErr)
+				assert.Equal(t, http.StatusOK, apiErr.HTTPStatus)
+				assert.Equal(t, "updateTiles", apiErr.Op)
 			} else {
 				var re *ResponseError
-				assert.ErrorAs(t, err, &re)
+				require.ErrorAs(t, err, &re)
+				// The decoder reports it, with the answer's status and a snippet.
+				assert.Equal(t, http.StatusOK, re.HTTPStatus)
+				assert.Equal(t, strings.Join(strings.Fields(tc.answer), " "), re.Snippet)
 			}
 		})
 	}
@@ -573,7 +578,9 @@ func TestTilesJobStatusNames(t *testing.T) {
 	_, err = job.Status(context.Background())
 	var re *ResponseError
 	require.ErrorAs(t, err, &re)
-	assert.Contains(t, err.Error(), "no jobStatus")
+	assert.Equal(t, "no jobStatus in the answer", re.Reason)
+	assert.Equal(t, http.StatusOK, re.HTTPStatus)
+	assert.Equal(t, `{"jobId":"j","percentComplete":5}`, re.Snippet)
 }
 
 func TestTilesJobCancel(t *testing.T) {
