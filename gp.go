@@ -201,33 +201,35 @@ func attachGP[T any](c *Client, taskPath, jobID string, convert func(context.Con
 }
 
 // gpJob builds the handle on GP job jobID of a (normalised) task: status
-// with returnMessages, cancel, and results read on success.
+// with returnMessages, cancel, and results read on success. Its snapshot is
+// the job resource itself, whose results list becomes the GPResult's
+// outputs.
 func gpJob[T any](c *Client, task, jobID string, convert func(context.Context, *GPResult) (T, error), fresh bool) *Job[T] {
 	op := taskName(task)
 	jobURL := c.endpoint(rootServices, task, "jobs", jobID)
-	spec := jobSpec[T]{
+	spec := jobSpec[*gpStatusAnswer, T]{
 		op: op,
-		poll: func(ctx context.Context) (JobStatus, T, error) {
-			var zero T
-			var info gpStatusAnswer
+		poll: func(ctx context.Context) (JobStatus, *gpStatusAnswer, error) {
+			info := new(gpStatusAnswer)
 			err := c.do(ctx, call{op: op + ": job " + jobID + " status", method: http.MethodGet, url: jobURL,
-				params: url.Values{"returnMessages": {"true"}}, idempotent: true}, &info)
+				params: url.Values{"returnMessages": {"true"}}, idempotent: true}, info)
 			if err != nil {
-				return JobStatus{}, zero, err
+				return JobStatus{}, nil, err
 			}
-			st := JobStatus{JobID: jobID, State: ClassifyGPStatus(info.JobStatus), Status: info.JobStatus,
-				Progress: info.Progress, Messages: info.Messages}
-			for name := range info.Results {
-				st.outputs = append(st.outputs, name)
-			}
-			sort.Strings(st.outputs)
-			st.paramURLs = make(map[string]string, len(info.Results))
+			return JobStatus{JobID: jobID, State: ClassifyGPStatus(info.JobStatus), Status: info.JobStatus,
+				Progress: info.Progress, Messages: info.Messages}, info, nil
+		},
+		result: func(ctx context.Context, st JobStatus, info *gpStatusAnswer) (T, error) {
+			r := &GPResult{JobID: jobID, Status: st.Status, Messages: st.Messages, jobURL: jobURL, client: c,
+				Outputs: make([]string, 0, len(info.Results)), paramURLs: make(map[string]string, len(info.Results))}
 			for name, ref := range info.Results {
+				r.Outputs = append(r.Outputs, name)
 				if ref.ParamURL != "" {
-					st.paramURLs[name] = ref.ParamURL
+					r.paramURLs[name] = ref.ParamURL
 				}
 			}
-			return st, zero, nil
+			sort.Strings(r.Outputs)
+			return convert(ctx, r)
 		},
 		cancel: func(ctx context.Context) error {
 			// Cancelling twice is harmless, so the call may be retried.
@@ -235,10 +237,6 @@ func gpJob[T any](c *Client, task, jobID string, convert func(context.Context, *
 			return c.do(ctx, call{op: op + ": cancel job " + jobID, method: http.MethodPost,
 				url: c.endpoint(rootServices, task, "jobs", jobID, "cancel"), idempotent: true}, nil)
 		},
-	}
-	spec.result = func(ctx context.Context, st JobStatus, _ T) (T, error) {
-		return convert(ctx, &GPResult{JobID: jobID, Status: st.Status, Messages: st.Messages,
-			Outputs: st.outputs, jobURL: jobURL, paramURLs: st.paramURLs, client: c})
 	}
 	return newJob(c, jobID, cleanURL(jobURL), spec, fresh)
 }

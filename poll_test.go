@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -281,8 +282,9 @@ type script struct {
 }
 
 func (s *script) job(c *Client, fresh bool) *Job[string] {
-	spec := jobSpec[string]{
-		op: "Test Task",
+	spec := jobSpec[string, string]{
+		op:     "Test Task",
+		result: snapshotIsResult[string],
 		poll: func(ctx context.Context) (JobStatus, string, error) {
 			s.mu.Lock()
 			s.polls++
@@ -687,7 +689,7 @@ func TestWaitCancelOnContextDoneReportsCancelFailure(t *testing.T) {
 	c, _ := pollClient(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	spec := jobSpec[string]{
+	spec := jobSpec[string, string]{
 		op:     "Test Task",
 		poll:   func(context.Context) (JobStatus, string, error) { return running2() },
 		cancel: func(context.Context) error { return errors.New("cancel refused") },
@@ -727,7 +729,7 @@ func TestWaitUnknownStatusKeepsPolling(t *testing.T) {
 
 func TestWaitResultErrorNamesTheJob(t *testing.T) {
 	c, _ := pollClient(t)
-	spec := jobSpec[string]{
+	spec := jobSpec[string, string]{
 		op: "Test Task",
 		poll: func(context.Context) (JobStatus, string, error) {
 			return JobStatus{State: JobSucceeded, Status: "esriJobSucceeded"}, "", nil
@@ -744,7 +746,7 @@ func TestWaitResultErrorNamesTheJob(t *testing.T) {
 
 func TestJobCancelWithoutSupport(t *testing.T) {
 	c, _ := pollClient(t)
-	j := newJob(c, "job-1", "u", jobSpec[string]{op: "X"}, false)
+	j := newJob(c, "job-1", "u", jobSpec[string, string]{op: "X"}, false)
 	err := j.Cancel(context.Background())
 	require.Error(t, err)
 	assert.True(t, strings.Contains(err.Error(), "job-1"))
@@ -760,4 +762,14 @@ func TestJobErrorSkipsFailureTrailers(t *testing.T) {
 	assert.Equal(t, "job j1 failed (esriJobFailed): ERROR 000732: Input Features: Dataset roads does not exist or is not supported", e.Error())
 	onlyTrailers := &JobError{JobID: "j2", Status: "esriJobFailed", State: JobFailed, Messages: e.Messages[2:]}
 	assert.Contains(t, onlyTrailers.Error(), "Failed at Thu Nov 19", "with nothing better, the last error is quoted")
+}
+
+// TestJobStatusHasNoHiddenFields: what one job family knows travels in its
+// own snapshot to its result step, not in hidden fields of the public
+// JobStatus (which callers copy, compare and print).
+func TestJobStatusHasNoHiddenFields(t *testing.T) {
+	typ := reflect.TypeOf(JobStatus{})
+	for i := range typ.NumField() {
+		assert.True(t, typ.Field(i).IsExported(), "JobStatus.%s", typ.Field(i).Name)
+	}
 }

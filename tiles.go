@@ -173,7 +173,7 @@ func tileJob(c *Client, ref ServiceRef, jobID string, fresh bool) *Job[*TileJobS
 	const op = "updateTiles"
 	jobURL := c.endpoint(rootHostedAdmin, "services", ref.Folder, ref.Name, string(ref.Type), "jobs", jobID)
 	hist := &tileMessages{}
-	spec := jobSpec[*TileJobStats]{
+	spec := jobSpec[*TileJobStats, *TileJobStats]{
 		op: op,
 		poll: func(ctx context.Context) (JobStatus, *TileJobStats, error) {
 			var ans tileStatusAnswer
@@ -187,6 +187,7 @@ func tileJob(c *Client, ref ServiceRef, jobID string, fresh bool) *Job[*TileJobS
 				Progress: &JobProgress{Percent: st.PercentComplete, Message: st.Message},
 				Messages: hist.observe(st.Message, state)}, st, nil
 		},
+		result: snapshotIsResult[*TileJobStats],
 		cancel: func(ctx context.Context) error {
 			// Cancelling twice is harmless, so the call may be retried.
 			return c.do(ctx, call{op: op + ": cancel job " + jobID, method: http.MethodPost, idempotent: true,
