@@ -186,7 +186,7 @@ func TestOptionsValidate(t *testing.T) {
 }
 
 func TestRetryPolicyDefaults(t *testing.T) {
-	assert.Equal(t, DefaultRetryPolicy, RetryPolicy{}.withDefaults())
+	assert.Equal(t, RetryPolicy{MaxRetries: 4, MinDelay: 500 * time.Millisecond, MaxDelay: 30 * time.Second}, RetryPolicy{}.withDefaults(), "the defaults RetryPolicy documents")
 	assert.Equal(t, 0, RetryPolicy{MaxRetries: -1}.withDefaults().MaxRetries)
 	p := RetryPolicy{MinDelay: time.Minute}.withDefaults()
 	assert.Equal(t, time.Minute, p.MaxDelay, "max never below min")

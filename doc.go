@@ -77,9 +77,9 @@
 // Job.Wait polls with backoff (PollOptions), reports progress and new
 // server messages through OnStatus, tolerates a few failed polls in a row,
 // and stops when its context ends, optionally cancelling the server job.
-// One poller serves geoprocessing jobs (esriJob* statuses), hosted tile
-// jobs (SUBMITTED, INPROGRESS, DONE, ...) and admin jobs. WaitAll waits on
-// many jobs at once with a fixed number of goroutines, each on Wait's
+// One poller serves geoprocessing jobs (esriJob* statuses) and hosted tile
+// jobs (SUBMITTED, INPROGRESS, DONE, ...). WaitAll waits on many jobs at
+// once with a fixed number of goroutines (WaitAllOptions), each on Wait's
 // schedule, so thousands of jobs cost little memory.
 //
 // # Connections

@@ -81,10 +81,12 @@ func ClassifyTileStatus(status string) JobState {
 	return JobUnknown
 }
 
-// ClassifyAdminStatus maps an admin API async job status (SUBMITTED,
-// EXECUTING, CANCELLING, CANCELLED, FAILED, COMPLETED; any case) to a JobState.
+// classifyAdminStatus maps an admin API async job status (SUBMITTED,
+// EXECUTING, CANCELLING, CANCELLED, FAILED, COMPLETED; any case) to a
+// JobState. No admin job is wrapped yet; it is the classifier such a job
+// family will use.
 // https://developers.arcgis.com/rest/enterprise-administration/enterprise/job
-func ClassifyAdminStatus(status string) JobState {
+func classifyAdminStatus(status string) JobState {
 	switch strings.ToUpper(strings.TrimSpace(status)) {
 	case "SUBMITTED", "NEW", "WAITING":
 		return JobQueued
@@ -164,9 +166,6 @@ type PollOptions struct {
 	// CancelOnContextDone cancels the server job (with a fresh context,
 	// bounded to 10 s) when ctx ends the wait.
 	CancelOnContextDone bool
-	// Concurrency is, for WaitAll, how many polls run at once (default
-	// DefaultWaitAllConcurrency). Job.Wait ignores it.
-	Concurrency int
 }
 
 // Polling defaults.
@@ -202,9 +201,6 @@ func (o *PollOptions) withDefaults() PollOptions {
 		p.Jitter = 0
 	case p.Jitter > 1:
 		p.Jitter = 1
-	}
-	if p.Concurrency <= 0 {
-		p.Concurrency = DefaultWaitAllConcurrency
 	}
 	switch {
 	case p.MaxConsecutiveErrors == 0:

@@ -126,7 +126,7 @@ func TestClassifyAdminStatus(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.status, func(t *testing.T) {
-			assert.Equal(t, tt.want, ClassifyAdminStatus(tt.status), "%q", tt.status)
+			assert.Equal(t, tt.want, classifyAdminStatus(tt.status), "%q", tt.status)
 		})
 	}
 }

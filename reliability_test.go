@@ -222,7 +222,7 @@ func (h *harness) findLeaks() []string {
 	}
 
 	h.mu.Lock()
-	values := append([]any{h.client, h.client.Services, h.client.GP, h.client.Tiles, h.opts, ags.DefaultRetryPolicy}, h.values...)
+	values := append([]any{h.client, h.client.Services, h.client.GP, h.client.Tiles, h.opts}, h.values...)
 	for _, e := range h.retries {
 		values = append(values, e)
 	}

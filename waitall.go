@@ -17,8 +17,17 @@ type Outcome[T any] struct {
 }
 
 // DefaultWaitAllConcurrency is how many polls WaitAll runs at once unless
-// PollOptions.Concurrency says otherwise.
+// WaitAllOptions.Concurrency says otherwise.
 const DefaultWaitAllConcurrency = 32
+
+// WaitAllOptions tune WaitAll. A nil *WaitAllOptions means all defaults.
+type WaitAllOptions struct {
+	// PollOptions are each job's schedule and rules, as for Job.Wait.
+	PollOptions
+	// Concurrency is how many polls run at once (default
+	// DefaultWaitAllConcurrency).
+	Concurrency int
+}
 
 // WaitAll waits on many jobs at once and returns their outcomes in the
 // order of jobs. Each job is polled on the same schedule, with the same
@@ -28,9 +37,17 @@ const DefaultWaitAllConcurrency = 32
 // OnStatus may be called from several goroutines at once. When ctx ends,
 // every job not yet ended gets the error Wait would give (after a cancel
 // request, with CancelOnContextDone). No goroutine outlives the call.
-func WaitAll[T any](ctx context.Context, jobs []*Job[T], opts *PollOptions) []Outcome[T] {
+func WaitAll[T any](ctx context.Context, jobs []*Job[T], opts *WaitAllOptions) []Outcome[T] {
 	out := make([]Outcome[T], len(jobs))
-	p := opts.withDefaults()
+	var o WaitAllOptions
+	if opts != nil {
+		o = *opts
+	}
+	p := o.PollOptions.withDefaults()
+	concurrency := o.Concurrency
+	if concurrency <= 0 {
+		concurrency = DefaultWaitAllConcurrency
+	}
 	var queue dueQueue
 	waiters := make([]*waiter[T], len(jobs))
 	for i, j := range jobs {
@@ -61,7 +78,7 @@ func WaitAll[T any](ctx context.Context, jobs []*Job[T], opts *PollOptions) []Ou
 		default:
 		}
 	}
-	workers := min(p.Concurrency, len(queue))
+	workers := min(concurrency, len(queue))
 	for range workers {
 		wg.Add(1)
 		go func() {

@@ -48,8 +48,8 @@ func TestWaitAllOutcomesInOrder(t *testing.T) {
 		jobs = append(jobs, j)
 	}
 	var statuses atomic.Int64
-	out := WaitAll(ctx, jobs, &PollOptions{MinDelay: 20 * time.Millisecond, Concurrency: 4,
-		OnStatus: func(JobStatus) { statuses.Add(1) }})
+	out := WaitAll(ctx, jobs, &WaitAllOptions{Concurrency: 4, PollOptions: PollOptions{MinDelay: 20 * time.Millisecond,
+		OnStatus: func(JobStatus) { statuses.Add(1) }}})
 	require.Len(t, out, 30)
 	for i, o := range out {
 		assert.Same(t, jobs[i], o.Job, "outcomes in the order of the jobs")
@@ -94,7 +94,7 @@ func TestWaitAllBoundsConcurrentPolls(t *testing.T) {
 		require.NoError(t, err)
 		jobs = append(jobs, j)
 	}
-	out := WaitAll(t.Context(), jobs, &PollOptions{MinDelay: time.Millisecond, Concurrency: 3})
+	out := WaitAll(t.Context(), jobs, &WaitAllOptions{Concurrency: 3, PollOptions: PollOptions{MinDelay: time.Millisecond}})
 	for _, o := range out {
 		require.NoError(t, o.Err)
 	}
@@ -124,7 +124,7 @@ func TestWaitAllContextEndsEveryUnfinishedJob(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 150*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	out := WaitAll(ctx, append(jobs, nil), &PollOptions{MinDelay: 10 * time.Millisecond, CancelOnContextDone: true})
+	out := WaitAll(ctx, append(jobs, nil), &WaitAllOptions{PollOptions: PollOptions{MinDelay: 10 * time.Millisecond, CancelOnContextDone: true}})
 	assert.Less(t, time.Since(start), 5*time.Second, "returns once ctx ends")
 	for i, o := range out[:5] {
 		require.ErrorIs(t, o.Err, context.DeadlineExceeded)
