@@ -131,7 +131,6 @@ type credentialSource struct {
 	referer    string
 	expiration time.Duration
 	tokenURL   string // override; "" means discover
-	now        func() time.Time
 
 	mu        sync.Mutex
 	cur       Token
@@ -160,12 +159,8 @@ func (s *credentialSource) String() string {
 func (s *credentialSource) GoString() string           { return s.String() }
 func (s *credentialSource) Format(f fmt.State, _ rune) { io.WriteString(f, s.String()) }
 
-func (s *credentialSource) clock() time.Time {
-	if s.now != nil {
-		return s.now()
-	}
-	return time.Now()
-}
+// clock is the client's clock: the one every wait, backoff and renewal reads.
+func (s *credentialSource) clock() time.Time { return s.client.now() }
 
 // Token returns the cached token or renews it.
 func (s *credentialSource) Token(ctx context.Context) (Token, error) {

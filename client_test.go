@@ -600,7 +600,7 @@ func TestStoreBusyRetried(t *testing.T) {
 	const busy = `{"status":"error","messages":["Another administrative operation is currently accessing the store. Please try again later."],"code":500}`
 	var n atomic.Int32
 	c, mux, _ := setup(t, WithRetryPolicy(RetryPolicy{MaxRetries: 3, MinDelay: 100 * time.Millisecond, MaxDelay: time.Second}))
-	ns := installNoSleep(c)
+	ns := installClock(c)
 	var events []RetryEvent
 	c.retryHook = func(e RetryEvent) { events = append(events, e) }
 	mux.HandleFunc("/arcgis/admin/services/createService", func(w http.ResponseWriter, r *http.Request) {

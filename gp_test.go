@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -153,7 +152,7 @@ const hotspotTask = "Analysis/Hot Spots/GPServer/Find Hot Spots"
 
 func TestGPSubmitJobAndResults(t *testing.T) {
 	c, mux, site := setup(t)
-	installNoSleep(c)
+	installClock(c)
 	const id = "j4fa1db2338f042a19eb68856afabc27e" // the job of gp-job-succeeded-mock.json
 	succeededBody := string(fixture(t, "gp-job-succeeded-mock.json"))
 	ft := (&fakeTask{t: t, task: hotspotTask, jobID: id,
@@ -250,7 +249,7 @@ func TestGPParamURLMustStayUnderResults(t *testing.T) {
 
 func TestGPJobReattachAndWait(t *testing.T) {
 	c, mux, _ := setup(t)
-	ns := installNoSleep(c)
+	ns := installClock(c)
 	const id = "ja892cd2a90d149db9a171fc86ff530b4"
 	ft := (&fakeTask{t: t, task: hotspotTask, jobID: id,
 		status: func(n int, w http.ResponseWriter, r *http.Request) {
@@ -310,7 +309,7 @@ func TestGPStatusAndCancel(t *testing.T) {
 
 func TestGPCancelOnContextDoneSendsOneCancel(t *testing.T) {
 	c, mux, _ := setup(t)
-	ns := installNoSleep(c)
+	ns := installClock(c)
 	const id = "jcancel"
 	ft := (&fakeTask{t: t, task: hotspotTask, jobID: id,
 		status: writeBody(`{"jobId":"jcancel","jobStatus":"esriJobExecuting"}`)}).mount(mux)
@@ -375,7 +374,7 @@ func TestGPSubmitAnswerWithoutJobID(t *testing.T) {
 
 func TestGPStatusGETIsRetried(t *testing.T) {
 	c, mux, _ := setup(t)
-	installNoSleep(c)
+	installClock(c)
 	const id = "jretry"
 	ft := (&fakeTask{t: t, task: hotspotTask, jobID: id,
 		status: func(n int, w http.ResponseWriter, r *http.Request) {
@@ -396,7 +395,7 @@ func TestGPStatusGETIsRetried(t *testing.T) {
 
 func TestGPNotFoundEndsWaitAtOnce(t *testing.T) {
 	c, mux, _ := setup(t)
-	installNoSleep(c)
+	installClock(c)
 	ft := (&fakeTask{t: t, task: hotspotTask, jobID: "jgone",
 		status: writeBody(`{"error":{"code":404,"message":"Job 'jgone' does not exist or is inaccessible.","details":[]}}`)}).mount(mux)
 	job, err := c.GP.Job(hotspotTask, "jgone")
@@ -427,7 +426,7 @@ func TestGPMalformedStatus(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			// Two bad answers are tolerated as failed polls, then a good one.
 			c, mux, _ := setup(t)
-			installNoSleep(c)
+			installClock(c)
 			good := gpStatusBody(t, "jm", "esriJobSucceeded", nil, nil)
 			ft := (&fakeTask{t: t, task: hotspotTask, jobID: "jm",
 				status: func(n int, w http.ResponseWriter, r *http.Request) {
@@ -450,7 +449,7 @@ func TestGPMalformedStatus(t *testing.T) {
 
 			// Only bad answers: a typed error after MaxConsecutiveErrors+1 polls.
 			c2, mux2, _ := setup(t)
-			installNoSleep(c2)
+			installClock(c2)
 			ft2 := (&fakeTask{t: t, task: hotspotTask, jobID: "jm",
 				status: func(n int, w http.ResponseWriter, r *http.Request) {
 					w.Header().Set("Content-Type", b.ctype)
@@ -500,23 +499,10 @@ func TestGPValidation(t *testing.T) {
 // client signs in at the site's tokens/generateToken.
 func setupCreds(t *testing.T, opts ...Option) (*Client, *http.ServeMux) {
 	t.Helper()
-	mux := http.NewServeMux()
-	outer := http.NewServeMux()
-	outer.Handle(sitePrefix, mux)
-	outer.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		t.Errorf("request outside the site: %s %s", r.Method, r.URL.Path)
-		http.Error(w, "outside the site", http.StatusNotFound)
-	})
-	srv := httptest.NewServer(outer)
-	t.Cleanup(srv.Close)
-	all := append([]Option{
+	c, mux, _ := setupNoAuth(t, append([]Option{
 		WithCredentials("publisher", "pw-SECRET-1"),
 		WithTokenURL("tokens/generateToken"),
-		WithInsecureHTTP(),
-		WithRetryPolicy(RetryPolicy{MaxRetries: 3, MinDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond}),
-	}, opts...)
-	c, err := NewClient(srv.URL+"/arcgis", all...)
-	require.NoError(t, err)
+	}, opts...)...)
 	return c, mux
 }
 
@@ -525,7 +511,7 @@ func setupCreds(t *testing.T, opts ...Option) (*Client, *http.ServeMux) {
 // and the wait succeeds.
 func TestWaitSurvivesTokenExpiry(t *testing.T) {
 	c, mux := setupCreds(t)
-	installNoSleep(c)
+	installClock(c)
 	var generated atomic.Int32
 	mux.HandleFunc(sitePrefix+"tokens/generateToken", func(w http.ResponseWriter, r *http.Request) {
 		assert.NoError(t, r.ParseForm())
@@ -566,7 +552,7 @@ func TestWaitSurvivesTokenExpiry(t *testing.T) {
 
 func TestWaitStaticTokenRejectedEndsWait(t *testing.T) {
 	c, mux, _ := setup(t)
-	installNoSleep(c)
+	installClock(c)
 	ft := (&fakeTask{t: t, task: hotspotTask, jobID: "j498",
 		status: writeBody(string(fixture(t, "error-498-invalid-token-mock.json")))}).mount(mux)
 	job, err := c.GP.Job(hotspotTask, "j498")
@@ -580,7 +566,7 @@ func TestWaitStaticTokenRejectedEndsWait(t *testing.T) {
 
 func TestGPSubmitAndWaitFailure(t *testing.T) {
 	c, mux, _ := setup(t)
-	installNoSleep(c)
+	installClock(c)
 	const id = "jfail"
 	(&fakeTask{t: t, task: hotspotTask, jobID: id,
 		status: writeBody(gpStatusBody(t, id, "esriJobFailed", []JobMessage{

@@ -265,12 +265,12 @@ func TestPollDelay(t *testing.T) {
 // --- the poller, over a synthetic job --------------------------------------
 
 // pollClient is a client whose poller sleeps on a fake clock; no server.
-func pollClient(t *testing.T) (*Client, *noSleep) {
+func pollClient(t *testing.T) (*Client, *fakeClock) {
 	t.Helper()
 	c, err := NewClient("https://gis.example.com/arcgis")
 	require.NoError(t, err)
 	c.rnd = func() float64 { return 0 }
-	return c, installNoSleep(c)
+	return c, installClock(c)
 }
 
 // script is a synthetic job: poll n (from 1) answers with step(n).
@@ -447,10 +447,10 @@ func TestPollSpeed(t *testing.T) {
 			t.Run(fmt.Sprintf("%v/%s", tc.length, name), func(t *testing.T) {
 				c, ns := pollClient(t)
 				c.rnd = rnd
-				submitted := ns.clock()
+				submitted := ns.Now()
 				var seen time.Duration
 				s := &script{step: func(int) (JobStatus, error) {
-					if el := ns.clock().Sub(submitted); el >= tc.length {
+					if el := ns.Now().Sub(submitted); el >= tc.length {
 						seen = el
 						return succeeded()
 					}
@@ -473,9 +473,9 @@ func TestPollSpeed(t *testing.T) {
 func TestPollCountIsLogarithmic(t *testing.T) {
 	polls := func(length time.Duration) int {
 		c, ns := pollClient(t)
-		start := ns.clock()
+		start := ns.Now()
 		s := &script{step: func(int) (JobStatus, error) {
-			if ns.clock().Sub(start) >= length {
+			if ns.Now().Sub(start) >= length {
 				return succeeded()
 			}
 			return running()

@@ -810,7 +810,7 @@ func TestServicesCreateRetriesStoreBusy(t *testing.T) {
 		}
 		writeJSONBody(w, http.StatusOK, `{"status":"success"}`)
 	})
-	ns := installNoSleep(c)
+	ns := installClock(c)
 	require.NoError(t, c.Services.Create(t.Context(), "Transport", roadsDef()))
 	assert.Equal(t, 3, rec.count(), "refused twice before acting, then created")
 	assert.Len(t, ns.sleeps(), 2, "backed off before each retry")
@@ -822,7 +822,7 @@ func TestServicesCreateRetriesStoreBusy(t *testing.T) {
 func TestServicesStoreBusyGivesUp(t *testing.T) {
 	t.Parallel()
 	c, rec := adminSetup(t, answerJSON(storeBusy))
-	ns := installNoSleep(c)
+	ns := installClock(c)
 	err := c.Services.Start(t.Context(), ServiceRef{Folder: "", Name: "Roads", Type: MapServer})
 	require.ErrorIs(t, err, ErrServerBusy)
 	var apiErr *Error
@@ -839,7 +839,7 @@ func TestServicesCreateNotRetriedOn502(t *testing.T) {
 		w.WriteHeader(http.StatusBadGateway)
 		_, _ = w.Write([]byte("<html><body><h1>502 Bad Gateway</h1></body></html>"))
 	})
-	installNoSleep(c)
+	installClock(c)
 	err := c.Services.Create(t.Context(), "Transport", roadsDef())
 	var re *ResponseError
 	require.ErrorAs(t, err, &re)

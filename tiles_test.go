@@ -449,7 +449,7 @@ func tilesStatus(status string, percent any, message string) string {
 // and each new message once; the last statistics are the result.
 func TestTilesJobWait(t *testing.T) {
 	c, mux, _ := setup(t)
-	ns := installNoSleep(c)
+	ns := installClock(c)
 	mux.HandleFunc(tilesAdmin+"updateTiles", serveFixture(t, "update-tiles-ok.json"))
 	done := strings.Replace(tilesExampleStats, `"jobStatus" : "DONE"`, `"jobStatus" : "Done"`, 1)
 	status := newTilesRecorder(t,
@@ -525,7 +525,7 @@ func TestTilesJobFailures(t *testing.T) {
 	} {
 		t.Run(tc.status, func(t *testing.T) {
 			c, mux, _ := setup(t)
-			installNoSleep(c)
+			installClock(c)
 			mux.Handle(tilesAdmin+"jobs/"+tilesJobID, newTilesRecorder(t,
 				tilesStatus("INPROGRESS", 10, "Cooking level 0"),
 				tilesStatus(tc.status, 60, tc.message)))
@@ -660,7 +660,7 @@ func tilesAOI() *FeatureSet {
 // through the shared poller.
 func TestTilesManageCache(t *testing.T) {
 	c, mux, _ := setup(t)
-	installNoSleep(c)
+	installClock(c)
 	submit := newTilesRecorder(t, string(fixture(t, "gp-submitjob-ok.json")))
 	status := newTilesRecorder(t,
 		`{"jobId":"ja892cd2a90d149db9a171fc86ff530b4","jobStatus":"esriJobExecuting","messages":[{"type":"esriJobMessageTypeInformative","description":"Executing..."}]}`,
