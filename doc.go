@@ -8,9 +8,15 @@
 //
 //	c, err := ags.NewClient("https://gis.example.com:6443/arcgis",
 //		ags.WithCredentials("publisher", os.Getenv("AGS_PASSWORD")))
-//	if err != nil { ... }
+//	if err != nil {
+//		return err
+//	}
 //	portland := ags.ServiceRef{Folder: "Imagery", Name: "Portland", Type: ags.ImageServer}
 //	res, err := c.Services.RefreshAndWait(ctx, portland, nil)
+//	if err != nil {
+//		return err
+//	}
+//	fmt.Println("refreshed", portland, res.Status)
 //
 // The site URL is a server's site root (https://host:6443/arcgis) or a web
 // adaptor root (https://host/server). The services directory is found under
