@@ -37,6 +37,7 @@ type WaitAllOptions struct {
 // OnStatus may be called from several goroutines at once. When ctx ends,
 // every job not yet ended gets the error Wait would give (after a cancel
 // request, with CancelOnContextDone). No goroutine outlives the call.
+// The schedule runs on the clock of the first job's Client.
 func WaitAll[T any](ctx context.Context, jobs []*Job[T], opts *WaitAllOptions) []Outcome[T] {
 	out := make([]Outcome[T], len(jobs))
 	var o WaitAllOptions
@@ -49,6 +50,7 @@ func WaitAll[T any](ctx context.Context, jobs []*Job[T], opts *WaitAllOptions) [
 		concurrency = DefaultWaitAllConcurrency
 	}
 	var queue dueQueue
+	var clk *Client // whose clock the schedule runs on
 	waiters := make([]*waiter[T], len(jobs))
 	for i, j := range jobs {
 		out[i].Job = j
@@ -56,8 +58,11 @@ func WaitAll[T any](ctx context.Context, jobs []*Job[T], opts *WaitAllOptions) [
 			out[i].Err = invalid("jobs", "nil job at index %d", i)
 			continue
 		}
+		if clk == nil {
+			clk = j.client
+		}
 		waiters[i] = j.newWaiter(&p)
-		queue = append(queue, due{at: time.Now().Add(waiters[i].delay()), i: i})
+		queue = append(queue, due{at: clk.now().Add(waiters[i].delay()), i: i})
 	}
 	heap.Init(&queue)
 	remaining := int64(len(queue))
@@ -65,14 +70,23 @@ func WaitAll[T any](ctx context.Context, jobs []*Job[T], opts *WaitAllOptions) [
 		return out
 	}
 	var (
-		mu    sync.Mutex // guards queue
+		mu    sync.Mutex // guards queue and nap
+		nap   context.CancelFunc
 		left  atomic.Int64
 		wake  = make(chan struct{}, 1)
 		ready = make(chan int)
 		wg    sync.WaitGroup
 	)
 	left.Store(remaining)
+	// signal tells the dispatcher a poll has ended: it looks at the queue
+	// again, cutting short the wait it may be in.
 	signal := func() {
+		mu.Lock()
+		if nap != nil {
+			nap()
+			nap = nil
+		}
+		mu.Unlock()
 		select {
 		case wake <- struct{}{}:
 		default:
@@ -90,15 +104,13 @@ func WaitAll[T any](ctx context.Context, jobs []*Job[T], opts *WaitAllOptions) [
 					left.Add(-1)
 				} else {
 					mu.Lock()
-					heap.Push(&queue, due{at: time.Now().Add(waiters[i].delay()), i: i})
+					heap.Push(&queue, due{at: clk.now().Add(waiters[i].delay()), i: i})
 					mu.Unlock()
 				}
 				signal()
 			}
 		}()
 	}
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
 	for left.Load() > 0 {
 		mu.Lock()
 		if queue.Len() == 0 { // every unfinished job is being polled
@@ -107,14 +119,17 @@ func WaitAll[T any](ctx context.Context, jobs []*Job[T], opts *WaitAllOptions) [
 			continue
 		}
 		next := queue[0]
-		if d := time.Until(next.at); d > 0 && ctx.Err() == nil {
+		if d := next.at.Sub(clk.now()); d > 0 && ctx.Err() == nil {
+			// Wait on the client's clock until the next poll is due, a poll
+			// ends (signal) or ctx ends.
+			napCtx, cancel := context.WithCancel(ctx)
+			nap = cancel
 			mu.Unlock()
-			timer.Reset(d)
-			select {
-			case <-timer.C:
-			case <-wake:
-			case <-ctx.Done():
-			}
+			_ = clk.sleep(napCtx, d)
+			mu.Lock()
+			nap = nil
+			mu.Unlock()
+			cancel()
 			continue
 		}
 		heap.Pop(&queue)

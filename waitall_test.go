@@ -138,3 +138,39 @@ func TestWaitAllContextEndsEveryUnfinishedJob(t *testing.T) {
 func TestWaitAllNoJobs(t *testing.T) {
 	assert.Empty(t, WaitAll[*GPResult](t.Context(), nil, nil))
 }
+
+// TestWaitAllOnTheClientClock: WaitAll schedules on the client's clock, as
+// Wait does: on a fake clock it waits no wall time, and each job is polled
+// as often as Wait polls it, no sooner on that clock than Wait would.
+func TestWaitAllOnTheClientClock(t *testing.T) {
+	endsAt := func(last int) *script {
+		return &script{step: func(n int) (JobStatus, error) {
+			if n < last {
+				return running()
+			}
+			return JobStatus{State: JobSucceeded, Status: "esriJobSucceeded"}, nil
+		}}
+	}
+	c, clk := pollClient(t)
+	start := clk.Now()
+	res, err := endsAt(20).job(c, true).Wait(t.Context(), nil)
+	require.NoError(t, err)
+	require.Equal(t, "snapshot 20", res)
+	waitTook := clk.Now().Sub(start)
+
+	c, clk = pollClient(t)
+	start = clk.Now()
+	scripts := []*script{endsAt(20), endsAt(20), endsAt(20)}
+	var jobs []*Job[string]
+	for _, s := range scripts {
+		jobs = append(jobs, s.job(c, true))
+	}
+	out := WaitAll(t.Context(), jobs, nil)
+	for i, o := range out {
+		require.NoError(t, o.Err, "job %d", i)
+		assert.Equal(t, "snapshot 20", o.Result)
+		assert.Equal(t, 20, scripts[i].polls, "job %d: polled as often as by Wait", i)
+	}
+	assert.NotEmpty(t, clk.sleeps(), "WaitAll waited on the client's clock")
+	assert.GreaterOrEqual(t, clk.Now().Sub(start), waitTook, "no job was polled ahead of Wait's schedule")
+}
