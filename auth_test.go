@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seed9bfd6bbc/ags/internal/fakeclock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -166,7 +167,7 @@ func credClient(t *testing.T, opts ...Option) (*Client, *fakeAuth, *credentialSo
 	var mux *http.ServeMux
 	c, mux, site := setupNoAuth(t, append([]Option{WithCredentials("admin", testPassword)}, opts...)...)
 	f = newFakeAuth(t, mux, site, clock)
-	clock.install(c)
+	useClock(c, clock)
 	cs := c.tokens.source().(*credentialSource)
 	return c, f, cs, clock
 }
@@ -310,7 +311,7 @@ func TestClockSkewNoStorm(t *testing.T) {
 	c, f, _, clock := credClient(t)
 	// The server's clock is an hour behind ours: its tokens look expired a
 	// minute before they were issued.
-	f.clock = &fakeClock{t: clock.Now().Add(-time.Hour)}
+	f.clock = fakeclock.NewAt(clock.Now().Add(-time.Hour))
 	f.lifetime = time.Hour - time.Minute
 	for range 5 {
 		require.NoError(t, c.Get(t.Context(), "rest/services/x", nil, nil))
@@ -612,7 +613,7 @@ func TestFederated(t *testing.T) {
 	t.Cleanup(portal.Close)
 
 	c, mux, site := setupNoAuth(t, WithCredentials("admin", testPassword), WithReferer("https://app.example.com"))
-	clock.install(c)
+	useClock(c, clock)
 	mux.HandleFunc("/arcgis/rest/info", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintf(w, `{"currentVersion":11.3,"owningSystemUrl":%q,"authInfo":{"isTokenBasedSecurity":true,"tokenServicesUrl":%q}}`,
 			portal.URL+"/portal", portal.URL+"/portal/sharing/rest/generateToken")

@@ -616,8 +616,8 @@ func TestStoreBusyRetried(t *testing.T) {
 	require.NoError(t, c.Post(t.Context(), "admin/services/createService", nil, &out))
 	assert.Equal(t, "success", out.Status)
 	assert.Equal(t, int32(3), n.Load())
-	require.Len(t, ns.sleeps(), 2)
-	for _, d := range ns.sleeps() {
+	require.Len(t, ns.Sleeps(), 2)
+	for _, d := range ns.Sleeps() {
 		assert.GreaterOrEqual(t, d, 100*time.Millisecond)
 		assert.LessOrEqual(t, d, time.Second)
 	}
@@ -628,11 +628,11 @@ func TestStoreBusyRetried(t *testing.T) {
 	// Still busy after every retry: the busy answer is returned.
 	err := c.Post(t.Context(), "admin/services/x.MapServer/stop", nil, nil)
 	assert.ErrorIs(t, err, ErrServerBusy)
-	assert.Len(t, ns.sleeps(), 5)
+	assert.Len(t, ns.Sleeps(), 5)
 
 	// A cancelled context stops the wait.
 	ctx, cancel := context.WithCancel(t.Context())
-	ns.onCall = func(int) { cancel() }
+	ns.OnSleep(func(int) { cancel() })
 	err = c.Post(ctx, "admin/services/x.MapServer/stop", nil, nil)
 	assert.ErrorIs(t, err, context.Canceled)
 }

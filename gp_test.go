@@ -274,7 +274,7 @@ func TestGPJobReattachAndWait(t *testing.T) {
 	submits, polls, _ = ft.count()
 	assert.Equal(t, 0, submits)
 	assert.Equal(t, 3, polls)
-	assert.Len(t, ns.sleeps(), 2, "a re-attached job is polled at once")
+	assert.Len(t, ns.Sleeps(), 2, "a re-attached job is polled at once")
 
 	// The escaped spelling of the path names the same task.
 	job2, err := c.GP.Job("Analysis/Hot%20Spots/GPServer/Find%20Hot%20Spots", id)
@@ -315,11 +315,11 @@ func TestGPCancelOnContextDoneSendsOneCancel(t *testing.T) {
 		status: writeBody(`{"jobId":"jcancel","jobStatus":"esriJobExecuting"}`)}).mount(mux)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	ns.onCall = func(n int) {
+	ns.OnSleep(func(n int) {
 		if n == 3 {
 			cancel()
 		}
-	}
+	})
 	job, err := c.GP.SubmitJob(ctx, hotspotTask, nil)
 	require.NoError(t, err)
 	_, err = job.Wait(ctx, &PollOptions{CancelOnContextDone: true})

@@ -1,15 +1,14 @@
 package ags
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/seed9bfd6bbc/ags/internal/fakeclock"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 )
@@ -66,63 +65,23 @@ func testSite(t *testing.T, opts ...Option) (*Client, *http.ServeMux, string) {
 	return c, mux, site
 }
 
-// fakeClock is the one test clock: it stands in for the client's clock
-// (installClock) and for a fake server's, so that "now", token expiry and
-// job progress agree. Its sleeps return at once (unless ctx is done),
-// advancing the clock, so poll and backoff sequences are tested without
-// real waiting; Advance moves it by hand.
-type fakeClock struct {
-	mu     sync.Mutex
-	t      time.Time
-	slept  []time.Duration
-	onCall func(n int) // optional: called with the number of sleeps so far
-}
+// fakeClock is the tests' one clock (see package fakeclock), shared by a
+// client (installClock, useClock) and a fake server so that "now", token
+// expiry and job progress agree. A lone sleep on it returns at once, the
+// clock moved on, so poll and backoff sequences are tested without real
+// waiting.
+type fakeClock = fakeclock.Clock
 
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-}
+func newFakeClock() *fakeClock { return fakeclock.New() }
 
 // installClock makes c read and sleep on a new fakeClock: polling,
 // backoff and token renewal alike.
-func installClock(c *Client) *fakeClock { return newFakeClock().install(c) }
+func installClock(c *Client) *fakeClock { return useClock(c, fakeclock.New()) }
 
-// install makes c read and sleep on clk.
-func (clk *fakeClock) install(c *Client) *fakeClock {
-	c.now, c.sleep = clk.Now, clk.sleep
+// useClock makes c read and sleep on clk.
+func useClock(c *Client, clk *fakeClock) *fakeClock {
+	c.now, c.sleep = clk.Now, clk.Sleep
 	return clk
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-func (c *fakeClock) sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	c.slept = append(c.slept, d)
-	c.t = c.t.Add(d)
-	count, cb := len(c.slept), c.onCall
-	c.mu.Unlock()
-	if cb != nil {
-		cb(count)
-	}
-	return ctx.Err()
-}
-
-func (c *fakeClock) sleeps() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]time.Duration(nil), c.slept...)
 }
 
 // fixture returns the bytes of testdata/fixtures/name.

@@ -326,13 +326,13 @@ func TestWaitFreshJobWaitsFirstAndReattachedPollsAtOnce(t *testing.T) {
 	got, err := s.job(c, true).Wait(context.Background(), nil)
 	require.NoError(t, err)
 	assert.Equal(t, "snapshot 1", got)
-	assert.Equal(t, []time.Duration{250 * time.Millisecond}, ns.sleeps())
+	assert.Equal(t, []time.Duration{250 * time.Millisecond}, ns.Sleeps())
 
 	c2, ns2 := pollClient(t)
 	s2 := &script{step: func(n int) (JobStatus, error) { return succeeded() }}
 	_, err = s2.job(c2, false).Wait(context.Background(), nil)
 	require.NoError(t, err)
-	assert.Empty(t, ns2.sleeps(), "a re-attached job is polled at once")
+	assert.Empty(t, ns2.Sleeps(), "a re-attached job is polled at once")
 	assert.Equal(t, 1, s2.polls)
 }
 
@@ -341,16 +341,16 @@ func TestWaitBackoffSequenceAndCap(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	const n = 120
-	ns.onCall = func(k int) {
+	ns.OnSleep(func(k int) {
 		if k == n {
 			cancel()
 		}
-	}
+	})
 	s := &script{step: func(int) (JobStatus, error) { return running() }}
 	_, err := s.job(c, true).Wait(ctx, nil)
 	require.ErrorIs(t, err, context.Canceled)
 
-	sl := ns.sleeps()
+	sl := ns.Sleeps()
 	require.Len(t, sl, n)
 	ms := time.Millisecond
 	// Ten waits on the MinDelay grid (until 2.5 s have passed), then each
@@ -392,11 +392,11 @@ func TestWaitJitterBounds(t *testing.T) {
 			c.rnd = tc.rnd
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			ns.onCall = func(k int) {
+			ns.OnSleep(func(k int) {
 				if k == 100 {
 					cancel()
 				}
-			}
+			})
 			s := &script{step: func(int) (JobStatus, error) { return running() }}
 			_, err := s.job(c, true).Wait(ctx, &PollOptions{Jitter: 0.3})
 			require.ErrorIs(t, err, context.Canceled)
@@ -404,7 +404,7 @@ func TestWaitJitterBounds(t *testing.T) {
 			p := (&PollOptions{Jitter: -1}).withDefaults()
 			var waited time.Duration
 			jittered := 0
-			for i, d := range ns.sleeps() {
+			for i, d := range ns.Sleeps() {
 				full := p.pollDelay(i, waited, nil)
 				low := max(time.Duration(float64(full)*0.7), p.MinDelay)
 				assert.GreaterOrEqual(t, d, low, "wait %d", i)
@@ -653,11 +653,11 @@ func TestWaitContextDeadline(t *testing.T) {
 	c, ns := pollClient(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	ns.onCall = func(k int) {
+	ns.OnSleep(func(k int) {
 		if k == 3 {
 			<-ctx.Done() // the deadline passes during the third wait
 		}
-	}
+	})
 	s := &script{step: func(int) (JobStatus, error) { return running() }}
 	_, err := s.job(c, true).Wait(ctx, nil)
 	require.Error(t, err)
@@ -671,11 +671,11 @@ func TestWaitCancelOnContextDone(t *testing.T) {
 	c, ns := pollClient(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	ns.onCall = func(k int) {
+	ns.OnSleep(func(k int) {
 		if k == 4 {
 			cancel()
 		}
-	}
+	})
 	s := &script{step: func(int) (JobStatus, error) { return running() }}
 	_, err := s.job(c, true).Wait(ctx, &PollOptions{CancelOnContextDone: true})
 	require.Error(t, err)
@@ -709,11 +709,11 @@ func TestWaitUnknownStatusKeepsPolling(t *testing.T) {
 	c, ns := pollClient(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	ns.onCall = func(k int) {
+	ns.OnSleep(func(k int) {
 		if k == 50 {
 			cancel()
 		}
-	}
+	})
 	var states []JobState
 	s := &script{step: func(int) (JobStatus, error) {
 		return JobStatus{State: ClassifyGPStatus("esriJobSomethingNew"), Status: "esriJobSomethingNew"}, nil

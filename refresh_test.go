@@ -109,7 +109,7 @@ func TestRefreshEndToEnd(t *testing.T) {
 	}
 	submits, polls, cancels := ft.count()
 	assert.Equal(t, [3]int{1, 2, 0}, [3]int{submits, polls, cancels})
-	assert.Len(t, ns.sleeps(), 2)
+	assert.Len(t, ns.Sleeps(), 2)
 
 	// The result's own parameter read is there too.
 	p, err := res.Result(context.Background(), "refreshResults")
@@ -231,7 +231,7 @@ func TestRefreshJobReattach(t *testing.T) {
 	submits, polls, _ := ft.count()
 	assert.Equal(t, 0, submits)
 	assert.Equal(t, 2, polls)
-	assert.Len(t, ns.sleeps(), 1)
+	assert.Len(t, ns.Sleeps(), 1)
 
 	_, err = c.Services.RefreshJob("../x")
 	var ve *ValidationError

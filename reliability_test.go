@@ -27,6 +27,7 @@ import (
 
 	"github.com/seed9bfd6bbc/ags"
 	"github.com/seed9bfd6bbc/ags/agstest"
+	"github.com/seed9bfd6bbc/ags/internal/fakeclock"
 )
 
 // relFastRetry keeps transport retries quick: a 502 costs milliseconds.
@@ -434,114 +435,14 @@ func TestReliabilityRefreshLoadWith502s(t *testing.T) {
 	h.checkNoSecrets()
 }
 
-// stepClock is a clock shared by the client and the emulator that moves
-// only when every goroutine taking part (join, leave) is asleep on it: it
-// then jumps to the earliest wake-up. No request is in flight while time
-// moves, so a run of minutes of server time takes milliseconds and comes
-// out the same however busy the machine is.
-type stepClock struct {
-	mu       sync.Mutex
-	now      time.Time
-	active   int
-	sleepers []*stepSleeper
-	onJump   func(from, to time.Time) // optional; called with no sleeper running
-}
-
-type stepSleeper struct {
-	wake time.Time
-	done chan struct{}
-}
-
-func newStepClock() *stepClock {
-	return &stepClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-}
-
-func (c *stepClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *stepClock) join() {
-	c.mu.Lock()
-	c.active++
-	c.mu.Unlock()
-}
-
-func (c *stepClock) leave() {
-	c.mu.Lock()
-	c.active--
-	c.mu.Unlock()
-	c.step()
-}
-
-func (c *stepClock) Sleep(ctx context.Context, d time.Duration) error {
-	s := &stepSleeper{done: make(chan struct{})}
-	c.mu.Lock()
-	s.wake = c.now.Add(d)
-	c.sleepers = append(c.sleepers, s)
-	c.mu.Unlock()
-	c.step()
-	select {
-	case <-s.done:
-		return nil
-	case <-ctx.Done():
-		c.mu.Lock()
-		for i, o := range c.sleepers {
-			if o == s {
-				c.sleepers = append(c.sleepers[:i], c.sleepers[i+1:]...)
-				break
-			}
-		}
-		c.mu.Unlock()
-		return ctx.Err()
-	}
-}
-
-// step jumps to the earliest wake-up and wakes whoever is due, once every
-// active goroutine sleeps.
-func (c *stepClock) step() {
-	c.mu.Lock()
-	if c.active == 0 || len(c.sleepers) < c.active {
-		c.mu.Unlock()
-		return
-	}
-	from, to := c.now, c.sleepers[0].wake
-	for _, s := range c.sleepers {
-		if s.wake.Before(to) {
-			to = s.wake
-		}
-	}
-	if to.After(from) {
-		c.now = to
-	}
-	var due []*stepSleeper
-	rest := c.sleepers[:0]
-	for _, s := range c.sleepers {
-		if s.wake.After(c.now) {
-			rest = append(rest, s)
-		} else {
-			due = append(due, s)
-		}
-	}
-	c.sleepers = rest
-	jump := c.onJump
-	c.mu.Unlock()
-	if jump != nil && to.After(from) {
-		jump(from, to)
-	}
-	for _, s := range due {
-		close(s.done)
-	}
-}
-
 // runTokenExpiry runs 10 five-second jobs at once against a server whose
 // tokens live two seconds, optionally revoking every token mid-run. The
-// client and the emulator share a stepClock: the run takes seconds of
-// their time, not of the wall clock.
+// client and the emulator share a fake clock that moves only when every
+// job's goroutine sleeps: the run takes seconds of their time, not of the
+// wall clock, and no request is in flight while time moves.
 func runTokenExpiry(t *testing.T, invalidate bool) {
 	const lifetime = 2 * time.Second
-	clock := newStepClock()
+	clock := fakeclock.New()
 	srv := agstest.NewServer(agstest.WithTokenLifetime(lifetime), agstest.WithJobDuration(5*time.Second),
 		agstest.WithClock(clock.Now))
 	t.Cleanup(srv.Close)
@@ -559,20 +460,20 @@ func runTokenExpiry(t *testing.T, invalidate bool) {
 	}
 	var revokedAt time.Duration
 	if invalidate {
-		clock.onJump = func(from, to time.Time) {
+		clock.OnJump(func(from, to time.Time) {
 			if revokedAt == 0 && to.Sub(start) >= 2500*time.Millisecond {
 				revokedAt = to.Sub(start) // only ever set by the goroutine that made time jump
 				srv.InvalidateTokens()
 			}
-		}
+		})
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
 	const jobs = 10
 	for range jobs {
-		clock.join()
+		clock.Join()
 	}
-	results := runRefreshesThen(ctx, h, jobs, jobs, &ags.PollOptions{MinDelay: 100 * time.Millisecond, MaxDelay: 400 * time.Millisecond}, clock.leave)
+	results := runRefreshesThen(ctx, h, jobs, jobs, &ags.PollOptions{MinDelay: 100 * time.Millisecond, MaxDelay: 400 * time.Millisecond}, clock.Leave)
 	elapsed := clock.Now().Sub(start)
 
 	for i, r := range results {

@@ -37,7 +37,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	clock := newFakeClock()
 	c, mux, site := setupNoAuth(t, opts...)
 	f := newFakeAuth(t, mux, site, clock)
-	clock.install(c)
+	useClock(c, clock)
 	cs := c.tokens.source().(*credentialSource)
 
 	// Endpoints that misbehave, some by echoing the secrets back.

@@ -813,7 +813,7 @@ func TestServicesCreateRetriesStoreBusy(t *testing.T) {
 	ns := installClock(c)
 	require.NoError(t, c.Services.Create(t.Context(), "Transport", roadsDef()))
 	assert.Equal(t, 3, rec.count(), "refused twice before acting, then created")
-	assert.Len(t, ns.sleeps(), 2, "backed off before each retry")
+	assert.Len(t, ns.Sleeps(), 2, "backed off before each retry")
 	for _, r := range rec.all() {
 		assert.Equal(t, "/arcgis/admin/services/Transport/createService", r.Path)
 	}
@@ -829,7 +829,7 @@ func TestServicesStoreBusyGivesUp(t *testing.T) {
 	require.ErrorAs(t, err, &apiErr)
 	assert.Contains(t, apiErr.Message, "Another administrative operation")
 	assert.Equal(t, 4, rec.count(), "the first attempt and MaxRetries (3) more")
-	assert.Len(t, ns.sleeps(), 3)
+	assert.Len(t, ns.Sleeps(), 3)
 }
 
 func TestServicesCreateNotRetriedOn502(t *testing.T) {

@@ -512,7 +512,7 @@ func TestTilesJobWait(t *testing.T) {
 		assert.NotContains(t, r.query, "token")
 		assert.Equal(t, "Bearer "+testToken, r.auth)
 	}
-	assert.Len(t, ns.sleeps(), 5, "a wait before each poll (the job was just submitted), none of it real")
+	assert.Len(t, ns.Sleeps(), 5, "a wait before each poll (the job was just submitted), none of it real")
 }
 
 // TestTilesJobFailures: PARTIALERROR and FAILED end the wait with a

@@ -171,6 +171,6 @@ func TestWaitAllOnTheClientClock(t *testing.T) {
 		assert.Equal(t, "snapshot 20", o.Result)
 		assert.Equal(t, 20, scripts[i].polls, "job %d: polled as often as by Wait", i)
 	}
-	assert.NotEmpty(t, clk.sleeps(), "WaitAll waited on the client's clock")
+	assert.NotEmpty(t, clk.Sleeps(), "WaitAll waited on the client's clock")
 	assert.GreaterOrEqual(t, clk.Now().Sub(start), waitTook, "no job was polled ahead of Wait's schedule")
 }
