@@ -276,6 +276,9 @@ type jobSpec[S, T any] struct {
 	poll   func(ctx context.Context) (JobStatus, S, error)            // one status read, classified
 	result func(ctx context.Context, st JobStatus, snap S) (T, error) // on success
 	cancel func(ctx context.Context) error                            // nil: cannot be cancelled
+	// failed, if set, runs when the job ends failed, cancelled or timed
+	// out (to clean up after it) and returns the error Wait reports.
+	failed func(ctx context.Context, e *JobError) error
 }
 
 // snapshotIsResult is a jobSpec result for a family whose last status read
@@ -301,6 +304,7 @@ type Job[T any] struct {
 	op      string
 	observe func(ctx context.Context) (JobStatus, func(context.Context) (T, error), error) // jobSpec.observe
 	cancel  func(ctx context.Context) error
+	failed  func(ctx context.Context, e *JobError) error // jobSpec.failed
 	client  *Client
 	started time.Time
 	fresh   bool // a status came with the submit answer
@@ -311,7 +315,8 @@ type Job[T any] struct {
 // waits MinDelay and measures the time waited from now; a re-attached job
 // (fresh false) is polled at once.
 func newJob[S, T any](c *Client, id, jobURL string, spec jobSpec[S, T], fresh bool) *Job[T] {
-	j := &Job[T]{id: id, url: jobURL, op: spec.op, observe: spec.observe, cancel: spec.cancel, client: c, fresh: fresh}
+	j := &Job[T]{id: id, url: jobURL, op: spec.op, observe: spec.observe, cancel: spec.cancel, failed: spec.failed,
+		client: c, fresh: fresh}
 	if fresh {
 		j.started = c.now()
 	}
@@ -429,7 +434,11 @@ func (w *waiter[T]) step(ctx context.Context) (res T, done bool, err error) {
 		}
 		return res, true, nil
 	case JobFailed, JobCancelled, JobTimedOut:
-		return res, true, &JobError{JobID: j.id, Status: st.Status, State: st.State, Messages: st.Messages, Op: j.op}
+		jerr := &JobError{JobID: j.id, Status: st.Status, State: st.State, Messages: st.Messages, Op: j.op}
+		if j.failed != nil {
+			return res, true, j.failed(ctx, jerr)
+		}
+		return res, true, jerr
 	}
 	return res, false, nil
 }
