@@ -54,18 +54,24 @@ func (p *GPParam) String() string {
 // gave for it).
 // https://developers.arcgis.com/rest/services-reference/enterprise/gp-result
 func (r *GPResult) Result(ctx context.Context, name string) (*GPParam, error) {
+	var p GPParam
+	if err := r.readResult(ctx, name, &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// readResult reads output parameter name into out: a GPParam, or a type
+// around one that checks the answer (answerChecker).
+func (r *GPResult) readResult(ctx context.Context, name string, out any) error {
 	if strings.TrimSpace(name) == "" || strings.ContainsAny(name, "/?#") || name == "." || name == ".." {
-		return nil, invalid("result name", "must be a parameter name, got %q", name)
+		return invalid("result name", "must be a parameter name, got %q", name)
 	}
 	u := r.jobURL.JoinPath("results", name)
 	if rel, ok := r.paramURL(name); ok {
 		u = r.jobURL.JoinPath(rel)
 	}
-	var p GPParam
-	if err := r.client.do(ctx, call{op: "job " + r.JobID + " result " + name, method: http.MethodGet, url: u, idempotent: true}, &p); err != nil {
-		return nil, err
-	}
-	return &p, nil
+	return r.client.do(ctx, call{op: "job " + r.JobID + " result " + name, method: http.MethodGet, url: u, idempotent: true}, out)
 }
 
 // paramURL returns the job's own relative link for output name, when it
