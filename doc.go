@@ -7,6 +7,8 @@
 //
 // # Getting started
 //
+// In a function that returns an error, with a context ctx:
+//
 //	c, err := ags.NewClient("https://gis.example.com:6443/arcgis",
 //		ags.WithCredentials("publisher", os.Getenv("AGS_PASSWORD")))
 //	if err != nil {

@@ -185,8 +185,10 @@ func TestDocSnippetsCompile(t *testing.T) {
 	if err != nil {
 		t.Skip("no go command on PATH")
 	}
-	snippets := append(readmeSnippets(t, "README.md"), docSnippets(t, "doc.go")...)
-	require.GreaterOrEqual(t, len(snippets), 6, "the README and doc.go snippets were found")
+	readme, doc := readmeSnippets(t, "README.md"), docSnippets(t, "doc.go")
+	require.GreaterOrEqual(t, len(readme), 8, "the README's snippets were found")
+	require.Len(t, doc, 1, "doc.go's Getting started code was found")
+	snippets := append(readme, doc...)
 
 	root, err := filepath.Abs(".")
 	require.NoError(t, err)
