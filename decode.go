@@ -112,9 +112,9 @@ func decode(a answer, out any) error {
 // of the body, not rebuilt afterwards by the caller.
 type answerChecker interface {
 	// checkAnswer returns nil for a usable answer; a badAnswer for one
-	// that lacks what the call needs (a *ResponseError); or an *Error
-	// when the server reported a failure in a success-shaped answer (its
-	// Message and Details set; decode adds the rest).
+	// that lacks what the call needs (decode returns a *ResponseError); or
+	// a refusal when the server reported a failure in a success-shaped
+	// answer (decode returns an *Error).
 	checkAnswer() error
 }
 
@@ -123,15 +123,24 @@ type badAnswer string
 
 func (b badAnswer) Error() string { return string(b) }
 
+// refusal is the server's own account of a failure given in a
+// success-shaped answer (e.g. updateTiles' {"status":"failed",...}).
+type refusal struct {
+	message string
+	details []string
+}
+
+func (r refusal) Error() string { return r.message }
+
 // checked turns an answerChecker's verdict into decode's outcome.
 func (a answer) checked(err error) error {
 	switch err := err.(type) {
 	case nil:
 		return nil
-	case *Error:
-		err.HTTPStatus, err.Op, err.URL = a.status, a.op, a.where()
-		err.redact(a.secrets())
-		return err
+	case refusal:
+		e := &Error{HTTPStatus: a.status, Message: err.message, Details: err.details, Op: a.op, URL: a.where()}
+		e.redact(a.secrets())
+		return e
 	default:
 		return a.responseError(err.Error(), nil)
 	}

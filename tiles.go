@@ -88,7 +88,7 @@ func (a *updateTilesAnswer) checkAnswer() error {
 		if msg == "" {
 			msg = fmt.Sprintf("the server answered status %q, not success", st)
 		}
-		return &Error{Message: msg, Details: []string{"status: " + st}}
+		return refusal{message: msg, details: []string{"status: " + st}}
 	}
 	return checkJobID(a.JobID)
 }
