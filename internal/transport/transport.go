@@ -26,6 +26,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -280,21 +281,34 @@ func Backoff(min, max time.Duration, attempt int, resp *http.Response, rnd func(
 // now is the clock Retry-After dates are read against (tests replace it).
 var now = time.Now
 
-// RetryAfter parses a Retry-After value in seconds or as an HTTP date.
+// maxRetryAfter bounds a parsed Retry-After: any larger value (a year of
+// seconds, a date far ahead) is read as this much, which every policy caps
+// further. It keeps the arithmetic far from overflow, so a huge value never
+// wraps round into a short one.
+const maxRetryAfter = 24 * time.Hour
+
+// RetryAfter parses a Retry-After value in seconds or as an HTTP date
+// (RFC 9110 §10.2.3), bounded to [0, 24h].
 func RetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0, false
 	}
-	if s, err := strconv.Atoi(v); err == nil {
-		if s < 0 {
-			return 0, false
+	if s, err := strconv.ParseUint(v, 10, 64); err == nil {
+		if s > uint64(maxRetryAfter/time.Second) {
+			return maxRetryAfter, true
 		}
 		return time.Duration(s) * time.Second, true
+	} else if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
+		return maxRetryAfter, true // all digits, too many of them
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		d := t.Sub(now)
-		if d < 0 {
+		d := t.Sub(now) // saturates rather than wraps
+		switch {
+		case d < 0:
 			d = 0
+		case d > maxRetryAfter:
+			d = maxRetryAfter
 		}
 		return d, true
 	}
