@@ -489,10 +489,12 @@ func (c *Client) bearer(token string) []string {
 }
 
 // readBody reads at most max+1 bytes of resp's body, so a caller can tell
-// a body over the limit. With a Content-Length within the limit (which
-// net/http enforces) it reads exactly that much into one buffer.
+// a body over the limit. Memory grows with the bytes that actually arrive:
+// a declared Content-Length is trusted for one exact buffer only when it is
+// small, never to size a buffer before the data is there (a server that
+// declares 32 MiB and stalls would otherwise pin 32 MiB per call).
 func readBody(resp *http.Response, max int64) ([]byte, error) {
-	if n := resp.ContentLength; n > 0 && n <= max {
+	if n := resp.ContentLength; n > 0 && n <= max && n <= exactBodyBuffer {
 		buf := make([]byte, n)
 		if _, err := io.ReadFull(resp.Body, buf); err != nil {
 			return nil, err
@@ -501,6 +503,10 @@ func readBody(resp *http.Response, max int64) ([]byte, error) {
 	}
 	return io.ReadAll(io.LimitReader(resp.Body, max+1))
 }
+
+// exactBodyBuffer is the largest declared body read into a buffer of its
+// declared size up front.
+const exactBodyBuffer = 64 << 10
 
 // cleanURL renders u without query, fragment or user info.
 func cleanURL(u *url.URL) string {

@@ -96,6 +96,19 @@ func (c *Client) guardRedirects(hc *http.Client) *http.Client {
 			return fmt.Errorf("%w: %s://%s to %s://%s", transport.ErrRedirectRefused,
 				first.Scheme, first.Host, req.URL.Scheme, req.URL.Host)
 		}
+		// net/http turns a POST answered 301, 302 or 303 into a GET without
+		// its form, and the JSON found there would pass for the write's
+		// answer. A write is followed only where its method and body go
+		// along (307, 308); otherwise the call fails, saying so. Reads
+		// follow any same-host redirect.
+		if m := via[0].Method; req.Method != m && !transport.Idempotent(req.Context()) {
+			status := 0
+			if req.Response != nil {
+				status = req.Response.StatusCode
+			}
+			return fmt.Errorf("%w: the server answered the %s with a %d redirect to %s, which would resend it as a %s without its parameters; the call was not repeated",
+				transport.ErrRedirectRefused, m, status, req.URL.Path, req.Method)
+		}
 		if prev != nil {
 			return prev(req, via)
 		}

@@ -83,6 +83,13 @@ func WithIdempotent(ctx context.Context, idempotent bool) context.Context {
 	return context.WithValue(ctx, ctxKey{}, st)
 }
 
+// Idempotent reports whether the request sent with ctx was marked safe to
+// repeat (WithIdempotent).
+func Idempotent(ctx context.Context) bool {
+	st := stateOf(ctx)
+	return st != nil && st.idempotent
+}
+
 func stateOf(ctx context.Context) *state {
 	st, _ := ctx.Value(ctxKey{}).(*state)
 	return st
