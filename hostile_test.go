@@ -2,6 +2,7 @@ package ags
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/seed9bfd6bbc/ags/agstest"
 )
 
 // formRecorder answers every request with body and keeps the forms it got.
@@ -175,4 +178,112 @@ type signalBody struct {
 func (b *signalBody) Read(p []byte) (int, error) {
 	b.once.Do(func() { b.ch <- struct{}{} })
 	return b.ReadCloser.Read(p)
+}
+
+// A token the server echoes back in job messages is masked in *JobError,
+// in the statuses OnStatus sees, and in every fmt verb.
+func TestJobMessagesMaskEchoedToken(t *testing.T) {
+	c, mux, _ := setup(t)
+	installNoSleep(c)
+	echo := "Invalid request token=" + testToken + " for user"
+	(&fakeTask{t: t, task: hotspotTask, jobID: "j1",
+		status: func(n int, w http.ResponseWriter, r *http.Request) {
+			if n == 1 {
+				fmt.Fprintf(w, `{"jobId":"j1","jobStatus":"esriJobExecuting","progress":{"type":"default","message":%q}}`, echo)
+				return
+			}
+			fmt.Fprint(w, gpStatusBody(t, "j1", "esriJobFailed", []JobMessage{msg("Error", echo), msg("Error", "Failed.")}, nil))
+		},
+	}).mount(mux)
+	job, err := c.GP.SubmitJob(t.Context(), hotspotTask, nil)
+	require.NoError(t, err)
+	var seen []JobStatus
+	_, err = job.Wait(t.Context(), &PollOptions{OnStatus: func(st JobStatus) { seen = append(seen, st) }})
+	var je *JobError
+	require.ErrorAs(t, err, &je)
+	for _, v := range []any{err, je, *je, seen} {
+		out := fmt.Sprintf("%v %+v %#v %s", v, v, v, v)
+		assert.NotContains(t, out, testToken)
+	}
+	assert.Contains(t, err.Error(), "Invalid request token=REDACTED for user")
+}
+
+// A tile job's message is masked the same way.
+func TestTileJobMessageMasksEchoedToken(t *testing.T) {
+	c, mux, _ := setup(t)
+	installNoSleep(c)
+	mux.HandleFunc(sitePrefix+"rest/admin/services/World/MapServer/jobs/t1", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `{"jobId":"t1","jobStatus":"ERROR","message":"token %s was rejected"}`, testToken)
+	})
+	job, err := c.Tiles.Job(ServiceRef{Name: "World", Type: MapServer}, "t1")
+	require.NoError(t, err)
+	_, err = job.Wait(t.Context(), nil)
+	require.Error(t, err)
+	assert.NotContains(t, fmt.Sprintf("%v %+v %#v", err, err, err), testToken)
+	var je *JobError
+	if assert.ErrorAs(t, err, &je) {
+		assert.NotContains(t, fmt.Sprintf("%#v", *je), testToken)
+	}
+}
+
+// With the password "admin", the store-busy answer is still read as store
+// busy (and retried); only whole occurrences of the password are masked.
+func TestCommonWordPasswordDoesNotHideStoreBusy(t *testing.T) {
+	srv := agstest.NewServer(agstest.WithUser("siteadmin", "admin"), agstest.WithFaults(agstest.Faults{StoreBusy: 1}))
+	t.Cleanup(srv.Close)
+	c, err := NewClient(srv.URL(), WithCredentials("siteadmin", "admin"), WithInsecureHTTP(),
+		WithRetryPolicy(RetryPolicy{MaxRetries: 2, MinDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond}))
+	require.NoError(t, err)
+	require.NoError(t, c.Services.Create(t.Context(), "", ServiceDefinition{ServiceName: "Roads", Type: MapServer}))
+	assert.Equal(t, 2, srv.Count("createService"), "busy once, then created")
+
+	srv.SetFaults(agstest.Faults{StoreBusy: 10})
+	err = c.Services.Create(t.Context(), "", ServiceDefinition{ServiceName: "Rivers", Type: MapServer})
+	require.ErrorIs(t, err, ErrServerBusy)
+	assert.Contains(t, err.Error(), "Another administrative operation", "the server's words are shown as written")
+
+	e := &Error{Message: "user admin may not use admin-tools, administrators only; admin."}
+	e.redact([]string{"admin"})
+	assert.Equal(t, "user REDACTED may not use REDACTED-tools, administrators only; REDACTED.", e.Message)
+}
+
+func TestMaskSecrets(t *testing.T) {
+	long := "AbCdEfGhIjKlMnOpQrStUv0123456789"
+	for _, tt := range []struct{ in, secret, want string }{
+		{"Another administrative operation", "admin", "Another administrative operation"},
+		{"bad password admin", "admin", "bad password REDACTED"},
+		{"code 500", "0", "code 500"},
+		{"token 0 expired", "0", "token REDACTED expired"},
+		{"token=" + long + "&f=json", long, "token=REDACTED&f=json"},
+		{"token%3D" + long + "x", long, "token%3DREDACTEDx"},
+		{"p@ss!", "p@ss!", "REDACTED"},
+		{"adminadmin admin", "admin", "adminadmin REDACTED"},
+	} {
+		assert.Equal(t, tt.want, maskSecrets(tt.in, []string{tt.secret}), tt.in)
+	}
+}
+
+// A wrong username or password is ErrBadCredentials, from every token
+// endpoint: the server's, the admin API's and a portal's.
+func TestBadCredentialsSentinel(t *testing.T) {
+	srv := agstest.NewServer()
+	t.Cleanup(srv.Close)
+	for _, tokenURL := range []string{"", "admin/generateToken"} {
+		opts := []Option{WithCredentials(agstest.DefaultUsername, "wrong"), WithInsecureHTTP()}
+		if tokenURL != "" {
+			opts = append(opts, WithTokenURL(tokenURL))
+		}
+		c, err := NewClient(srv.URL(), opts...)
+		require.NoError(t, err)
+		_, err = c.Services.List(t.Context(), "")
+		assert.ErrorIs(t, err, ErrBadCredentials, "token URL %q: %v", tokenURL, err)
+		assert.NotErrorIs(t, err, ErrServerBusy)
+	}
+
+	// A portal answers the recorded wording.
+	c, mux, _ := setupNoAuth(t, WithCredentials("someone", "password"), WithTokenURL("sharing/rest/generateToken"))
+	mux.HandleFunc(sitePrefix+"sharing/rest/generateToken", serveFixture(t, "token-error-400-invalid-credentials-mock.json"))
+	_, err := c.Services.List(t.Context(), "")
+	assert.ErrorIs(t, err, ErrBadCredentials)
+	assert.NotErrorIs(t, ErrNotFound, ErrBadCredentials)
 }
