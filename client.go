@@ -336,7 +336,11 @@ func (c *Client) do(ctx context.Context, r call, out any) error {
 		// for one; either way the call stays idempotent.
 		r.method = http.MethodPost
 	}
-	renewed, busy := false, 0
+	// One retry budget for the whole call: transport retries (a 502, a
+	// dropped connection) and store-busy retries draw on the same
+	// MaxRetries, so a call makes at most MaxRetries+1 attempts, plus the
+	// one replay after a rejected token is renewed.
+	renewed, busy, attempts, maxAttempts := false, 0, 0, c.retry.MaxRetries+1
 	for {
 		var tok Token
 		if !r.noAuth && c.tokens != nil {
@@ -344,7 +348,8 @@ func (c *Client) do(ctx context.Context, r call, out any) error {
 				return fmt.Errorf("%s: get token: %w", r.op, err)
 			}
 		}
-		a, err := c.send(ctx, r, vals, query, tok, redact)
+		a, n, err := c.send(ctx, r, vals, query, tok, redact, maxAttempts-attempts-1)
+		attempts += n
 		if err != nil {
 			return err
 		}
@@ -364,12 +369,15 @@ func (c *Client) do(ctx context.Context, r call, out any) error {
 			}
 			inv.Invalidate(tok)
 			renewed = true
-		case errors.Is(err, ErrServerBusy) && busy < c.retry.MaxRetries:
+			if attempts >= maxAttempts {
+				maxAttempts = attempts + 1
+			}
+		case errors.Is(err, ErrServerBusy) && attempts < maxAttempts:
 			// "Another administrative operation is currently accessing the
 			// store": refused before any work, so it is retried for every call.
 			wait := transport.Backoff(c.retry.MinDelay, c.retry.MaxDelay, busy, nil, c.rnd)
 			busy++
-			c.onRetry(RetryEvent{Op: r.op, Attempt: busy, Method: r.method, Host: r.url.Host,
+			c.onRetry(RetryEvent{Op: r.op, Attempt: attempts, Method: r.method, Host: r.url.Host,
 				Path: r.url.Path, Status: a.status, Err: err, Wait: wait})
 			if serr := c.sleep(ctx, wait); serr != nil {
 				return &RequestError{Op: r.op, URL: cleanURL(r.url), Err: serr}
@@ -380,9 +388,10 @@ func (c *Client) do(ctx context.Context, r call, out any) error {
 	}
 }
 
-// send makes one logical HTTP request (retried inside the transport) and
-// reads its answer. query is vals encoded.
-func (c *Client) send(ctx context.Context, r call, vals url.Values, query string, tok Token, redact []string) (answer, error) {
+// send makes one logical HTTP request (retried inside the transport, at
+// most retries times) and reads its answer. query is vals encoded. It also
+// returns the number of attempts made.
+func (c *Client) send(ctx context.Context, r call, vals url.Values, query string, tok Token, redact []string, retries int) (answer, int, error) {
 	secretTok := tok.Value()
 	var body []byte
 	if r.method != http.MethodGet {
@@ -411,7 +420,7 @@ func (c *Client) send(ctx context.Context, r call, vals url.Values, query string
 	// parse its text again.
 	req, err := http.NewRequestWithContext(transport.WithIdempotent(ctx, r.idempotent), r.method, "", nil)
 	if err != nil {
-		return answer{}, &RequestError{Op: r.op, URL: cleanURL(r.url), Err: err}
+		return answer{}, 0, &RequestError{Op: r.op, URL: cleanURL(r.url), Err: err}
 	}
 	*req.URL = *r.url
 	if r.method == http.MethodGet {
@@ -435,13 +444,13 @@ func (c *Client) send(ctx context.Context, r call, vals url.Values, query string
 		select {
 		case c.slots <- struct{}{}:
 		case <-ctx.Done():
-			return answer{}, &RequestError{Op: r.op, URL: cleanURL(r.url), Err: ctx.Err()}
+			return answer{}, 0, &RequestError{Op: r.op, URL: cleanURL(r.url), Err: ctx.Err()}
 		}
 		defer func() { <-c.slots }()
 	}
-	resp, err := c.http.Do(req, body)
+	resp, n, err := c.http.DoN(req, body, retries)
 	if err != nil {
-		return answer{}, &RequestError{Op: r.op, URL: cleanURL(r.url), Err: transport.StripURL(err)}
+		return answer{}, n, &RequestError{Op: r.op, URL: cleanURL(r.url), Err: transport.StripURL(err)}
 	}
 	defer resp.Body.Close()
 	a := answer{op: r.op, url: r.url, status: resp.StatusCode,
@@ -454,16 +463,16 @@ func (c *Client) send(ctx context.Context, r call, vals url.Values, query string
 	}
 	a.body, err = readBody(resp, c.maxBody)
 	if err != nil {
-		return answer{}, &RequestError{Op: r.op, URL: a.where(), Err: fmt.Errorf("reading response: %w", transport.StripURL(err))}
+		return answer{}, n, &RequestError{Op: r.op, URL: a.where(), Err: fmt.Errorf("reading response: %w", transport.StripURL(err))}
 	}
 	if int64(len(a.body)) > c.maxBody {
 		a.body = a.body[:c.maxBody]
-		return answer{}, a.responseError(fmt.Sprintf("body larger than the %d-byte limit", c.maxBody), nil)
+		return answer{}, n, a.responseError(fmt.Sprintf("body larger than the %d-byte limit", c.maxBody), nil)
 	}
 	// Drain a little of what is left (nothing, normally) so the connection
 	// can be reused; a huge remainder is cheaper to drop with the connection.
 	_, _ = io.CopyN(io.Discard, resp.Body, 4<<10)
-	return a, nil
+	return a, n, nil
 }
 
 var formContentType = []string{"application/x-www-form-urlencoded"}

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -286,4 +288,93 @@ func TestBadCredentialsSentinel(t *testing.T) {
 	_, err := c.Services.List(t.Context(), "")
 	assert.ErrorIs(t, err, ErrBadCredentials)
 	assert.NotErrorIs(t, ErrNotFound, ErrBadCredentials)
+}
+
+// One retry budget per call: whatever the mix of 502s, dropped
+// connections and store-busy answers, a call makes at most MaxRetries+1
+// attempts.
+func TestOneRetryBudgetPerCall(t *testing.T) {
+	const maxRetries = 4
+	busy := `{"status":"error","messages":["Another administrative operation is currently accessing the store. Please try again later."],"code":500}`
+	faults := map[string]func(n int, w http.ResponseWriter, r *http.Request){
+		"502 then busy": func(n int, w http.ResponseWriter, _ *http.Request) {
+			if n%2 == 1 {
+				serveRaw(http.StatusBadGateway, "text/html", "<html>502 Bad Gateway</html>")(w, nil)
+				return
+			}
+			serveRaw(http.StatusOK, "application/json", busy)(w, nil)
+		},
+		"dropped then busy": func(n int, w http.ResponseWriter, _ *http.Request) {
+			if n%2 == 1 {
+				panic(http.ErrAbortHandler)
+			}
+			serveRaw(http.StatusOK, "application/json", busy)(w, nil)
+		},
+		"busy": func(_ int, w http.ResponseWriter, _ *http.Request) {
+			serveRaw(http.StatusOK, "application/json", busy)(w, nil)
+		},
+	}
+	for name, fault := range faults {
+		t.Run(name, func(t *testing.T) {
+			c, mux, _ := setup(t, WithRetryPolicy(RetryPolicy{MaxRetries: maxRetries, MinDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond}))
+			installNoSleep(c)
+			var mu sync.Mutex
+			n := 0
+			handler := func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				n++
+				k := n
+				mu.Unlock()
+				fault(k, w, r)
+			}
+			// canCreateService: a POST that changes nothing, retried like a
+			// read. (A GET on a reused connection would also be replayed
+			// once by net/http itself when the server drops it.)
+			mux.HandleFunc(sitePrefix+"admin/services/canCreateService", handler)
+			_, err := c.Services.CanCreate(t.Context(), "", ServiceDefinition{Type: MapServer})
+			require.Error(t, err)
+			mu.Lock()
+			assert.Equal(t, maxRetries+1, n, "attempts of one read")
+			n = 0
+			mu.Unlock()
+
+			// A write refused before acting (store busy) draws on the same budget.
+			mux.HandleFunc(sitePrefix+"admin/services/createFolder", func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				n++
+				mu.Unlock()
+				serveRaw(http.StatusOK, "application/json", busy)(w, r)
+			})
+			err = c.Services.CreateFolder(t.Context(), "Roads", "")
+			require.ErrorIs(t, err, ErrServerBusy)
+			mu.Lock()
+			assert.Equal(t, maxRetries+1, n, "attempts of one write")
+			mu.Unlock()
+		})
+	}
+}
+
+// A dead host (connection refused) fails after one retry cycle, naming
+// the host: no second cycle on the fallback token endpoint.
+func TestDeadHostFailsWithinOneCycle(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+
+	var dials atomic.Int32
+	tr := &http.Transport{DialContext: func(ctx context.Context, network, a string) (net.Conn, error) {
+		dials.Add(1)
+		return (&net.Dialer{}).DialContext(ctx, network, a)
+	}}
+	const maxRetries = 3
+	c, err := NewClient("http://"+addr+"/arcgis", WithCredentials("admin", "secret-pw"), WithInsecureHTTP(),
+		WithHTTPClient(&http.Client{Transport: tr}),
+		WithRetryPolicy(RetryPolicy{MaxRetries: maxRetries, MinDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond}))
+	require.NoError(t, err)
+	_, err = c.Services.List(t.Context(), "")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "cannot reach "+addr)
+	assert.NotContains(t, err.Error(), "secret-pw")
+	assert.Equal(t, int32(maxRetries+1), dials.Load(), "connection attempts")
 }

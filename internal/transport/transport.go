@@ -69,6 +69,7 @@ type ctxKey struct{}
 type state struct {
 	idempotent bool
 	attempts   atomic.Int32
+	tries      int // attempts whose outcome CheckRetry saw
 
 	rc                 retryablehttp.Client
 	c                  *Client
@@ -121,6 +122,17 @@ func (c *Client) HTTPClient() *http.Client { return c.hc }
 // error); the caller closes it. Otherwise it returns the transport error of
 // the last attempt as net/http gave it, or the context's error.
 func (c *Client) Do(req *http.Request, body []byte) (*http.Response, error) {
+	resp, _, err := c.DoN(req, body, c.policy.MaxRetries)
+	return resp, err
+}
+
+// DoN is Do with at most maxRetries retries (the caller's remaining
+// budget, which may be smaller than the policy's), and it also returns how
+// many attempts were made.
+func (c *Client) DoN(req *http.Request, body []byte, maxRetries int) (*http.Response, int, error) {
+	if maxRetries < 0 {
+		maxRetries = 0
+	}
 	st := stateOf(req.Context())
 	if st == nil {
 		st = &state{}
@@ -135,7 +147,7 @@ func (c *Client) Do(req *http.Request, body []byte) (*http.Response, error) {
 		HTTPClient:   c.hc,
 		RetryWaitMin: c.policy.MinDelay,
 		RetryWaitMax: c.policy.MaxDelay,
-		RetryMax:     c.policy.MaxRetries,
+		RetryMax:     maxRetries,
 		CheckRetry:   d.checkRetry,
 		Backoff:      d.backoff,
 		ErrorHandler: handleLast,
@@ -143,17 +155,20 @@ func (c *Client) Do(req *http.Request, body []byte) (*http.Response, error) {
 	req.Body, req.GetBody, req.ContentLength = nil, nil, 0
 	rreq, err := retryablehttp.FromRequest(req)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if body != nil {
 		if err := rreq.SetBody(body); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 	}
-	return d.rc.Do(rreq)
+	d.tries = 0
+	resp, err := d.rc.Do(rreq)
+	return resp, max(d.tries, 1), err
 }
 
 func (d *state) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	d.tries++
 	if ctx.Err() != nil {
 		return false, ctx.Err()
 	}
