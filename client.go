@@ -116,6 +116,7 @@ func NewClient(siteURL string, opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
+	trimSiteSuffix(u, cfg.logger)
 	if cfg.authOptions > 1 {
 		return nil, &ValidationError{Field: "options", Reason: "use only one of WithCredentials, WithToken and WithTokenSource"}
 	}
@@ -185,6 +186,33 @@ func NewClient(siteURL string, opts ...Option) (*Client, error) {
 	c.Services = (*ServicesService)(&c.common)
 	c.Tiles = (*TilesService)(&c.common)
 	return c, nil
+}
+
+// pastedSuffixes are the API roots people paste with a site URL
+// ("https://gis.example.com/arcgis/rest/services" from a browser's address
+// bar): the site root is what is left.
+var pastedSuffixes = []string{"/rest/services/", "/admin/"}
+
+// trimSiteSuffix trims a pasted API root off u (whose path ends in "/"),
+// and says so in a debug log.
+func trimSiteSuffix(u *url.URL, logger *slog.Logger) {
+	for _, suf := range pastedSuffixes {
+		p, ok := strings.CutSuffix(u.Path, suf)
+		if !ok {
+			continue
+		}
+		given := cleanURL(u)
+		u.Path = p + "/"
+		if raw, ok := strings.CutSuffix(u.RawPath, suf); ok {
+			u.RawPath = raw + "/"
+		} else {
+			u.RawPath = ""
+		}
+		if logger != nil {
+			logger.Debug("ags: site URL trimmed to the site root", "given", given, "site", cleanURL(u))
+		}
+		return
+	}
 }
 
 // tokenBox holds the client's TokenSource. A caller's source may be a

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -377,4 +379,29 @@ func TestDeadHostFailsWithinOneCycle(t *testing.T) {
 	assert.Contains(t, err.Error(), "cannot reach "+addr)
 	assert.NotContains(t, err.Error(), "secret-pw")
 	assert.Equal(t, int32(maxRetries+1), dials.Load(), "connection attempts")
+}
+
+// A site URL pasted with its /rest/services or /admin suffix is trimmed
+// to the site root, with a debug log.
+func TestSiteURLPastedSuffixTrimmed(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://gis.example.com:6443/arcgis/rest/services":  "https://gis.example.com:6443/arcgis/",
+		"https://gis.example.com:6443/arcgis/rest/services/": "https://gis.example.com:6443/arcgis/",
+		"https://gis.example.com/server/admin":               "https://gis.example.com/server/",
+		"https://gis.example.com/server/admin/":              "https://gis.example.com/server/",
+		"https://h/my%20site/rest/services":                  "https://h/my%20site/",
+		"https://gis.example.com/arcgis/rest":                "https://gis.example.com/arcgis/rest/",
+		"https://gis.example.com/administration":             "https://gis.example.com/administration/",
+	} {
+		var logs safeBuffer
+		c, err := NewClient(in, WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+		require.NoError(t, err, in)
+		assert.Equal(t, want, c.SiteURL(), in)
+		assert.Equal(t, want+"rest/services/", c.roots[rootServices].String(), in)
+		if strings.TrimSuffix(in, "/")+"/" != want {
+			assert.Contains(t, logs.String(), "site URL trimmed", in)
+		} else {
+			assert.Empty(t, logs.String(), in)
+		}
+	}
 }
