@@ -1,5 +1,6 @@
 // Package ags is a client for the ArcGIS Server administration and
-// publishing REST API: publish services (createService), make a live
+// publishing REST API: publish services (createService, or a service
+// definition with Services.PublishSD), make a live
 // service pick up new data without a restart (the Refresh Service task),
 // rebuild tile caches (updateTiles on hosted tile services, the Manage Map
 // Cache Tiles task), and run any geoprocessing job to completion.
@@ -65,23 +66,26 @@
 // with Retry-After, a connection that never opened, and the admin API's
 // "another administrative operation is currently accessing the store"
 // answer, because the server refused before acting. Refresh Service, start
-// and stop change nothing when repeated and are retried like reads.
-// RetryPolicy.MaxRetries bounds all the attempts of one call, whatever
-// their cause. Backoff is exponential with full jitter, honouring
-// Retry-After up to RetryPolicy.MaxDelay.
+// and stop change nothing when repeated and are retried like reads; so is
+// an upload part, idempotent by its number. RetryPolicy.MaxRetries bounds
+// all the attempts of one call, whatever their cause. Backoff is
+// exponential with full jitter, honouring Retry-After up to
+// RetryPolicy.MaxDelay.
 //
 // Other writes are never sent again blindly. When the answer of
 // createService, createFolder or delete is lost (a gateway's 502, a dropped
 // connection), the client reads back whether it took effect: done is
 // success, not done is sent once more, and an unreadable state is an
 // *OutcomeUnknownError (errors.Is ErrOutcomeUnknown) naming the service.
-// GP submits and updateTiles are sent at most once; a lost answer is an
-// *OutcomeUnknownError saying where to look for the job.
+// GP submits, updateTiles, uploads and edits are sent at most once; a lost
+// answer of a GP submit or updateTiles is an *OutcomeUnknownError saying
+// where to look for the job.
 //
 // # Jobs
 //
 // Asynchronous work returns a *Job at once, so its ID can be stored and the
-// job re-attached later (GP.Job, Services.RefreshJob, Tiles.Job).
+// job re-attached later (GP.Job, Services.RefreshJob, Services.PublishSDJob,
+// Tiles.Job).
 // Job.Wait polls with backoff (PollOptions), reports progress and new
 // server messages through OnStatus, tolerates a few failed polls in a row,
 // and stops when its context ends, optionally cancelling the server job.

@@ -19,6 +19,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"io"
 	"log/slog"
 	"math"
 	"math/rand/v2"
@@ -130,6 +131,29 @@ func (c *Client) Do(req *http.Request, body []byte) (*http.Response, error) {
 // budget, which may be smaller than the policy's), and it also returns how
 // many attempts were made.
 func (c *Client) DoN(req *http.Request, body []byte, maxRetries int) (*http.Response, int, error) {
+	if body == nil {
+		return c.do(req, nil, maxRetries)
+	}
+	return c.do(req, body, maxRetries)
+}
+
+// DoStream is Do with a streamed body: open is called for every attempt
+// (and once before the first, to learn the length from a Len() int
+// method) and returns the body from its start; an error from it ends the
+// request. The body is never held in memory by this package. Whether a
+// failed attempt is retried follows the same decision as Do.
+func (c *Client) DoStream(req *http.Request, open func() (io.Reader, error)) (*http.Response, error) {
+	resp, _, err := c.DoStreamN(req, open, c.policy.MaxRetries)
+	return resp, err
+}
+
+// DoStreamN is DoStream with at most maxRetries retries; it also returns
+// how many attempts were made.
+func (c *Client) DoStreamN(req *http.Request, open func() (io.Reader, error), maxRetries int) (*http.Response, int, error) {
+	return c.do(req, retryablehttp.ReaderFunc(open), maxRetries)
+}
+
+func (c *Client) do(req *http.Request, body any, maxRetries int) (*http.Response, int, error) {
 	if maxRetries < 0 {
 		maxRetries = 0
 	}
