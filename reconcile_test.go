@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -223,9 +224,9 @@ func TestAtMostOnceSubmitsSayOutcomeUnknown(t *testing.T) {
 	submits, _, _ := ft.count()
 	assert.Equal(t, 1, submits)
 
-	var tileUpdates int
+	var tileUpdates atomic.Int32
 	mux.HandleFunc(sitePrefix+"rest/admin/services/World/MapServer/updateTiles", func(w http.ResponseWriter, r *http.Request) {
-		tileUpdates++
+		tileUpdates.Add(1)
 		panic(http.ErrAbortHandler)
 	})
 	levels, _ := ParseLevels("3")
@@ -234,5 +235,5 @@ func TestAtMostOnceSubmitsSayOutcomeUnknown(t *testing.T) {
 	require.ErrorIs(t, err, ErrOutcomeUnknown)
 	assert.Contains(t, err.Error(), "Tiles.Jobs")
 	assert.Contains(t, err.Error(), "World")
-	assert.Equal(t, 1, tileUpdates)
+	assert.Equal(t, int32(1), tileUpdates.Load())
 }
