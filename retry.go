@@ -15,12 +15,19 @@ var DefaultRetryPolicy = RetryPolicy{MaxRetries: 4, MinDelay: 500 * time.Millise
 // RetryPolicy bounds the retries of one call. Zero fields take the values of
 // DefaultRetryPolicy; a negative MaxRetries disables retries.
 //
+// MaxRetries is one budget for the whole call: a call makes at most
+// MaxRetries+1 attempts, whether they fail with a 502, a dropped connection
+// or the admin "store busy" answer (plus one replay after a rejected token
+// is renewed).
+//
 // What is retried: any call after 429, 503 with Retry-After, a connection
 // that never opened, or the admin "another administrative operation" answer
 // (the server refused before acting); idempotent calls (reads, job status,
-// token requests) also after 500, 502, 503, 504 and dropped connections.
-// Calls that change the server (createService, submitJob, updateTiles,
-// start, stop, delete, edit) are never sent twice after they may have acted.
+// token requests, Refresh Service, start, stop) also after 500, 502, 503,
+// 504 and dropped connections. Other calls that change the server are never
+// sent twice after they may have acted: createService, createFolder and
+// delete read back what happened when the answer is lost, and the rest
+// (submitJob, updateTiles, edit, uploads) are sent at most once.
 type RetryPolicy struct {
 	MaxRetries int           // retries after the first attempt
 	MinDelay   time.Duration // first backoff ceiling (full jitter, doubling)
