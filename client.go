@@ -378,7 +378,7 @@ func (c *Client) do(ctx context.Context, r call, out any) error {
 		var tok Token
 		if !r.noAuth && c.tokens != nil {
 			if tok, err = c.tokens.ts.Token(ctx); err != nil {
-				return fmt.Errorf("%s: get token: %w", r.op, err)
+				return &unsentError{fmt.Errorf("%s: get token: %w", r.op, err)}
 			}
 		}
 		a, n, err := c.send(ctx, r, vals, query, tok, redact, maxAttempts-attempts-1)

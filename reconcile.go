@@ -51,6 +51,13 @@ func (e *OutcomeUnknownError) Unwrap() error { return e.Err }
 // Is matches ErrOutcomeUnknown.
 func (e *OutcomeUnknownError) Is(target error) bool { return target == ErrOutcomeUnknown }
 
+// unsentError is a failure before the request was sent (getting a token
+// failed): whatever it wraps, the server cannot have acted.
+type unsentError struct{ err error }
+
+func (e *unsentError) Error() string { return e.err.Error() }
+func (e *unsentError) Unwrap() error { return e.err }
+
 // ambiguous reports whether err leaves open whether the server acted on a
 // write: the request went out and no answer we could read came back (a
 // dropped connection, a gateway's 5xx page, a truncated or unreadable
@@ -61,9 +68,13 @@ func ambiguous(err error) bool {
 	if err == nil || isContextErr(err) {
 		return false
 	}
+	var unsent *unsentError
+	if errors.As(err, &unsent) {
+		return false
+	}
 	var re *RequestError
 	if errors.As(err, &re) {
-		return !transport.NotSent(re.Err)
+		return !transport.NotSent(re.Err) && !transport.CertError(re.Err)
 	}
 	var rse *ResponseError
 	if errors.As(err, &rse) {

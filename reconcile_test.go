@@ -237,3 +237,27 @@ func TestAtMostOnceSubmitsSayOutcomeUnknown(t *testing.T) {
 	assert.Contains(t, err.Error(), "World")
 	assert.Equal(t, int32(1), tileUpdates.Load())
 }
+
+// A write that never left (the token could not be had) is not settled by
+// reading back: its failure is definite.
+func TestUnsentWriteNotSettled(t *testing.T) {
+	c, mux, _ := setupNoAuth(t, WithCredentials("admin", "pw"), WithTokenURL("tokens/generateToken"))
+	var mu sync.Mutex
+	var paths []string
+	mux.HandleFunc("/arcgis/", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		paths = append(paths, r.URL.Path)
+		mu.Unlock()
+		panic(http.ErrAbortHandler) // the token endpoint drops every connection
+	})
+	err := c.Services.Create(t.Context(), "", ServiceDefinition{ServiceName: "Roads", Type: MapServer})
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, ErrOutcomeUnknown)
+	var re *RequestError
+	assert.ErrorAs(t, err, &re)
+	mu.Lock()
+	defer mu.Unlock()
+	for _, p := range paths {
+		assert.Equal(t, "/arcgis/tokens/generateToken", p, "only token requests were sent")
+	}
+}

@@ -287,6 +287,10 @@ func NotSent(err error) bool {
 	return errors.Is(err, syscall.ECONNREFUSED)
 }
 
+// CertError reports whether err is a failed TLS certificate check: the
+// request was never sent.
+func CertError(err error) bool { return isCertError(err) }
+
 func isCertError(err error) bool {
 	var (
 		unknown  x509.UnknownAuthorityError
