@@ -258,3 +258,33 @@ func TestReliabilityGateway502Everywhere(t *testing.T) {
 	createdOnce(t, srv, names)
 	h.checkNoSecrets()
 }
+
+// TestReliabilityOneBudgetAtFullFaults: with every answer faulted, a call
+// makes MaxRetries+1 attempts, whatever the mix of faults.
+func TestReliabilityOneBudgetAtFullFaults(t *testing.T) {
+	srv := agstest.NewServer(agstest.WithSeed(15))
+	t.Cleanup(srv.Close)
+	relAddTarget(srv)
+	h := newHarness(t, srv)
+	ref := ags.ServiceRef{Folder: "Imagery", Name: "Portland", Type: ags.ImageServer}
+	_, err := h.client.Services.Status(t.Context(), ref) // signs in while the site is healthy
+	require.NoError(t, err)
+	attempts := relFastRetry.MaxRetries + 1
+
+	srv.ResetRequests()
+	srv.SetFaults(agstest.Faults{HTML502Rate: 1})
+	_, err = h.client.Services.Status(t.Context(), ref)
+	require.Error(t, err)
+	assert.Equal(t, attempts, srv.Count("/status"), "a read at 100%% 502s")
+
+	// Half 502s, the rest "store busy": start is retried for both, in one budget.
+	srv.ResetRequests()
+	srv.SetFaults(agstest.Faults{HTML502Rate: 0.5, StoreBusyRate: 1})
+	err = h.client.Services.Start(t.Context(), ref)
+	require.Error(t, err)
+	h.keep(err)
+	assert.Equal(t, attempts, srv.Count("/start"), "a write at 100%% faults")
+	assert.Positive(t, countFaults(srv, "html502"))
+	assert.Positive(t, countFaults(srv, "storebusy"))
+	h.checkNoSecrets()
+}
