@@ -74,6 +74,7 @@ func decode(a answer, out any) error {
 			if apiErr.Code == 0 && a.status >= 400 {
 				apiErr.Code = a.status
 			}
+			apiErr.classify() // on the server's own words, before masking
 			apiErr.redact(a.secrets())
 			return apiErr
 		}
@@ -97,6 +98,9 @@ func decode(a answer, out any) error {
 			return a.responseError("malformed JSON", err)
 		}
 		return a.responseError("JSON of an unexpected shape", err)
+	}
+	if m, ok := out.(secretMasker); ok {
+		m.maskSecrets(a.secrets())
 	}
 	if ck, ok := out.(answerChecker); ok {
 		return a.checked(ck.checkAnswer())
@@ -304,12 +308,7 @@ func (a answer) responseError(reason string, err error) *ResponseError {
 
 // snippet returns a short, printable excerpt of body with secrets masked.
 func snippet(body []byte, secrets []string) string {
-	s := strings.TrimSpace(string(body))
-	for _, sec := range secrets {
-		if sec != "" {
-			s = strings.ReplaceAll(s, sec, "REDACTED")
-		}
-	}
+	s := maskSecrets(strings.TrimSpace(string(body)), secrets)
 	s = strings.Join(strings.Fields(s), " ")
 	return truncate(s, snippetLen)
 }

@@ -108,8 +108,9 @@ func (a *updateTilesAnswer) checkAnswer() error {
 //			SpatialReference: &ags.SpatialReference{WKID: 102100}}})
 //
 // The request is sent once and never retried after the server may have
-// acted. An answer whose status is not "success", or that carries no
-// jobId, is an error.
+// acted; when its answer is lost, the error matches ErrOutcomeUnknown (list
+// the layer's jobs with Jobs to find out). An answer whose status is not
+// "success", or that carries no jobId, is an error.
 // https://developers.arcgis.com/rest/services-reference/online/update-tiles
 func (s *TilesService) Update(ctx context.Context, ref ServiceRef, req UpdateTilesRequest) (*Job[*TileJobStats], error) {
 	ref, err := tileServiceRef(ref)
@@ -126,7 +127,8 @@ func (s *TilesService) Update(ctx context.Context, ref ServiceRef, req UpdateTil
 	const op = "updateTiles"
 	var ans updateTilesAnswer
 	if err := c.do(ctx, call{op: op, method: http.MethodPost, url: u, params: params}, &ans); err != nil {
-		return nil, err
+		return nil, outcomeUnknown(err, op, "service "+ref.String(),
+			"list the layer's tile jobs (Tiles.Jobs) before updating again")
 	}
 	id := strings.TrimSpace(ans.JobID) // checked by decode
 	// The server has just accepted the job: Wait lets it start before the
