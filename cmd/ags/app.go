@@ -136,7 +136,7 @@ one JSON event per line (see 'ags help output'). Exit codes are stable (see
 			if a.flags.concurrency < 1 {
 				return usageErr("--concurrency %d: want 1 or more", a.flags.concurrency)
 			}
-			if a.flags.maxRetries < 0 {
+			if a.flags.maxRetries < 0 && cmd.Flags().Changed("max-retries") {
 				return usageErr("--max-retries %d: want 0 or more", a.flags.maxRetries)
 			}
 			if a.flags.quiet && a.flags.verbose {
@@ -165,7 +165,7 @@ one JSON event per line (see 'ags help output'). Exit codes are stable (see
 	f.BoolVar(&a.flags.demo, "demo", false, "run against an embedded ArcGIS Server emulator instead of a site")
 	f.BoolVarP(&a.flags.quiet, "quiet", "q", false, "print no progress or confirmations, only data and errors")
 	f.BoolVarP(&a.flags.verbose, "verbose", "v", false, "log every HTTP request (method, path, status; never a secret) to stderr")
-	f.IntVar(&a.flags.maxRetries, "max-retries", ags.DefaultRetryPolicy.MaxRetries, "retries of a request the server refused or a read that failed (0: none); writes are never sent twice blindly")
+	f.IntVar(&a.flags.maxRetries, "max-retries", -1, "retries of a call the server refused or a read that failed (0: none; default the SDK's); writes are never sent twice blindly")
 	f.IntVar(&a.flags.concurrency, "concurrency", 4, "with several profiles, how many sites to work on at once")
 
 	root.AddCommand(
@@ -328,13 +328,12 @@ func (a *app) each(cmd *cobra.Command, fn func(ctx context.Context, s *site) err
 
 func (a *app) runSite(ctx context.Context, name, url string, opts []ags.Option, p *printer, fn func(context.Context, *site) error) error {
 	opts = append(opts, ags.WithUserAgent("ags-cli/"+ags.Version))
-	if a.flags.maxRetries != ags.DefaultRetryPolicy.MaxRetries {
-		p := ags.DefaultRetryPolicy
-		p.MaxRetries = a.flags.maxRetries
-		if p.MaxRetries == 0 {
-			p.MaxRetries = -1 // a negative MaxRetries disables retries; zero means the default
-		}
-		opts = append(opts, ags.WithRetryPolicy(p))
+	switch {
+	case a.flags.maxRetries == 0:
+		// A negative MaxRetries disables retries; zero means the default.
+		opts = append(opts, ags.WithRetryPolicy(ags.RetryPolicy{MaxRetries: -1}))
+	case a.flags.maxRetries > 0:
+		opts = append(opts, ags.WithRetryPolicy(ags.RetryPolicy{MaxRetries: a.flags.maxRetries}))
 	}
 	if a.flags.verbose {
 		opts = append(opts, ags.WithLogger(slog.New(slog.NewTextHandler(p.errw, &slog.HandlerOptions{Level: slog.LevelDebug}))))

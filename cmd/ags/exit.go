@@ -84,22 +84,14 @@ func exitCode(err error) int {
 		}
 		return exitFailed
 	}
-	// A token request the server refused (generateToken answers a wrong
-	// password with code 400, "Unable to generate token. (Invalid username
-	// or password.)", fixtures/token-error-400-invalid-credentials-mock.json)
-	// is a failed sign-in; a 5xx
-	// there is the server's trouble.
-	var ae *ags.Error
-	if errors.As(err, &ae) && ae.Op == "generateToken" && ae.Code < 500 && ae.HTTPStatus < 500 {
-		return exitAuth
-	}
 	switch {
-	case errors.Is(err, ags.ErrInvalidToken), errors.Is(err, ags.ErrTokenRequired),
+	case errors.Is(err, ags.ErrBadCredentials),
+		errors.Is(err, ags.ErrInvalidToken), errors.Is(err, ags.ErrTokenRequired),
 		errors.Is(err, ags.ErrUnauthorized), errors.Is(err, ags.ErrForbidden):
 		return exitAuth
 	case errors.Is(err, ags.ErrNotFound):
 		return exitMissing
-	case errors.Is(err, ags.ErrServerBusy),
+	case errors.Is(err, ags.ErrOutcomeUnknown), errors.Is(err, ags.ErrServerBusy),
 		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return exitRetry
 	}

@@ -154,7 +154,7 @@ func waitJobs[T any](ctx context.Context, s *site, w *waitFlags, jobs []*ags.Job
 		byID[j.ID()] = i
 	}
 	prog := newProgress(s.p, recs)
-	opts := &ags.PollOptions{
+	opts := &ags.WaitAllOptions{PollOptions: ags.PollOptions{
 		CancelOnContextDone: w.cancelOnInterrupt,
 		OnStatus: func(st ags.JobStatus) {
 			i, ok := byID[st.JobID]
@@ -163,7 +163,7 @@ func waitJobs[T any](ctx context.Context, s *site, w *waitFlags, jobs []*ags.Job
 			}
 			prog.update(i, st)
 		},
-	}
+	}}
 	outcomes := ags.WaitAll(ctx, jobs, opts)
 	ok := make([]bool, len(outcomes))
 	for i, o := range outcomes {
