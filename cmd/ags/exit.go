@@ -31,9 +31,11 @@ const exitCodesHelp = `ags exits with one of these codes:
      privilege for the operation
   4  not found: the service, folder or job does not exist
   5  outcome unknown or transient, safe to retry later: the server was
-     unreachable or busy, an answer could not be read, --timeout ran out,
-     the wait was interrupted (the job may still be running: re-attach with
-     the job reference ags printed)
+     unreachable or busy, an answer could not be read or was lost,
+     --timeout ran out, the wait was interrupted (the job may still be
+     running: re-attach with the job reference ags printed). After a lost
+     answer to 'gp submit', the error says where to look for the job
+     before submitting again.
   6  partial success: a tile job ended PARTIALERROR, or some of several
      services (or sites) failed while others succeeded
 
