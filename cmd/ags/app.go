@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -305,7 +306,8 @@ func (a *app) each(cmd *cobra.Command, fn func(ctx context.Context, s *site) err
 				p.error(err, codes[i], nil)
 			}
 			if err != nil && p.mode == modeJSON && len(p.docs) == 0 {
-				p.doc(map[string]any{"error": err.Error(), "exit_code": codes[i]})
+				// The document of a command that wrote none: its error(s).
+				p.doc(map[string]any{"error": strings.Join(p.errors, "; "), "exit_code": codes[i]})
 			}
 		}()
 	}

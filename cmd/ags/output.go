@@ -33,8 +33,9 @@ type printer struct {
 	tty   bool      // stderr is a terminal: progress bars may be drawn
 	term  io.Writer // stderr itself, for the progress bars
 
-	mu   sync.Mutex
-	docs []json.RawMessage // json mode: the documents written, for the caller
+	mu     sync.Mutex
+	docs   []json.RawMessage // json mode: the documents written, for the caller
+	errors []string          // the errors reported, for a document that has none
 }
 
 // table writes a table (table mode only).
@@ -81,6 +82,9 @@ func (p *printer) note(format string, args ...any) {
 // as an "error" event.
 func (p *printer) error(err error, code int, fields map[string]any) {
 	p.write(p.errw, []byte("ags: "+err.Error()+"\n"))
+	p.mu.Lock()
+	p.errors = append(p.errors, err.Error())
+	p.mu.Unlock()
 	if fields == nil {
 		fields = map[string]any{}
 	}

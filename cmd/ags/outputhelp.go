@@ -9,16 +9,17 @@ JOB=$(ags refresh REF --no-wait) captures it.
 -o json prints one JSON document when the command ends:
 
   services list        {"services": [SERVICE...]}
-  services status      {"services": [SERVICE + configured_state, realtime_state]}
+  services status      {"services": [SERVICE + configured_state, realtime_state], "failed": [FAILURE]}
   services get         {"service": "F/N.T", "definition": {...}}
   services create|edit SERVICE
-  services start|stop|delete  {"started"|"stopped"|"deleted": [SERVICE...]}
+  services start|stop|delete  {"started"|"stopped"|"deleted": [SERVICE...], "failed": [FAILURE]}
   folders create       {"folder": NAME}
   refresh, tiles update, cache manage, publish, gp submit,
   job wait|status|cancel  {"jobs": [JOB...]}
   tiles jobs           {"service": "F/N.T", "jobs": [{job, id, type, state, status, submit_time, end_time}]}
 
   SERVICE is {"service": "Folder/Name.Type", "folder", "name", "type"}.
+  FAILURE is {"service", "error", "exit_code"}: a service the command failed on.
   JOB is {"job": reference, "kind": "gp"|"tiles"|"publish", "id", "target", "state",
     "status", "percent", "message", "messages", "result", "error", "exit_code"}
     where state is submitted, queued, running, succeeded, failed,

@@ -150,7 +150,7 @@ func (a *app) servicesStatusCmd() *cobra.Command {
 			return a.each(cmd, func(ctx context.Context, s *site) error {
 				recs := []statusRecord{}
 				var rows [][]string
-				err := forRefs(s, refs, func(r ags.ServiceRef) error {
+				failed, err := forRefs(s, refs, func(r ags.ServiceRef) error {
 					st, err := s.c.Services.Status(ctx, r)
 					if err != nil {
 						return err
@@ -162,7 +162,7 @@ func (a *app) servicesStatusCmd() *cobra.Command {
 					return nil
 				})
 				s.p.table([]string{"SERVICE", "CONFIGURED", "REALTIME"}, rows)
-				s.p.doc(map[string]any{"services": recs})
+				s.p.doc(map[string]any{"services": recs, "failed": failed})
 				return err
 			})
 		},
@@ -282,7 +282,7 @@ ags exits 6.`,
 			}
 			return a.each(cmd, func(ctx context.Context, s *site) error {
 				done := []serviceRecord{}
-				err := forRefs(s, refs, func(r ags.ServiceRef) error {
+				failed, err := forRefs(s, refs, func(r ags.ServiceRef) error {
 					if err := op(ctx, s.c, r); err != nil {
 						return err
 					}
@@ -292,28 +292,34 @@ ags exits 6.`,
 					s.p.event(past, rec)
 					return nil
 				})
-				s.p.doc(map[string]any{past: done})
+				s.p.doc(map[string]any{past: done, "failed": failed})
 				return err
 			})
 		},
 	}
 }
 
+// refFailure is a service a command failed on, in its JSON document.
+type refFailure struct {
+	Service  string `json:"service"`
+	Error    string `json:"error"`
+	ExitCode int    `json:"exit_code"`
+}
+
 // forRefs runs fn on each service, reporting each failure with the
 // service's name. The exit code is 0, 6 if some failed, or the worst.
-func forRefs(s *site, refs []ags.ServiceRef, fn func(ags.ServiceRef) error) error {
+func forRefs(s *site, refs []ags.ServiceRef, fn func(ags.ServiceRef) error) ([]refFailure, error) {
 	codes := make([]int, len(refs))
+	failures := []refFailure{}
 	for i, r := range refs {
 		err := fn(r)
 		codes[i] = exitCode(err)
 		if err != nil {
 			s.p.error(fmt.Errorf("%s: %w", r.String(), err), codes[i], map[string]any{"service": r.String()})
+			failures = append(failures, refFailure{Service: r.String(), Error: err.Error(), ExitCode: codes[i]})
 		}
 	}
-	if code := combine(codes); code != exitOK {
-		return &exitError{code: code, printed: true, err: fmt.Errorf("exit %d", code)}
-	}
-	return nil
+	return failures, codesErr(codes)
 }
 
 func (a *app) foldersCmd() *cobra.Command {

@@ -135,7 +135,7 @@ func submitted(s *site, recs []jobRecord, final bool) {
 			s.p.note("%s: submitted job %s", recs[i].Target, recs[i].Job)
 		}
 	}
-	if final {
+	if final && len(recs) > 0 {
 		s.p.doc(jobsDoc{Jobs: recs})
 	}
 }
