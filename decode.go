@@ -18,8 +18,9 @@ const snippetLen = 200
 
 // answer is one HTTP response as the decoder sees it.
 type answer struct {
-	op          string
-	url         *url.URL // the request URL; errors show it without query
+	op          string    // the call's label, for errors
+	operation   operation // the REST operation: errors record it
+	url         *url.URL  // the request URL; errors show it without query
 	status      int
 	contentType string
 	body        []byte
@@ -70,7 +71,7 @@ func decode(a answer, out any) error {
 			return a.responseError("malformed JSON", err)
 		}
 		if apiErr := envelopeError(top); apiErr != nil {
-			apiErr.HTTPStatus, apiErr.Op, apiErr.URL = a.status, a.op, a.where()
+			apiErr.HTTPStatus, apiErr.Op, apiErr.URL, apiErr.op = a.status, a.op, a.where(), a.operation
 			if apiErr.Code == 0 && a.status >= 400 {
 				apiErr.Code = a.status
 			}

@@ -27,6 +27,7 @@ type Error struct {
 	Op          string   // the operation, e.g. "createService"
 	URL         string   // scheme, host and path of the request; never a query
 
+	op    operation         // the REST operation the answer came from (Op is its label)
 	match func(*Error) bool // for sentinels: what Is accepts
 }
 
@@ -138,17 +139,31 @@ var (
 	ErrUnauthorized = codeSentinel(401, "unauthorized")
 	// ErrForbidden: the user lacks the privilege for the operation (403).
 	ErrForbidden = codeSentinel(403, "forbidden")
-	// ErrNotFound: the resource does not exist (404).
-	ErrNotFound = codeSentinel(404, "not found")
-	// ErrServiceExists: createService named a service that already exists.
-	// The server's wording is matched ("... already exists"), on any
-	// operation but createFolder.
-	ErrServiceExists = &Error{Message: "service already exists", match: func(e *Error) bool {
-		return e.Op != "createFolder" && strings.Contains(e.text(), "already exists")
+	// ErrNotFound: the resource does not exist. It matches code 404 (the
+	// admin API's "Could not find resource or operation '…' on the system."
+	// comes with it), and the services directory's answer for a missing
+	// service, which real servers send with code 500: {"error":{"code":500,
+	// "message":"Service FGP/Name/MapServer not found ","details":[]}}
+	// (REST-REFERENCE §7.1, a captured answer, trailing space included).
+	// Other code-500 answers, "Service … not started " among them, do not
+	// match.
+	ErrNotFound = &Error{Code: 404, Message: "not found", match: func(e *Error) bool {
+		return e.code() == 404 || (e.code() == 500 && isServiceNotFound(e.Message))
 	}}
-	// ErrFolderExists: createFolder named a folder that already exists.
+	// ErrServiceExists: createService named a service that already exists.
+	// It matches only answers of createService (never canCreateService,
+	// edit or any other operation) whose words contain "already exists".
+	// That wording is unconfirmed: no public capture of the real refusal
+	// was found (REST-REFERENCE §7.1), so a server that words it otherwise
+	// gives a plain *Error.
+	ErrServiceExists = &Error{Message: "service already exists", match: func(e *Error) bool {
+		return e.op == opCreateService && strings.Contains(e.text(), "already exists")
+	}}
+	// ErrFolderExists: createFolder named a folder that already exists. It
+	// matches only answers of createFolder, on the same unconfirmed
+	// "already exists" wording as ErrServiceExists.
 	ErrFolderExists = &Error{Message: "folder already exists", match: func(e *Error) bool {
-		return e.Op == "createFolder" && strings.Contains(e.text(), "already exists")
+		return e.op == opCreateFolder && strings.Contains(e.text(), "already exists")
 	}}
 	// ErrServerBusy: the admin API answered "Another administrative operation
 	// is currently accessing the store" (or "...being configured by another
@@ -157,6 +172,13 @@ var (
 	ErrServerBusy = textSentinel(0, "server busy with another administrative operation",
 		"another administrative operation")
 )
+
+// isServiceNotFound reports whether msg is the services directory's "not
+// found" wording, "Service <path> not found " (REST-REFERENCE §7.1).
+func isServiceNotFound(msg string) bool {
+	m := strings.ToLower(strings.TrimSpace(msg))
+	return strings.HasPrefix(m, "service ") && strings.HasSuffix(strings.TrimSuffix(m, "."), " not found")
+}
 
 // isAuthError reports whether an answer means the token must be renewed.
 func isAuthError(err error) bool {

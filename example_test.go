@@ -170,5 +170,5 @@ func ExampleError() {
 	if errors.As(err, &apiErr) {
 		fmt.Println(errors.Is(err, ags.ErrNotFound), apiErr.Code, apiErr.Op)
 	}
-	// Output: true 404 service status
+	// Output: true 404 Nope.MapServer: status
 }

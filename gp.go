@@ -4,10 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
+
+	"github.com/seed9bfd6bbc/ags/internal/form"
 )
 
 // GPService runs geoprocessing tasks. Reach it as Client.GP.
@@ -25,6 +29,7 @@ type GPResult struct {
 	jobURL    *url.URL
 	paramURLs map[string]string // output name -> the job's own link, e.g. "results/output_features"
 	client    *Client
+	scope     string // "<task> job <id>", naming the job in errors
 }
 
 // GPParam is one input or output parameter value of a job.
@@ -62,7 +67,7 @@ func (r *GPResult) Result(ctx context.Context, name string) (*GPParam, error) {
 		u = r.jobURL.JoinPath(rel)
 	}
 	var p GPParam
-	if err := r.client.do(ctx, call{op: "job " + r.JobID + " result " + name, method: http.MethodGet, url: u, idempotent: true}, &p); err != nil {
+	if err := r.client.do(ctx, call{op: opResults, scope: r.scope, method: http.MethodGet, url: u, idempotent: true}, &p); err != nil {
 		return nil, err
 	}
 	return &p, nil
@@ -117,6 +122,10 @@ type gpJobInfo struct {
 	Progress  *JobProgress          `json:"progress"`
 }
 
+// returnMessages is the job status form: messages are asked for (the
+// default, sent anyway). Only ever read.
+var returnMessages = url.Values{"returnMessages": {"true"}}
+
 // gpParamRef is one entry of a job's results or inputs: {"paramUrl": "results/<param>"}.
 type gpParamRef struct {
 	ParamURL string `json:"paramUrl"`
@@ -132,7 +141,7 @@ type gpParamRef struct {
 // is unknown look for the job before submitting again.
 // https://developers.arcgis.com/rest/services-reference/enterprise/submit-gp-job
 func (s *GPService) SubmitJob(ctx context.Context, taskPath string, params any) (*Job[*GPResult], error) {
-	return submitGP(ctx, s.client, taskPath, params, gpIdentity)
+	return submitGP(ctx, s.client, taskPath, params, nil, gpIdentity)
 }
 
 // Job re-attaches to a job submitted earlier, from its task and ID (Job.ID
@@ -144,6 +153,37 @@ func (s *GPService) Job(taskPath, jobID string) (*Job[*GPResult], error) {
 
 func gpIdentity(_ context.Context, r *GPResult) (*GPResult, error) { return r, nil }
 
+// ExtraParams are form parameters that a typed task request (Refresh, the
+// caching tasks) adds to the ones it sends, or sends instead of them: a
+// key given here replaces the request's own value of that key. It is the
+// way out where Esri's documentation and its servers disagree on a
+// parameter, and is never needed for the documented parameters. "f" and
+// "token" cannot be set. With GP.SubmitJob, which takes any parameters,
+// pass them directly instead.
+type ExtraParams url.Values
+
+// apply returns the form of params with extra added or replacing. The
+// caller's values are not changed.
+func (extra ExtraParams) apply(params any) (any, error) {
+	if len(extra) == 0 {
+		return params, nil
+	}
+	vals, err := form.Encode(params)
+	if err != nil {
+		return nil, &ValidationError{Field: "params", Reason: err.Error()}
+	}
+	for _, k := range slices.Sorted(maps.Keys(extra)) {
+		switch strings.TrimSpace(k) {
+		case "":
+			return nil, invalid("ExtraParams", "a parameter needs a name")
+		case "f", "token":
+			return nil, invalid("ExtraParams", "%q is set by the client and cannot be overridden", k)
+		}
+		vals[k] = append([]string(nil), extra[k]...)
+	}
+	return vals, nil
+}
+
 // SubmitAndWait submits a job and waits for it.
 func (s *GPService) SubmitAndWait(ctx context.Context, taskPath string, params any, opts *PollOptions) (*GPResult, error) {
 	job, err := s.SubmitJob(ctx, taskPath, params)
@@ -154,27 +194,31 @@ func (s *GPService) SubmitAndWait(ctx context.Context, taskPath string, params a
 }
 
 // submitGP submits to a task and builds a Job whose result is convert'ed
-// from the GP result. The tiles code uses it for Manage Map Cache Tiles.
-func submitGP[T any](ctx context.Context, c *Client, taskPath string, params any,
+// from the GP result. Typed task requests (Refresh, the caching tasks) use
+// it, passing the caller's ExtraParams, which are added to params or
+// replace its values.
+func submitGP[T any](ctx context.Context, c *Client, taskPath string, params any, extra ExtraParams,
 	convert func(context.Context, *GPResult) (T, error)) (*Job[T], error) {
 	task, err := normTaskPath(taskPath)
 	if err != nil {
 		return nil, err
 	}
-	op := taskName(task)
-	submitURL := c.endpoint(rootServices, task, "submitJob")
+	if params, err = extra.apply(params); err != nil {
+		return nil, err
+	}
+	r := call{op: opSubmitJob, scope: taskName(task), method: http.MethodPost,
+		url: c.endpoint(rootServices, task, "submitJob"), params: params}
 	var info gpJobInfo
-	err = c.do(ctx, call{op: op + ": submitJob", method: http.MethodPost, url: submitURL, params: params}, &info)
-	if err != nil {
+	if err = c.do(ctx, r, &info); err != nil {
 		return nil, err
 	}
 	id := strings.TrimSpace(info.JobID)
 	if id == "" {
-		return nil, &ResponseError{Op: op + ": submitJob", URL: cleanURL(submitURL),
+		return nil, &ResponseError{Op: r.label(), URL: cleanURL(r.url),
 			HTTPStatus: http.StatusOK, Reason: "no jobId in the answer"}
 	}
 	if validJobID(id) != nil {
-		return nil, &ResponseError{Op: op + ": submitJob", URL: cleanURL(submitURL),
+		return nil, &ResponseError{Op: r.label(), URL: cleanURL(r.url),
 			HTTPStatus: http.StatusOK, Reason: fmt.Sprintf("jobId %q cannot be used in a URL", truncate(id, 80))}
 	}
 	return gpJob(c, task, id, convert, true), nil
@@ -202,19 +246,20 @@ func attachGP[T any](c *Client, taskPath, jobID string, convert func(context.Con
 // with returnMessages, cancel, and results read on success.
 func gpJob[T any](c *Client, task, jobID string, convert func(context.Context, *GPResult) (T, error), fresh bool) *Job[T] {
 	op := taskName(task)
+	scope := op + " job " + jobID
 	jobURL := c.endpoint(rootServices, task, "jobs", jobID)
 	spec := jobSpec[T]{
 		op: op,
 		poll: func(ctx context.Context) (JobStatus, T, error) {
 			var zero T
 			var info gpJobInfo
-			err := c.do(ctx, call{op: op + ": job " + jobID + " status", method: http.MethodGet, url: jobURL,
-				params: url.Values{"returnMessages": {"true"}}, idempotent: true}, &info)
-			if err != nil {
+			r := call{op: opStatus, scope: scope, method: http.MethodGet, url: jobURL,
+				params: returnMessages, idempotent: true}
+			if err := c.do(ctx, r, &info); err != nil {
 				return JobStatus{}, zero, err
 			}
 			if strings.TrimSpace(info.JobStatus) == "" {
-				return JobStatus{}, zero, &ResponseError{Op: op + ": job " + jobID + " status", URL: cleanURL(jobURL),
+				return JobStatus{}, zero, &ResponseError{Op: r.label(), URL: cleanURL(jobURL),
 					HTTPStatus: http.StatusOK, Reason: "no jobStatus in the answer"}
 			}
 			st := JobStatus{JobID: jobID, State: ClassifyGPStatus(info.JobStatus), Status: info.JobStatus,
@@ -234,13 +279,13 @@ func gpJob[T any](c *Client, task, jobID string, convert func(context.Context, *
 		cancel: func(ctx context.Context) error {
 			// Cancelling twice is harmless, so the call may be retried.
 			// https://developers.arcgis.com/rest/services-reference/enterprise/cancel-gp-job
-			return c.do(ctx, call{op: op + ": cancel job " + jobID, method: http.MethodPost,
+			return c.do(ctx, call{op: opCancel, scope: scope, method: http.MethodPost,
 				url: c.endpoint(rootServices, task, "jobs", jobID, "cancel"), idempotent: true}, nil)
 		},
 	}
 	spec.result = func(ctx context.Context, st JobStatus, _ T) (T, error) {
 		return convert(ctx, &GPResult{JobID: jobID, Status: st.Status, Messages: st.Messages,
-			Outputs: st.outputs, jobURL: jobURL, paramURLs: st.paramURLs, client: c})
+			Outputs: st.outputs, jobURL: jobURL, paramURLs: st.paramURLs, client: c, scope: scope})
 	}
 	return newJob(c, jobID, cleanURL(jobURL), spec, fresh)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -206,4 +207,30 @@ func lenientExtent(raw json.RawMessage) *Extent {
 		return nil
 	}
 	return &e
+}
+
+// successAnswer is the answer of an operation that reports its outcome in
+// a "success" field: the hosted tile service's cancel ({"success": true})
+// and deleteAllTiles ({"success": "true"}, a string) (REST-REFERENCE §7.5).
+// {"success": false} is a refusal, not a success. The admin API's standard
+// {"status": "success"} is read as a success too.
+type successAnswer struct {
+	Success *lenientBool `json:"success"`
+	Status  string       `json:"status"`
+}
+
+// check returns nil for a success, an *Error for {"success": false} and a
+// *ResponseError for an answer that says neither. r is the call that got it.
+func (a successAnswer) check(r call) error {
+	switch {
+	case a.Success != nil && bool(*a.Success):
+		return nil
+	case a.Success != nil:
+		return &Error{HTTPStatus: http.StatusOK, Message: `the server answered "success": false`,
+			Op: r.label(), URL: cleanURL(r.url), op: r.op}
+	case strings.EqualFold(strings.TrimSpace(a.Status), "success"):
+		return nil
+	}
+	return &ResponseError{Op: r.label(), URL: cleanURL(r.url), HTTPStatus: http.StatusOK,
+		Reason: `neither "success" nor "status": "success" in the answer`}
 }

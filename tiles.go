@@ -110,9 +110,10 @@ func (s *TilesService) Update(ctx context.Context, ref ServiceRef, req UpdateTil
 		MergeBundle: req.MergeBundle, ReplaceTiles: req.ReplaceTiles}
 	c := s.client
 	u := c.endpoint(rootHostedAdmin, "services", ref.Folder, ref.Name, string(ref.Type), "updateTiles")
-	const op = "updateTiles"
+	r := call{op: opUpdateTiles, scope: ref.String(), method: http.MethodPost, url: u, params: params}
+	op := r.label()
 	var ans updateTilesAnswer
-	if err := c.do(ctx, call{op: op, method: http.MethodPost, url: u, params: params}, &ans); err != nil {
+	if err := c.do(ctx, r, &ans); err != nil {
 		return nil, err
 	}
 	if st := strings.TrimSpace(ans.Status); !strings.EqualFold(st, "success") {
@@ -120,7 +121,7 @@ func (s *TilesService) Update(ctx context.Context, ref ServiceRef, req UpdateTil
 		if msg == "" {
 			msg = fmt.Sprintf("the server answered status %q, not success", st)
 		}
-		return nil, &Error{HTTPStatus: http.StatusOK, Message: msg, Details: []string{"status: " + st}, Op: op, URL: cleanURL(u)}
+		return nil, &Error{HTTPStatus: http.StatusOK, Message: msg, Details: []string{"status: " + st}, Op: op, URL: cleanURL(u), op: r.op}
 	}
 	id := strings.TrimSpace(ans.JobID)
 	if id == "" {
@@ -159,7 +160,7 @@ func (s *TilesService) Jobs(ctx context.Context, ref ServiceRef) (*TileJobSummar
 	}
 	c := s.client
 	var out TileJobSummary
-	err = c.do(ctx, call{op: "tile jobs", method: http.MethodGet, idempotent: true,
+	err = c.do(ctx, call{op: opJobs, scope: ref.String(), method: http.MethodGet, idempotent: true,
 		url: c.endpoint(rootHostedAdmin, "services", ref.Folder, ref.Name, string(ref.Type), "jobs")}, &out)
 	if err != nil {
 		return nil, err
@@ -171,19 +172,19 @@ func (s *TilesService) Jobs(ctx context.Context, ref ServiceRef) (*TileJobSummar
 // (GET), cancelled at .../jobs/<id>/cancel; the statistics of the last poll
 // are the result.
 func tileJob(c *Client, ref ServiceRef, jobID string, fresh bool) *Job[*TileJobStats] {
-	const op = "updateTiles"
 	jobURL := c.endpoint(rootHostedAdmin, "services", ref.Folder, ref.Name, string(ref.Type), "jobs", jobID)
+	scope := ref.String() + " job " + jobID
 	hist := &tileMessages{}
 	spec := jobSpec[*TileJobStats]{
-		op: op,
+		op: string(opUpdateTiles),
 		poll: func(ctx context.Context) (JobStatus, *TileJobStats, error) {
 			var st TileJobStats
-			err := c.do(ctx, call{op: op + ": job " + jobID + " status", method: http.MethodGet, url: jobURL, idempotent: true}, &st)
-			if err != nil {
+			r := call{op: opStatus, scope: scope, method: http.MethodGet, url: jobURL, idempotent: true}
+			if err := c.do(ctx, r, &st); err != nil {
 				return JobStatus{}, nil, err
 			}
 			if strings.TrimSpace(st.JobStatus) == "" {
-				return JobStatus{}, nil, &ResponseError{Op: op + ": job " + jobID + " status", URL: cleanURL(jobURL),
+				return JobStatus{}, nil, &ResponseError{Op: r.label(), URL: cleanURL(jobURL),
 					HTTPStatus: http.StatusOK, Reason: "no jobStatus in the answer"}
 			}
 			state := ClassifyTileStatus(st.JobStatus)
@@ -192,9 +193,17 @@ func tileJob(c *Client, ref ServiceRef, jobID string, fresh bool) *Job[*TileJobS
 				Messages: hist.observe(st.Message, state)}, &st, nil
 		},
 		cancel: func(ctx context.Context) error {
-			// Cancelling twice is harmless, so the call may be retried.
-			return c.do(ctx, call{op: op + ": cancel job " + jobID, method: http.MethodPost, idempotent: true,
-				url: c.endpoint(rootHostedAdmin, "services", ref.Folder, ref.Name, string(ref.Type), "jobs", jobID, "cancel")}, nil)
+			// Cancelling twice is harmless, so the call may be retried. The
+			// answer is {"success": true}; {"success": false} is a refusal
+			// (REST-REFERENCE §7.5).
+			// https://developers.arcgis.com/rest/services-reference/online/cancel-job
+			r := call{op: opCancel, scope: scope, method: http.MethodPost, idempotent: true,
+				url: c.endpoint(rootHostedAdmin, "services", ref.Folder, ref.Name, string(ref.Type), "jobs", jobID, "cancel")}
+			var ans successAnswer
+			if err := c.do(ctx, r, &ans); err != nil {
+				return err
+			}
+			return ans.check(r)
 		},
 	}
 	return newJob(c, jobID, cleanURL(jobURL), spec, fresh)

@@ -503,7 +503,7 @@ func TestTilesJobWait(t *testing.T) {
 	reqs := status.requests()
 	require.Len(t, reqs, 5)
 	for _, r := range reqs {
-		assert.Equal(t, http.MethodGet, r.method)
+		assert.Equal(t, http.MethodPost, r.method, "a read with a token is a POST")
 		assert.NotContains(t, r.query, "token")
 		assert.Equal(t, "Bearer "+testToken, r.auth)
 	}
@@ -576,17 +576,48 @@ func TestTilesJobStatusNames(t *testing.T) {
 	assert.Contains(t, err.Error(), "no jobStatus")
 }
 
+// TestTilesJobCancel: the cancel answer {"success": true} (recorded) or
+// {"success": "true"} is a success; {"success": false} is a refusal, an
+// *Error; an answer that says neither is a *ResponseError
+// (REST-REFERENCE §7.5).
 func TestTilesJobCancel(t *testing.T) {
-	c, mux, _ := setup(t)
-	cancel := newTilesRecorder(t, `{"status":"success"}`)
-	mux.Handle("/arcgis/rest/admin/services/Hosted/WorldService/MapServer/jobs/"+tilesJobID+"/cancel", cancel)
-	job, err := c.Tiles.Job(ServiceRef{Folder: "Hosted", Name: "WorldService", Type: "mapserver"}, tilesJobID)
-	require.NoError(t, err)
-	require.NoError(t, job.Cancel(context.Background()))
-	reqs := cancel.requests()
-	require.Len(t, reqs, 1)
-	assert.Equal(t, http.MethodPost, reqs[0].method)
-	assert.NotContains(t, reqs[0].query, "token")
+	for _, tc := range []struct {
+		name, answer string
+		want         string // "" success, "refused", "unexpected"
+	}{
+		{"recorded", string(fixture(t, "tile-cancel-job-ok.json")), ""},
+		{"string true", `{"success":"true"}`, ""},
+		{"admin success", `{"status":"success"}`, ""},
+		{"false", `{"success":false}`, "refused"},
+		{"string false", `{"success":"false"}`, "refused"},
+		{"neither", `{}`, "unexpected"},
+		{"error envelope", `{"error":{"code":400,"message":"Unable to cancel job.","details":["Job is already complete."]}}`, "refused"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, mux, _ := setup(t)
+			cancel := newTilesRecorder(t, tc.answer)
+			mux.Handle("/arcgis/rest/admin/services/Hosted/WorldService/MapServer/jobs/"+tilesJobID+"/cancel", cancel)
+			job, err := c.Tiles.Job(ServiceRef{Folder: "Hosted", Name: "WorldService", Type: "mapserver"}, tilesJobID)
+			require.NoError(t, err)
+			err = job.Cancel(context.Background())
+			switch tc.want {
+			case "":
+				require.NoError(t, err)
+			case "refused":
+				var ae *Error
+				require.ErrorAs(t, err, &ae)
+				assert.Equal(t, "Hosted/WorldService.MapServer job "+tilesJobID+": cancel", ae.Op)
+				assert.Contains(t, ae.URL, "/jobs/"+tilesJobID+"/cancel")
+			case "unexpected":
+				var re *ResponseError
+				require.ErrorAs(t, err, &re)
+			}
+			reqs := cancel.requests()
+			require.Len(t, reqs, 1)
+			assert.Equal(t, http.MethodPost, reqs[0].method)
+			assert.NotContains(t, reqs[0].query, "token")
+		})
+	}
 }
 
 func TestTilesJobReattachValidation(t *testing.T) {
@@ -627,7 +658,7 @@ func TestTilesJobs(t *testing.T) {
 	require.NotNil(t, j.Extent)
 	assert.Equal(t, 102100, j.Extent.SpatialReference.WKID)
 	require.Len(t, list.requests(), 1)
-	assert.Equal(t, http.MethodGet, list.requests()[0].method)
+	assert.Equal(t, http.MethodPost, list.requests()[0].method)
 
 	// Esri's syntax shows wkid as a string: the list still reads, without
 	// the extent.
