@@ -7,8 +7,9 @@
 //
 //   - rest/info and token generation (tokens/generateToken and
 //     admin/generateToken), with tokens that expire, may be bound to a
-//     Referer, and are accepted from the X-Esri-Authorization or
-//     Authorization header, the form body or the query string;
+//     Referer, and are accepted from the form body, the query string or
+//     (unless WithBodyTokensOnly) the X-Esri-Authorization or
+//     Authorization header; admin POSTs read the body only;
 //   - the Server Administrator API for services: folder listings,
 //     createFolder, createService, canCreateService, service JSON, status,
 //     start, stop, edit, delete, startServices and stopServices;
@@ -23,7 +24,33 @@
 // Errors come back the way a real site sends them: HTTP 200 with the REST
 // envelope {"error":{"code":N,"message":...,"details":[...]}} under rest/
 // and tokens/, and the admin envelope {"status":"error","messages":[...],
-// "code":N} under admin/.
+// "code":N} under admin/. A missing service in the services directory
+// answers code 500, "Service <path> not found " (trailing space included),
+// and a missing admin resource code 404, "Could not find resource or
+// operation '…' on the system.", both as recorded.
+//
+// # Recorded and invented
+//
+// The answers have the shapes of the recorded ones in the module's
+// testdata/fixtures (documentation examples and captures, each with its
+// source in SOURCES.md); the module's tests decode the emulator's answer to
+// each operation next to the recorded one and require the same result and
+// the same keys. Where nothing is recorded, the emulator invents, and says
+// so where it does:
+//
+//   - the wording of refusals: a duplicate service or folder ("… already
+//     exists."), a missing parameter, a canCreateService refusal, a GP
+//     parameter error, a missing folder of the services directory (code
+//     404) or GP task or job;
+//   - canCreateService's answer: {"createService": bool} by default, or
+//     {"status": "success"} and an admin error envelope with
+//     WithCanCreateAnswer(CanCreateStatus): Esri's page does not show it,
+//     and clients read both;
+//   - the output parameter names and values of the built-in tasks (the
+//     cache task's output name is unconfirmed), job messages and progress
+//     timing, tile job statistics' numbers;
+//   - which requests fail: tokens, faults and FailJobs are this emulator's
+//     model, not a server's.
 //
 // # Example
 //
@@ -78,6 +105,9 @@
 //     gateway on a share of answers, latency before every answer, and "the
 //     store is busy" refusals of admin operations.
 //   - InvalidateTokens revokes every token at once, as a restart does.
+//   - WithBodyTokensOnly ignores tokens in headers (a 499 for a token sent
+//     only there), as a server that does not honour X-Esri-Authorization.
+//   - WithCanCreateAnswer chooses the canCreateService answer's shape.
 //   - Requests returns the request log with tokens and passwords masked,
 //     including whether a token was sent in the URL query; Count counts
 //     requests by path suffix.

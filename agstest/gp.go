@@ -409,15 +409,18 @@ func (s *Server) handleRESTServices(w http.ResponseWriter, r *http.Request, segs
 	}
 }
 
-// restCatalog answers rest/services and rest/services/<folder>; anything
-// else is a 404 in the captured "Service <path> not found " wording
-// (recorded on a live server, trailing space included; see
-// testdata/fixtures/SOURCES.md).
+// restCatalog answers rest/services and rest/services/<folder>; any other
+// path is a service this emulator does not serve, answered as a real
+// services directory answers a missing service: code 500, "Service <path>
+// not found ", trailing space included (captured,
+// testdata/fixtures/rest-error-500-service-not-found.json). The answer for
+// a missing folder is not recorded: its code 404 and wording are this
+// emulator's own.
 func (s *Server) restCatalog(w http.ResponseWriter, r *http.Request, segs []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(segs) > 1 {
-		restError(w, r, 404, fmt.Sprintf("Service %s not found ", strings.Join(segs, "/")))
+		restError(w, r, 500, fmt.Sprintf("Service %s not found ", strings.Join(segs, "/")))
 		return
 	}
 	fold := ""

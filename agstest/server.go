@@ -54,6 +54,8 @@ type config struct {
 	seed             uint64
 	seedSet          bool
 	faults           Faults
+	bodyTokensOnly   bool
+	canCreate        CanCreateShape
 }
 
 type userCred struct{ username, password string }
@@ -106,6 +108,35 @@ func WithClock(now func() time.Time) Option {
 // the same answers.
 func WithSeed(seed int64) Option {
 	return func(c *config) { c.seed, c.seedSet = uint64(seed), true }
+}
+
+// WithBodyTokensOnly makes the server read a token only from the form body
+// or the query, never from the X-Esri-Authorization or Authorization
+// header, as a release or an admin endpoint that does not honour the header
+// would (REST-REFERENCE §7.3): a request whose token is only in a header
+// gets the 499 "token required" answer.
+func WithBodyTokensOnly() Option {
+	return func(c *config) { c.bodyTokensOnly = true }
+}
+
+// CanCreateShape is the shape of the canCreateService answer (see
+// WithCanCreateAnswer).
+type CanCreateShape int
+
+const (
+	// CanCreateFlag answers {"createService": true|false} (the default).
+	CanCreateFlag CanCreateShape = iota
+	// CanCreateStatus answers the admin API's standard {"status":
+	// "success"} when the service can be created, which is what the ArcGIS
+	// API for Python reads, and an admin error envelope when it cannot.
+	CanCreateStatus
+)
+
+// WithCanCreateAnswer chooses the shape of the canCreateService answer.
+// The page's response section is not published, and clients have been
+// written against both shapes (REST-REFERENCE §7.2).
+func WithCanCreateAnswer(shape CanCreateShape) Option {
+	return func(c *config) { c.canCreate = shape }
 }
 
 // WithFaults starts the server with faults injected (see Faults and SetFaults).

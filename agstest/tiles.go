@@ -523,8 +523,10 @@ func (s *Server) tileJobSummary(w http.ResponseWriter, r *http.Request, key svcK
 	writeJSON(w, r, obj{"total": len(list), "jobs": list})
 }
 
-// tileJobCancel: jobs/<jobId>/cancel answers {"status":"success"}; a job
-// still running reads CANCELED from then on.
+// tileJobCancel: jobs/<jobId>/cancel answers {"success": true}
+// (https://developers.arcgis.com/rest/services-reference/online/cancel-job,
+// testdata/fixtures/tile-cancel-job-ok.json); a job still running reads
+// CANCELED from then on.
 func (s *Server) tileJobCancel(w http.ResponseWriter, r *http.Request, key svcKey, id string) {
 	j := s.lookupTileJob(key, id)
 	if j == nil {
@@ -538,5 +540,5 @@ func (s *Server) tileJobCancel(w http.ResponseWriter, r *http.Request, key svcKe
 		j.cancelled, j.cancelAt = true, now
 	}
 	s.mu.Unlock()
-	writeJSON(w, r, obj{"status": "success"})
+	writeJSON(w, r, obj{"success": true})
 }
