@@ -67,19 +67,6 @@ type (
 		Tasks          []string `json:"tasks"`
 		ExecutionType  string   `json:"executionType"`
 	}
-	fxUpload struct {
-		Status string          `json:"status"`
-		Item   json.RawMessage `json:"item"` // the item's ID, or the item (see SOURCES.md)
-	}
-	fxUploadedItem struct {
-		ItemID       string      `json:"itemID"`
-		ItemName     string      `json:"itemName"`
-		Description  string      `json:"description"`
-		PathOnServer string      `json:"pathOnServer"`
-		Date         any         `json:"date"` // a date string (10.1) or epoch ms (Kubernetes)
-		Committed    lenientBool `json:"committed"`
-		ContentType  string      `json:"contentType"`
-	}
 	fxUpdateTiles struct {
 		ID      string `json:"id"`
 		Name    string `json:"name"`
@@ -140,6 +127,17 @@ func TestDecodeFixtures(t *testing.T) {
 				return v
 			}()},
 		{file: "admin-success.json", out: func() any { return &fxStatus{} }, want: &fxStatus{Status: "success"}},
+		{file: "admin-uploads-commit-ok-doc.json", out: func() any { return &fxStatus{} }, want: &fxStatus{Status: "success"}},
+		{file: "admin-uploads-item-doc-10.1.json", out: func() any { return &UploadItem{} },
+			want: &UploadItem{ItemID: "if4582d33-f10a-41fe-85bc-cf2e2880c46e", ItemName: "JavaDeleteFeatures.sd",
+				PathOnServer: `c:\arcgisserver\directories\arcgissystem\arcgisuploads\if4582d33-f10a-41fe-85bc-cf2e2880c46e`,
+				Date:         time.Date(2011, 6, 13, 12, 59, 59, 0, time.FixedZone("PDT", -7*3600)),
+				DateText:     "Mon Jun 13 12:59:59 PDT 2011", Committed: true}},
+		{file: "admin-uploads-item-k8s-doc.json", out: func() any { return &UploadItem{} },
+			want: &UploadItem{ItemID: "3aecbde2-d8aa-46d5-9653-26e9695062a4", ItemName: "FireWeatherWatch.kmz",
+				Date: time.UnixMilli(1597190283335), DateText: "1597190283335", Committed: true, ContentType: "application/octet-stream"}},
+		{file: "admin-uploads-upload-ok-doc.json", out: func() any { return &uploadAnswer{} },
+			want: &uploadAnswer{Item: &UploadItem{ItemID: "if4582d33-f10a-41fe-85bc-cf2e2880c46e", bare: true}}},
 		{file: "error-403-no-permission-mock.json", out: func() any { return &fxStatus{} },
 			err: &wantErr{code: 403, message: "You do not have permissions to access this resource or perform this operation.",
 				is: []error{ErrForbidden}, isNot: append(authErrs, ErrNotFound)}},
@@ -183,16 +181,6 @@ func TestDecodeFixtures(t *testing.T) {
 				is: []error{ErrNotFound}, isNot: append(authErrs, ErrServiceExists)}},
 		{file: "admin-gp-jobs-statistics.json", out: func() any { return &fxJobStatistics{} },
 			want: &fxJobStatistics{Total: 19, Cancelled: 0, Failed: 2, Succeeded: 17}},
-		{file: "admin-uploads-commit-ok-doc.json", out: func() any { return &fxStatus{} }, want: &fxStatus{Status: "success"}},
-		{file: "admin-uploads-item-doc-10.1.json", out: func() any { return &fxUploadedItem{} },
-			want: &fxUploadedItem{ItemID: "if4582d33-f10a-41fe-85bc-cf2e2880c46e", ItemName: "JavaDeleteFeatures.sd",
-				PathOnServer: `c:\arcgisserver\directories\arcgissystem\arcgisuploads\if4582d33-f10a-41fe-85bc-cf2e2880c46e`,
-				Date:         "Mon Jun 13 12:59:59 PDT 2011", Committed: true}},
-		{file: "admin-uploads-item-k8s-doc.json", out: func() any { return &fxUploadedItem{} },
-			want: &fxUploadedItem{ItemID: "3aecbde2-d8aa-46d5-9653-26e9695062a4", ItemName: "FireWeatherWatch.kmz",
-				Date: float64(1597190283335), Committed: true, ContentType: "application/octet-stream"}},
-		{file: "admin-uploads-upload-ok-doc.json", out: func() any { return &fxUpload{} },
-			want: &fxUpload{Status: "success", Item: json.RawMessage(`"if4582d33-f10a-41fe-85bc-cf2e2880c46e"`)}},
 		{file: "gp-job-progress-default.json", out: func() any { return &gpJobInfo{} },
 			want: &gpJobInfo{Progress: &JobProgress{Type: "default", Message: "Executing..."}}},
 		{file: "gp-job-progress-step.json", out: func() any { return &gpJobInfo{} },

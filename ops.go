@@ -11,25 +11,34 @@ type operation string
 // The operations of this package. A resource read is named by the resource
 // (services, service, status); a job's status read is "status".
 const (
-	opInfo             operation = "info"             // rest/info, sharing/rest/info
-	opGenerateToken    operation = "generateToken"    // tokens/generateToken, admin/generateToken, sharing/rest/generateToken
-	opCreateService    operation = "createService"    // admin/services/[<folder>/]createService
-	opCanCreateService operation = "canCreateService" // admin/services/canCreateService
-	opCreateFolder     operation = "createFolder"     // admin/services/createFolder
-	opServices         operation = "services"         // admin/services[/<folder>]: a folder listing
-	opService          operation = "service"          // admin/services/.../<name>.<type>: a service's JSON
-	opStatus           operation = "status"           // a service's status, or a job's
-	opStart            operation = "start"            // admin/services/.../<name>.<type>/start
-	opStop             operation = "stop"             // .../stop
-	opDelete           operation = "delete"           // .../delete
-	opEdit             operation = "edit"             // .../edit
-	opStartServices    operation = "startServices"    // admin/services/startServices
-	opStopServices     operation = "stopServices"     // admin/services/stopServices
-	opSubmitJob        operation = "submitJob"        // rest/services/<task>/submitJob
-	opResults          operation = "results"          // rest/services/<task>/jobs/<id>/results/<param>
-	opCancel           operation = "cancel"           // a GP or tile job's cancel
-	opUpdateTiles      operation = "updateTiles"      // rest/admin/services/<name>/MapServer/updateTiles
-	opJobs             operation = "jobs"             // rest/admin/services/<name>/MapServer/jobs: the job summary
+	opInfo             operation = "info"                      // rest/info, sharing/rest/info
+	opGenerateToken    operation = "generateToken"             // tokens/generateToken, admin/generateToken, sharing/rest/generateToken
+	opCreateService    operation = "createService"             // admin/services/[<folder>/]createService
+	opCanCreateService operation = "canCreateService"          // admin/services/canCreateService
+	opCreateFolder     operation = "createFolder"              // admin/services/createFolder
+	opServices         operation = "services"                  // admin/services[/<folder>]: a folder listing
+	opService          operation = "service"                   // admin/services/.../<name>.<type>: a service's JSON
+	opStatus           operation = "status"                    // a service's status, or a job's
+	opStart            operation = "start"                     // admin/services/.../<name>.<type>/start
+	opStop             operation = "stop"                      // .../stop
+	opDelete           operation = "delete"                    // .../delete
+	opEdit             operation = "edit"                      // .../edit
+	opStartServices    operation = "startServices"             // admin/services/startServices
+	opStopServices     operation = "stopServices"              // admin/services/stopServices
+	opSubmitJob        operation = "submitJob"                 // rest/services/<task>/submitJob
+	opResults          operation = "results"                   // rest/services/<task>/jobs/<id>/results/<param>
+	opCancel           operation = "cancel"                    // a GP or tile job's cancel
+	opUpdateTiles      operation = "updateTiles"               // rest/admin/services/<name>/MapServer/updateTiles
+	opJobs             operation = "jobs"                      // rest/admin/services/<name>/MapServer/jobs: the job summary
+	opInputs           operation = "inputs"                    // rest/services/<task>/jobs/<id>/inputs/<param>
+	opExists           operation = "exists"                    // admin/services/exists
+	opUpload           operation = "upload"                    // admin/uploads/upload
+	opRegister         operation = "register"                  // admin/uploads/register
+	opUploadPart       operation = "uploadPart"                // admin/uploads/<id>/uploadPart
+	opCommit           operation = "commit"                    // admin/uploads/<id>/commit
+	opUploads          operation = "uploads"                   // admin/uploads: the list
+	opItem             operation = "item"                      // admin/uploads/<id>: an uploaded item
+	opServiceConfig    operation = "serviceconfiguration.json" // admin/uploads/<id>/serviceconfiguration.json
 )
 
 // label is how a call names itself in errors and logs: the operation,
