@@ -391,6 +391,29 @@ func TestEveryCallWithBodyTokensOnly(t *testing.T) {
 			return job.Cancel(ctx)
 		}},
 		{"Get (escape hatch)", func() error { return c.Get(ctx, "rest/services", nil, nil) }},
+		{"PublishSD in one upload", func() error {
+			srv.SetSDConfiguration("Roads.sd", roadsConfig())
+			_, err := c.Services.PublishSDAndWait(ctx, PublishSDRequest{Reader: strings.NewReader(string(sdBytes(4 << 10))),
+				Name: "Roads.sd", Folder: "Wire", ServiceName: "Roads2"}, nil)
+			return err
+		}},
+		{"Upload in parts, List, Get, ServiceConfiguration, Delete", func() error {
+			it, err := c.Uploads.Upload(ctx, "Roads.sd", strings.NewReader(string(sdBytes(150<<10))),
+				&UploadOptions{PartSize: 64 << 10, PartThreshold: 100 << 10})
+			if err != nil {
+				return err
+			}
+			if _, err := c.Uploads.List(ctx); err != nil {
+				return err
+			}
+			if _, err := c.Uploads.Get(ctx, it.ItemID); err != nil {
+				return err
+			}
+			if _, err := c.Uploads.ServiceConfiguration(ctx, it.ItemID); err != nil {
+				return err
+			}
+			return c.Uploads.Delete(ctx, it.ItemID)
+		}},
 		{"Delete", func() error { return c.Services.Delete(ctx, ref) }},
 	}
 	for _, s := range steps {
@@ -405,6 +428,7 @@ func TestEveryCallWithBodyTokensOnly(t *testing.T) {
 		assert.Equal(t, http.MethodPost, r.Method, r.Path)
 		assert.Equal(t, "***", r.Form.Get("token"), "the token is in the body of %s", r.Path)
 	}
+	assert.Equal(t, 3, srv.Count("/uploadPart"), "the parts path was taken")
 	// One token was enough: nothing was refused and renewed.
 	assert.Equal(t, 1, srv.Count("/generateToken"))
 }
