@@ -954,6 +954,40 @@ func TestServicesDuplicateIsErrServiceExists(t *testing.T) {
 	}
 }
 
+// TestAlreadyExistsOnlyOnCreate: the same "already exists" answer matches
+// ErrServiceExists only from Create and ErrFolderExists only from
+// CreateFolder; from any other operation it is a plain *Error. Each error
+// names its operation by the REST name.
+func TestAlreadyExistsOnlyOnCreate(t *testing.T) {
+	t.Parallel()
+	const body = `{"status":"error","messages":["Service 'Transport/Roads.MapServer' already exists."],"code":500}`
+	ref := ServiceRef{Folder: "Transport", Name: "Roads", Type: MapServer}
+	for _, tc := range []struct {
+		op          string
+		call        func(context.Context, *ServicesService) error
+		svc, folder bool
+	}{
+		{"createService", func(ctx context.Context, s *ServicesService) error { return s.Create(ctx, "Transport", roadsDef()) }, true, false},
+		{"createFolder", func(ctx context.Context, s *ServicesService) error { return s.CreateFolder(ctx, "Transport", "") }, false, true},
+		{"Transport/Roads.MapServer: edit", func(ctx context.Context, s *ServicesService) error { return s.Edit(ctx, "Transport", roadsDef()) }, false, false},
+		{"Transport/Roads.MapServer: start", func(ctx context.Context, s *ServicesService) error { return s.Start(ctx, ref) }, false, false},
+		{"Transport/Roads.MapServer: service", func(ctx context.Context, s *ServicesService) error { _, err := s.Get(ctx, ref); return err }, false, false},
+		{"startServices", func(ctx context.Context, s *ServicesService) error { return s.StartServices(ctx, []ServiceRef{ref}) }, false, false},
+		{"Transport/Roads.MapServer: exists", func(ctx context.Context, s *ServicesService) error { _, err := s.Exists(ctx, ref); return err }, false, false},
+	} {
+		t.Run(tc.op, func(t *testing.T) {
+			t.Parallel()
+			c, _ := adminSetup(t, answerJSON(body))
+			err := tc.call(t.Context(), c.Services)
+			var apiErr *Error
+			require.ErrorAs(t, err, &apiErr)
+			assert.Equal(t, tc.op, apiErr.Op)
+			assert.Equal(t, tc.svc, errors.Is(err, ErrServiceExists), "ErrServiceExists")
+			assert.Equal(t, tc.folder, errors.Is(err, ErrFolderExists), "ErrFolderExists")
+		})
+	}
+}
+
 func TestServicesRequestsCarryNoSecretInErrors(t *testing.T) {
 	t.Parallel()
 	c, _ := adminSetup(t, func(_ int, _ *http.Request, w http.ResponseWriter) {
