@@ -178,6 +178,10 @@ type PublishSDRequest struct {
 	IfNotExists bool
 	// Upload tunes the upload (progress, parts).
 	Upload *UploadOptions
+	// ExtraParams are added to the task's form, or replace its
+	// parameters: the escape hatch described at ExtraParams, never needed
+	// for the documented task.
+	ExtraParams ExtraParams
 }
 
 // A PublishOption changes how PublishSD and PublishSDJob reach and clean
@@ -314,7 +318,7 @@ func (s *ServicesService) PublishSD(ctx context.Context, req PublishSDRequest, o
 	if req.PublishOptions != nil {
 		params.PublishOptions = form.NewJSON(req.PublishOptions)
 	}
-	job, err := submitGP(ctx, s.client, task, params, nil, s.publishResult(ref))
+	job, err := submitGP(ctx, s.client, task, params, req.ExtraParams, s.publishResult(ref))
 	if err != nil {
 		return fail(err)
 	}
