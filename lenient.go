@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -219,18 +218,16 @@ type successAnswer struct {
 	Status  string       `json:"status"`
 }
 
-// check returns nil for a success, an *Error for {"success": false} and a
-// *ResponseError for an answer that says neither. r is the call that got it.
-func (a successAnswer) check(r call) error {
+// checkAnswer accepts a success; {"success": false} is a refusal, and an
+// answer that says neither is a bad answer.
+func (a *successAnswer) checkAnswer() error {
 	switch {
 	case a.Success != nil && bool(*a.Success):
 		return nil
 	case a.Success != nil:
-		return &Error{HTTPStatus: http.StatusOK, Message: `the server answered "success": false`,
-			Op: r.label(), URL: cleanURL(r.url), op: r.op}
+		return refusal{message: `the server answered "success": false`}
 	case strings.EqualFold(strings.TrimSpace(a.Status), "success"):
 		return nil
 	}
-	return &ResponseError{Op: r.label(), URL: cleanURL(r.url), HTTPStatus: http.StatusOK,
-		Reason: `neither "success" nor "status": "success" in the answer`}
+	return badAnswer(`neither "success" nor "status": "success" in the answer`)
 }

@@ -22,9 +22,12 @@ import (
 // (letters, digits and underscores, at most 120 characters), and so are
 // service types (ServiceType.Known). Operations that change the server
 // (Create, Edit, Start, Stop, Delete, CreateFolder, StartServices,
-// StopServices) are sent once and never repeated after the server may have
-// acted; the admin API's "another administrative operation is currently
-// accessing the store" refusal is retried with backoff by the client.
+// StopServices) are never repeated blindly: Start, Stop, StartServices and
+// StopServices change nothing when repeated and are retried like reads;
+// Create, CreateFolder and Delete settle a lost answer by reading back
+// (see each); Edit is sent once. The admin API's "another administrative
+// operation is currently accessing the store" refusal is retried with
+// backoff by the client, within the call's retry budget.
 type ServicesService service
 
 // ServiceStatus is the configured and the real-time state of a service,
@@ -205,26 +208,29 @@ type CanCreateResult struct {
 // {"createService": true|false}, or the admin API's standard
 // {"status": "success"}, which is what the only Esri client that reads the
 // answer (the ArcGIS API for Python) tests (REST-REFERENCE §7.2). An answer
-// with neither is an error, never a guessed false.
-type canCreateAnswer struct{ ok bool }
+// with neither is a bad answer, never a guessed false.
+type canCreateAnswer struct {
+	CreateService *lenientBool `json:"createService"`
+	Status        string       `json:"status"`
+}
 
-func (a *canCreateAnswer) UnmarshalJSON(b []byte) error {
-	var w struct {
-		CreateService *lenientBool `json:"createService"`
-		Status        *string      `json:"status"`
-	}
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
-	}
-	switch {
-	case w.CreateService != nil:
-		a.ok = bool(*w.CreateService)
-	case w.Status != nil && strings.EqualFold(strings.TrimSpace(*w.Status), "success"):
-		a.ok = true
-	default:
-		return errors.New(`neither a "createService" field nor "status": "success"`)
+func (a *canCreateAnswer) checkAnswer() error {
+	if a.CreateService == nil && !a.statusSuccess() {
+		return badAnswer(`neither a "createService" field nor "status": "success" in the answer`)
 	}
 	return nil
+}
+
+func (a *canCreateAnswer) statusSuccess() bool {
+	return strings.EqualFold(strings.TrimSpace(a.Status), "success")
+}
+
+// ok is the answer: the flag when the server sent one, else the status.
+func (a *canCreateAnswer) ok() bool {
+	if a.CreateService != nil {
+		return bool(*a.CreateService)
+	}
+	return a.statusSuccess()
 }
 
 // isRefusal reports whether err, an answer of canCreateService, is the
@@ -248,9 +254,11 @@ func isRefusal(err error) (*Error, bool) {
 // definition, with one POST of admin/services/[<folder>/]createService.
 // The definition is checked first (Validate). A duplicate answers an error
 // that matches ErrServiceExists; every other refusal is an *Error with the
-// server's messages. The request is never repeated after the server may
-// have acted: on a lost answer, check with Get or CanCreate before trying
-// again.
+// server's messages. The request is never repeated blindly: when its
+// answer is lost (a gateway's 502, a dropped connection), the service is
+// read back; there with the name and type sent, the call succeeded; absent,
+// it is sent once more; if the read fails too, the error matches
+// ErrOutcomeUnknown and names the service.
 // https://developers.arcgis.com/rest/enterprise-administration/server/createservice.htm
 func (s *ServicesService) Create(ctx context.Context, folder string, def ServiceDefinition) error {
 	if err := validFolder("folder", folder); err != nil {
@@ -260,8 +268,10 @@ func (s *ServicesService) Create(ctx context.Context, folder string, def Service
 		return err
 	}
 	u := s.client.endpoint(rootAdmin, "services", normFolder(folder), "createService")
-	return s.client.do(ctx, call{op: opCreateService, method: http.MethodPost, url: u,
-		params: serviceParams{Service: form.JSON[ServiceDefinition]{V: def}}}, nil)
+	return s.createSettled(ctx, folder, def, func(ctx context.Context) error {
+		return s.client.do(ctx, call{op: opCreateService, method: http.MethodPost, url: u,
+			params: serviceParams{Service: form.JSON[ServiceDefinition]{V: def}}}, nil)
+	})
 }
 
 // CanCreate asks the server (10.5+) whether the service def describes can
@@ -309,7 +319,7 @@ func (s *ServicesService) CanCreate(ctx context.Context, folder string, def Serv
 		}
 		return &CanCreateResult{Reasons: reasons, Refusal: refusal}, nil
 	}
-	return &CanCreateResult{OK: ans.ok}, nil
+	return &CanCreateResult{OK: ans.ok()}, nil
 }
 
 // List returns a folder's services (and, for the root folder, its
@@ -361,22 +371,35 @@ func (s *ServicesService) Status(ctx context.Context, ref ServiceRef) (*ServiceS
 }
 
 // Start starts a service: POST admin/services/[<folder>/]<name>.<type>/start.
+// Starting a started service leaves it started, so the call is retried
+// like a read.
 // https://developers.arcgis.com/rest/enterprise-administration/enterprise/start-service
 func (s *ServicesService) Start(ctx context.Context, ref ServiceRef) error {
-	return s.serviceOp(ctx, ref, opStart)
+	return s.serviceOp(ctx, ref, opStart, true)
 }
 
 // Stop stops a service: POST admin/services/[<folder>/]<name>.<type>/stop.
+// Stopping a stopped service leaves it stopped, so the call is retried
+// like a read.
 // https://developers.arcgis.com/rest/enterprise-administration/server/stopservice
 func (s *ServicesService) Stop(ctx context.Context, ref ServiceRef) error {
-	return s.serviceOp(ctx, ref, opStop)
+	return s.serviceOp(ctx, ref, opStop, true)
 }
 
 // Delete deletes a service: POST
-// admin/services/[<folder>/]<name>.<type>/delete.
+// admin/services/[<folder>/]<name>.<type>/delete. When the answer is lost,
+// the service is read back: gone, the call succeeded; still there, it is
+// sent once more; if the read fails too, the error matches
+// ErrOutcomeUnknown and names the service.
 // https://developers.arcgis.com/rest/enterprise-administration/server/service.htm
 func (s *ServicesService) Delete(ctx context.Context, ref ServiceRef) error {
-	return s.serviceOp(ctx, ref, opDelete)
+	clean, err := ref.clean("")
+	if err != nil {
+		return err
+	}
+	return s.deleteSettled(ctx, clean, func(ctx context.Context) error {
+		return s.serviceOp(ctx, clean, opDelete, false)
+	})
 }
 
 // Edit replaces the definition of the service def names (def.ServiceName,
@@ -402,15 +425,19 @@ func (s *ServicesService) Edit(ctx context.Context, folder string, def ServiceDe
 
 // CreateFolder creates a folder under the root (the only level ArcGIS
 // Server has): POST admin/services/createFolder with folderName and an
-// optional description.
+// optional description. When the answer is lost, the root folder is
+// listed: the folder there, the call succeeded; absent, it is sent once
+// more; if the listing fails too, the error matches ErrOutcomeUnknown.
 // https://developers.arcgis.com/rest/enterprise-administration/server/createfolder.htm
 func (s *ServicesService) CreateFolder(ctx context.Context, name, description string) error {
 	if err := validFolderName("folderName", name); err != nil {
 		return err
 	}
 	u := s.client.endpoint(rootAdmin, "services", "createFolder")
-	return s.client.do(ctx, call{op: opCreateFolder, method: http.MethodPost, url: u,
-		params: createFolderParams{FolderName: name, Description: description}}, nil)
+	return s.createFolderSettled(ctx, name, func(ctx context.Context) error {
+		return s.client.do(ctx, call{op: opCreateFolder, method: http.MethodPost, url: u,
+			params: createFolderParams{FolderName: name, Description: description}}, nil)
+	})
 }
 
 // StartServices starts several services with one POST of
@@ -441,17 +468,19 @@ func (s *ServicesService) batch(ctx context.Context, op operation, refs []Servic
 		list.Services = append(list.Services, serviceRefWire{FolderName: r.Folder, ServiceName: r.Name, Type: r.Type})
 	}
 	u := s.client.endpoint(rootAdmin, "services", string(op))
-	return s.client.do(ctx, call{op: op, method: http.MethodPost, url: u,
+	// Starting started services (stopping stopped ones) changes nothing:
+	// retried like a read.
+	return s.client.do(ctx, call{op: op, method: http.MethodPost, url: u, idempotent: true,
 		params: servicesParams{Services: form.JSON[servicesList]{V: list}}}, nil)
 }
 
 // serviceOp POSTs one operation of a service (start, stop, delete).
-func (s *ServicesService) serviceOp(ctx context.Context, ref ServiceRef, op operation) error {
+func (s *ServicesService) serviceOp(ctx context.Context, ref ServiceRef, op operation, idempotent bool) error {
 	u, err := s.serviceURL(ref, string(op))
 	if err != nil {
 		return err
 	}
-	return s.client.do(ctx, call{op: op, scope: ref.String(), method: http.MethodPost, url: u}, nil)
+	return s.client.do(ctx, call{op: op, scope: ref.String(), method: http.MethodPost, url: u, idempotent: idempotent}, nil)
 }
 
 // serviceURL checks a service reference and returns
