@@ -39,6 +39,7 @@ const (
 	kindBusy errKind = 1 << iota
 	kindExists
 	kindBadCredentials
+	kindServiceNotFound // the services directory's "Service … not found "
 )
 
 // kindPhrases are the words that make each kind, matched in lower case.
@@ -66,6 +67,9 @@ func (e *Error) classify() {
 				e.kinds |= k.kind
 			}
 		}
+	}
+	if isServiceNotFound(e.Message) {
+		e.kinds |= kindServiceNotFound
 	}
 }
 
@@ -184,7 +188,7 @@ var (
 	// Other code-500 answers, "Service … not started " among them, do not
 	// match.
 	ErrNotFound = &Error{Code: 404, Message: "not found", match: func(e *Error) bool {
-		return e.code() == 404 || (e.code() == 500 && isServiceNotFound(e.Message))
+		return e.code() == 404 || (e.code() == 500 && e.is(kindServiceNotFound))
 	}}
 	// ErrServiceExists: createService named a service that already exists.
 	// It matches only answers of createService (never canCreateService,

@@ -159,3 +159,14 @@ func TestErrorURLHasNoQuery(t *testing.T) {
 	assert.Equal(t, site+"/rest/services/x", apiErr.URL)
 	assert.NotContains(t, err.Error(), "where")
 }
+
+// TestNotFoundClassifiedBeforeMasking: the services directory's code-500
+// "not found" is recognised on the server's own words, even when masking
+// a token that is a word of them changes what the error shows.
+func TestNotFoundClassifiedBeforeMasking(t *testing.T) {
+	c, mux, _ := setupNoAuth(t, WithToken("found"))
+	mux.HandleFunc("/arcgis/rest/services/x", serveFixture(t, "rest-error-500-service-not-found.json"))
+	err := c.Get(t.Context(), "rest/services/x", nil, nil)
+	require.ErrorIs(t, err, ErrNotFound)
+	assert.NotContains(t, err.Error(), " found", "the token is masked in what is shown")
+}
