@@ -170,13 +170,13 @@ func (s *GPService) Job(taskPath, jobID string) (*Job[*GPResult], error) {
 
 func gpIdentity(_ context.Context, r *GPResult) (*GPResult, error) { return r, nil }
 
-// ExtraParams are form parameters that a typed task request (Refresh, the
-// caching tasks) adds to the ones it sends, or sends instead of them: a
-// key given here replaces the request's own value of that key. It is the
-// way out where Esri's documentation and its servers disagree on a
-// parameter, and is never needed for the documented parameters. "f" and
-// "token" cannot be set. With GP.SubmitJob, which takes any parameters,
-// pass them directly instead.
+// ExtraParams are form parameters that a typed task request (Refresh,
+// PublishSD, the caching tasks) adds to the ones it sends, or sends
+// instead of them: a key given here replaces the request's own value of
+// that key. It is the way out where Esri's documentation and its servers
+// disagree on a parameter, and is never needed for the documented
+// parameters. "f" and "token" cannot be set. With GP.SubmitJob, which
+// takes any parameters, pass them directly instead.
 type ExtraParams url.Values
 
 // apply returns the form of params with extra added or replacing. The
