@@ -336,10 +336,64 @@ func (s *Server) runManageMapCacheTiles(p url.Values) (map[string]any, error) {
 	if errs != nil {
 		return nil, &gpError{errs}
 	}
+	return s.runCacheTiles(fold, name, typ, mode, rawLevels, p)
+}
+
+// runCacheTiles does a Manage Map Cache Tiles job on the service's cache:
+// the scales name levels of its scheme, the extent is constraining_extent,
+// the envelope of area_of_interest, or the full extent. RECREATE_ALL_TILES
+// builds every tile, RECREATE_EMPTY_TILES (and the controller's resume
+// modes) only the missing ones, DELETE_TILES removes them. The per-level
+// messages and the result's JSON are this emulator's own wording: no
+// recorded answer of this task shows them.
+func (s *Server) runCacheTiles(fold, name, typ, mode, rawLevels string, p url.Values) (map[string]any, error) {
+	key := svcKey{fold, name, typ}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	svc := s.services[key]
+	if svc == nil || svc.scheme == nil {
+		return nil, &gpError{[]string{fmt.Sprintf("ERROR 001497: Service '%s' is not cached.", qualifiedName(fold, name, typ))}}
+	}
+	levels, errs := scaleLevels(svc.scheme, rawLevels)
+	ext, ok := jobExtent(svc.scheme, p.Get("constraining_extent"), p.Get("area_of_interest"))
+	if !ok {
+		errs = append(errs, "ERROR 000622: Invalid Area of Interest.")
+	}
+	if errs != nil {
+		return nil, &gpError{errs}
+	}
+	if _, err := svc.scheme.jobTiles(levels, ext); err != nil {
+		return nil, &gpError{[]string{"ERROR 999999: " + err.Error()}}
+	}
+	op := opBuildAll
+	switch mode {
+	case "RECREATE_EMPTY_TILES", "RESUME_JOB", "COMPLETE_JOB", "FIX_JOB":
+		op = opBuildEmpty
+	case "DELETE_TILES":
+		op = opDelete
+	}
+	var fail map[int]bool
+	if op != opDelete {
+		fail = s.takeFailuresLocked(levels)
+	}
+	outcome := svc.applyLocked(op, levels, ext, fail)
+	var lines []string
+	perLevel := make([]any, 0, len(outcome))
+	for _, o := range outcome {
+		lod, _ := svc.scheme.lod(o.level)
+		perLevel = append(perLevel, obj{"level": o.level, "scale": lod.Scale, "tiles": o.expected,
+			"built": o.built, "skipped": o.skipped, "failed": o.failed})
+		if o.failed > 0 {
+			lines = append(lines, fmt.Sprintf("Level %d (scale %v): %d of %d tiles failed.", o.level, lod.Scale, o.failed, o.expected-o.skipped))
+		}
+	}
+	if lines != nil {
+		return nil, &gpError{append(lines, "ERROR 001470: Failed to cache extent.")}
+	}
 	summary, _ := json.Marshal(obj{
 		"service":    fmt.Sprintf("%s:%s", strings.TrimSuffix(qualifiedName(fold, name, typ), "."+typ), typ),
-		"scales":     scales,
 		"updateMode": mode,
+		"levels":     perLevel,
 	})
 	return map[string]any{"result": string(summary)}, nil
 }
@@ -378,6 +432,15 @@ func (s *Server) handleRESTServices(w http.ResponseWriter, r *http.Request, segs
 		}
 	}
 	if k < 1 {
+		if n := len(segs); n == 2 || n == 3 {
+			key := svcKey{"", segs[n-2], segs[n-1]}
+			if n == 3 {
+				key.folder = segs[0]
+			}
+			if s.serviceDescription(w, r, key) {
+				return
+			}
+		}
 		s.restCatalog(w, r, segs)
 		return
 	}

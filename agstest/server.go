@@ -186,6 +186,8 @@ type Server struct {
 
 	tileJobs     map[string]*tileJob
 	tileJobOrder []string
+
+	failTileLevels map[int]bool // FailTiles
 }
 
 // NewServer starts a Server on a loopback address over plain HTTP. The

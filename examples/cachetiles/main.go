@@ -68,7 +68,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		req.AreaOfInterest = &fset
 	}
-	site.Seed = func(s *agstest.Server) { s.AddService(ref.Folder, ref.Name, string(ref.Type), nil) }
+	site.Seed = func(s *agstest.Server) {
+		s.AddService(ref.Folder, ref.Name, string(ref.Type), nil)
+		s.SetTileScheme(ref.Folder, ref.Name, string(ref.Type), agstest.WebMercatorScheme(19, [4]float64{0, 0, 2000, 2000}))
+	}
 	c, closeSite, err := site.Connect(stdout)
 	if err != nil {
 		return err
