@@ -199,22 +199,12 @@ func isControllerTask(task string) bool {
 
 // params builds the form once the scheme is known.
 func (r ManageCacheRequest) params(ref ServiceRef, sch *TileScheme) (url.Values, error) {
-	var scales []float64
-	var err error
-	if !r.Levels.IsZero() {
-		scales, err = sch.Scales(r.Levels)
-	} else {
-		scales, err = sch.matchScales("Scales", r.Scales)
-	}
+	scales, err := schemeScales(sch, r.Levels, r.Scales)
 	if err != nil {
 		return nil, err
 	}
-	threads := r.Instances
-	if threads == 0 {
-		threads = -1
-	}
 	p := manageCacheParams{ServiceURL: cachingToolsService(ref), Levels: joinScales(scales),
-		ThreadCount: threads, UpdateMode: string(r.UpdateMode), JobID: r.JobID}
+		ThreadCount: threadCount(r.Instances), UpdateMode: string(r.UpdateMode), JobID: r.JobID}
 	if r.Extent != nil {
 		if p.ConstrainingExtent, err = constrainingExtent(*r.Extent, sch); err != nil {
 			return nil, err
@@ -224,6 +214,24 @@ func (r ManageCacheRequest) params(ref ServiceRef, sch *TileScheme) (url.Values,
 		p.AreaOfInterest = form.NewJSON(*r.AreaOfInterest)
 	}
 	return gpForm(p, r.ExtraParams)
+}
+
+// schemeScales turns levels, or scales given by a caller, into the
+// scheme's exact scales, largest first.
+func schemeScales(sch *TileScheme, levels Levels, scales []float64) ([]float64, error) {
+	if !levels.IsZero() {
+		return sch.Scales(levels)
+	}
+	return sch.matchScales("Scales", scales)
+}
+
+// threadCount is thread_count for a number of instances: 0 sends -1, as
+// many as the server allows.
+func threadCount(instances int) int {
+	if instances == 0 {
+		return -1
+	}
+	return instances
 }
 
 // joinScales writes scale denominators as the caching tools take them:
