@@ -154,6 +154,15 @@ func TestDecodeFixtures(t *testing.T) {
 				}
 				return v
 			}()},
+		{file: "tile-cancel-job-ok.json", out: func() any { return &successAnswer{} },
+			want: &successAnswer{Success: Ptr(lenientBool(true))}},
+		{file: "tile-delete-all-tiles-ok.json", out: func() any { return &successAnswer{} },
+			want: &successAnswer{Success: Ptr(lenientBool(true))}},
+		{file: "tile-delete-tiles-error-404-levels.json", out: func() any { return &fxUpdateTiles{} },
+			err: &wantErr{code: 404, message: "Unable to delete tiles.", details: []string{"'levels' parameter cannot be empty"}, isNot: authErrs}},
+		{file: "tile-delete-tiles-ok.json", out: func() any { return &fxUpdateTiles{} },
+			want: &fxUpdateTiles{ID: "82cc6785db3dcd0d", Name: "World", Status: "Success", ItemID: "87147b59c92c44de92152730634aa1a4",
+				Type: "Map Service", JobID: "bee23b456506f414", Message: "success"}},
 		{file: "update-tiles-error-extent.json", out: func() any { return &fxUpdateTiles{} },
 			err: &wantErr{code: 400, details: []string{"Invalid extent."}, isNot: authErrs}},
 		{file: "update-tiles-error-levels.json", out: func() any { return &fxUpdateTiles{} },

@@ -279,6 +279,10 @@ type jobSpec[T any] struct {
 	poll   func(ctx context.Context) (JobStatus, T, error)            // one status read, classified
 	result func(ctx context.Context, st JobStatus, snap T) (T, error) // on success; nil: the snapshot is the result
 	cancel func(ctx context.Context) error
+	// failed, if set, builds the error of a job that ended without
+	// succeeding from the *JobError and the last snapshot, which Wait
+	// then also returns as its result (tile jobs: the statistics).
+	failed func(je *JobError, snap T) error
 }
 
 // Job is a handle on one server-side job: a geoprocessing job, a tile job,
@@ -417,7 +421,11 @@ func (w *waiter[T]) step(ctx context.Context) (res T, done bool, err error) {
 		}
 		return res, true, nil
 	case JobFailed, JobCancelled, JobTimedOut:
-		return res, true, &JobError{JobID: j.id, Status: st.Status, State: st.State, Messages: st.Messages, Op: j.spec.op}
+		je := &JobError{JobID: j.id, Status: st.Status, State: st.State, Messages: st.Messages, Op: j.spec.op}
+		if j.spec.failed != nil {
+			return snap, true, j.spec.failed(je, snap)
+		}
+		return res, true, je
 	}
 	return res, false, nil
 }

@@ -108,9 +108,16 @@ func (s *TilesService) Update(ctx context.Context, ref ServiceRef, req UpdateTil
 	}
 	params := updateTilesParams{Levels: req.Levels.String(), Extent: form.JSON[Extent]{V: *req.Extent},
 		MergeBundle: req.MergeBundle, ReplaceTiles: req.ReplaceTiles}
+	return s.submitTileJob(ctx, ref, "updateTiles", params)
+}
+
+// submitTileJob posts a hosted tile operation that answers with a job
+// (updateTiles, deleteTiles) and returns the job. The request is sent once
+// and never retried after the server may have acted. An answer whose
+// status is not "success", or that carries no jobId, is an error.
+func (s *TilesService) submitTileJob(ctx context.Context, ref ServiceRef, op string, params any) (*Job[*TileJobStats], error) {
 	c := s.client
-	u := c.endpoint(rootHostedAdmin, "services", ref.Folder, ref.Name, string(ref.Type), "updateTiles")
-	const op = "updateTiles"
+	u := c.endpoint(rootHostedAdmin, "services", ref.Folder, ref.Name, string(ref.Type), op)
 	var ans updateTilesAnswer
 	if err := c.do(ctx, call{op: op, method: http.MethodPost, url: u, params: params}, &ans); err != nil {
 		return nil, err
@@ -171,7 +178,7 @@ func (s *TilesService) Jobs(ctx context.Context, ref ServiceRef) (*TileJobSummar
 // (GET), cancelled at .../jobs/<id>/cancel; the statistics of the last poll
 // are the result.
 func tileJob(c *Client, ref ServiceRef, jobID string, fresh bool) *Job[*TileJobStats] {
-	const op = "updateTiles"
+	const op = "tile job"
 	jobURL := c.endpoint(rootHostedAdmin, "services", ref.Folder, ref.Name, string(ref.Type), "jobs", jobID)
 	hist := &tileMessages{}
 	spec := jobSpec[*TileJobStats]{
@@ -192,9 +199,15 @@ func tileJob(c *Client, ref ServiceRef, jobID string, fresh bool) *Job[*TileJobS
 				Messages: hist.observe(st.Message, state)}, &st, nil
 		},
 		cancel: func(ctx context.Context) error {
-			// Cancelling twice is harmless, so the call may be retried.
-			return c.do(ctx, call{op: op + ": cancel job " + jobID, method: http.MethodPost, idempotent: true,
-				url: c.endpoint(rootHostedAdmin, "services", ref.Folder, ref.Name, string(ref.Type), "jobs", jobID, "cancel")}, nil)
+			// Cancelling twice is harmless, so the call may be retried. The
+			// answer is {"success": true}; {"success": false} is a refusal
+			// (REST-REFERENCE §7.5, fixture tile-cancel-job-ok.json).
+			// https://developers.arcgis.com/rest/services-reference/online/cancel-job
+			u := c.endpoint(rootHostedAdmin, "services", ref.Folder, ref.Name, string(ref.Type), "jobs", jobID, "cancel")
+			return c.postSuccess(ctx, call{op: op + ": cancel job " + jobID, method: http.MethodPost, idempotent: true, url: u})
+		},
+		failed: func(je *JobError, st *TileJobStats) error {
+			return &TileJobError{JobError: je, Stats: st}
 		},
 	}
 	return newJob(c, jobID, cleanURL(jobURL), spec, fresh)

@@ -511,7 +511,8 @@ func TestTilesJobWait(t *testing.T) {
 }
 
 // TestTilesJobFailures: PARTIALERROR and FAILED end the wait with a
-// *JobError carrying the server's message.
+// *TileJobError carrying the server's message and the last statistics,
+// which Wait returns too.
 func TestTilesJobFailures(t *testing.T) {
 	for _, tc := range []struct{ status, message string }{
 		{"PARTIALERROR", "2 of 6 tasks failed: bundle locked"},
@@ -528,7 +529,11 @@ func TestTilesJobFailures(t *testing.T) {
 			require.NoError(t, err)
 			var last JobStatus
 			stats, err := job.Wait(context.Background(), &PollOptions{OnStatus: func(st JobStatus) { last = st }})
-			assert.Nil(t, stats)
+			require.NotNil(t, stats, "the statistics come back with the error")
+			assert.Equal(t, tc.status, stats.JobStatus)
+			var te *TileJobError
+			require.ErrorAs(t, err, &te)
+			assert.Same(t, stats, te.Stats)
 			var je *JobError
 			require.ErrorAs(t, err, &je)
 			assert.True(t, errors.Is(err, ErrJobFailed))
