@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -369,4 +370,243 @@ func jobExtent(sch *TileScheme, constraining, aoi string) ([4]float64, bool) {
 		return e, e[0] < e[2] && e[1] < e[3]
 	}
 	return sch.FullExtent, true
+}
+
+// Caching task paths (REST-REFERENCE §7.6; the task list of a 10.81
+// server's System/CachingTools, testdata/fixtures in ../shared).
+const (
+	CreateMapCacheTask       = "System/CachingTools/GPServer/Create Map Cache"
+	ManageMapCacheScalesTask = "System/CachingTools/GPServer/Manage Map Cache Scales"
+	ManageMapCacheStatusTask = "System/CachingTools/GPServer/Manage Map Cache Status"
+	DeleteCacheTask          = "System/CachingTools/GPServer/DeleteCache"
+)
+
+var cacheStatusModes = []string{"REBUILD_CACHE_STATUS", "DELETE_CACHE_STATUS", "REPORT_BUNDLE_STATUS", "REPORT_BUNDLE_SIZE", "REPORT_BUNDLE_TIME", "REPORT_TILE_STATUS"}
+
+// registerCacheTasks adds Create Map Cache, Manage Map Cache Scales,
+// Manage Map Cache Status and DeleteCache. Input names are the REST names
+// of REST-REFERENCE §7.6; DeleteCache's (service_url, thread_count) and
+// every output name but Manage Map Cache Scales' out_service_url are
+// unconfirmed there, so they are this emulator's choice. Callers hold s.mu.
+func (s *Server) registerCacheTasks() {
+	in := func(name, typ, display string, required bool, def any, choices ...string) gpParam {
+		pt := "esriGPParameterTypeOptional"
+		if required {
+			pt = "esriGPParameterTypeRequired"
+		}
+		return gpParam{name: name, dataType: typ, displayName: display, direction: "esriGPParameterDirectionInput",
+			parameterType: pt, defaultValue: def, choices: choices}
+	}
+	out := func(name string) gpParam {
+		return gpParam{name: name, dataType: "GPString", displayName: name, direction: "esriGPParameterDirectionOutput",
+			parameterType: "esriGPParameterTypeDerived", defaultValue: ""}
+	}
+	svcURL := in("service_url", "GPString", "Input Service", true, "")
+	add := func(path, name string, params []gpParam, run func(url.Values) (map[string]any, error)) {
+		display := path[strings.LastIndex(path, "/")+1:]
+		s.tasks[path] = &taskDef{path: path, name: name, display: display,
+			helpURL: "/rest/directories/arcgisoutput/System/CachingTools_GPServer/System_CachingTools/" + name + ".htm",
+			params:  params, run: run}
+	}
+	add(CreateMapCacheTask, "CreateMapCache", []gpParam{svcURL,
+		in("out_folder", "GPString", "Service Cache Directory", true, ""),
+		in("tile_origin", "GPString", "Tile Origin", false, ""),
+		in("levels", "GPString", "Scales", true, ""),
+		in("storage_format", "GPString", "Storage Format", false, "COMPACT", "COMPACT", "EXPLODED"),
+		in("cache_format", "GPString", "Cache Tile Format", false, "PNG", "PNG", "PNG8", "PNG24", "PNG32", "JPEG", "MIXED", "LERC"),
+		in("tile_compression_quality", "GPLong", "Tile Compression Quality", false, 0),
+		in("dpi", "GPLong", "Dots Per Inch", false, 96),
+		in("tile_width", "GPLong", "Tile Width", false, 256),
+		in("tile_height", "GPLong", "Tile Height", false, 256),
+		in("use_local_cache_dir", "GPBoolean", "Use Local Cache Directory", false, false),
+		out("result")}, s.runCreateMapCache)
+	add(ManageMapCacheScalesTask, "ManageMapCacheScales", []gpParam{svcURL,
+		in("levels", "GPString", "Scales", true, ""), out("out_service_url")}, s.runManageMapCacheScales)
+	add(ManageMapCacheStatusTask, "ManageMapCacheStatus", []gpParam{svcURL,
+		in("levels", "GPString", "Scales", false, ""),
+		in("thread_count", "GPLong", "Number of caching service instances", false, -1),
+		in("validate_mode", "GPString", "Manage Mode", true, "REBUILD_CACHE_STATUS", cacheStatusModes...),
+		in("constraining_extent", "GPString", "Extent", false, "DEFAULT"),
+		out("result")}, s.runManageMapCacheStatus)
+	add(DeleteCacheTask, "DeleteCache", []gpParam{svcURL,
+		in("thread_count", "GPLong", "Number of caching service instances", false, -1)}, s.runDeleteCache)
+}
+
+// cacheService reads service_url and finds the service, or says why not.
+func (s *Server) cacheService(p url.Values) (svcKey, []string) {
+	raw := p.Get("service_url")
+	fold, name, typ, ok := parseCacheServiceURL(raw)
+	switch {
+	case strings.TrimSpace(raw) == "":
+		return svcKey{}, []string{valueRequired("Input Service")}
+	case !ok || (typ != "MapServer" && typ != "ImageServer"):
+		return svcKey{}, []string{fmt.Sprintf("ERROR 001272: Invalid service URL '%s'. Use <folder>/<service name>:MapServer.", raw)}
+	case !s.hasService(fold, name, typ):
+		return svcKey{}, []string{fmt.Sprintf("ERROR 001487: Service '%s' does not exist.", qualifiedName(fold, name, typ))}
+	}
+	return svcKey{fold, name, typ}, nil
+}
+
+// parseScaleList reads scale denominators separated by ';', largest first.
+func parseScaleList(raw string) ([]float64, []string) {
+	var out []float64
+	var errs []string
+	for _, part := range strings.FieldsFunc(raw, func(r rune) bool { return r == ';' || r == ',' }) {
+		f, err := strconv.ParseFloat(strings.TrimSpace(part), 64)
+		if err != nil || f <= 0 || math.IsInf(f, 0) {
+			errs = append(errs, fmt.Sprintf("ERROR 000622: Invalid scale '%s' in Scales.", strings.TrimSpace(part)))
+			continue
+		}
+		out = append(out, f)
+	}
+	if len(out) == 0 && errs == nil {
+		errs = append(errs, valueRequired("Scales"))
+	}
+	sort.Sort(sort.Reverse(sort.Float64Slice(out)))
+	return out, errs
+}
+
+// defaultCacheExtent is the full extent the emulator gives a cache created
+// on a service it knows no extent of: 10 km around the Web Mercator origin
+// (its own choice).
+var defaultCacheExtent = [4]float64{-5000, -5000, 5000, 5000}
+
+// runCreateMapCache gives the service a tiling scheme: the scales as
+// levels 0.. (largest denominator first), resolution = scale · 0.0254 /
+// dpi, the tile origin given or the Web Mercator one, spatial reference
+// Web Mercator (the emulator knows no other). An existing cache is
+// replaced.
+func (s *Server) runCreateMapCache(p url.Values) (map[string]any, error) {
+	key, errs := s.cacheService(p)
+	if strings.TrimSpace(p.Get("out_folder")) == "" {
+		errs = append(errs, valueRequired("Service Cache Directory"))
+	}
+	scales, serrs := parseScaleList(p.Get("levels"))
+	errs = append(errs, serrs...)
+	dpi, size := 96, 256
+	for name, dst := range map[string]*int{"dpi": &dpi, "tile_width": &size} {
+		if v := strings.TrimSpace(p.Get(name)); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n <= 0 {
+				errs = append(errs, fmt.Sprintf("ERROR 000622: Invalid value '%s' for %s.", v, name))
+				continue
+			}
+			*dst = n
+		}
+	}
+	if h := strings.TrimSpace(p.Get("tile_height")); h != "" && h != strconv.Itoa(size) {
+		errs = append(errs, "ERROR 001575: The emulator caches square tiles only.")
+	}
+	sch := WebMercatorScheme(-1, defaultCacheExtent)
+	sch.TileSize, sch.DPI = size, dpi
+	if f := strings.TrimSpace(p.Get("cache_format")); f != "" {
+		sch.Format = f
+	}
+	if o := strings.Fields(p.Get("tile_origin")); len(o) == 2 {
+		x, errX := strconv.ParseFloat(o[0], 64)
+		y, errY := strconv.ParseFloat(o[1], 64)
+		if errX != nil || errY != nil {
+			errs = append(errs, "ERROR 000622: Invalid Tile Origin.")
+		}
+		sch.OriginX, sch.OriginY = x, y
+	} else if len(o) != 0 {
+		errs = append(errs, "ERROR 000622: Invalid Tile Origin.")
+	}
+	if errs != nil {
+		return nil, &gpError{errs}
+	}
+	for i, sc := range scales {
+		sch.LODs = append(sch.LODs, LOD{Level: i, Resolution: sc * 0.0254 / float64(dpi), Scale: sc})
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	svc := s.services[key]
+	if svc.scheme != nil {
+		sch.FullExtent = svc.scheme.FullExtent
+	}
+	svc.scheme, svc.tiles = &sch, map[int]map[tileKey]struct{}{}
+	return map[string]any{"result": fmt.Sprintf("Cache created for %s with %d scales.", qualifiedName(key.folder, key.name, key.typ), len(scales))}, nil
+}
+
+// runManageMapCacheScales replaces the scheme's scales: levels are
+// renumbered 0.. by scale, tiles of a scale kept stay, tiles of a scale
+// removed go.
+func (s *Server) runManageMapCacheScales(p url.Values) (map[string]any, error) {
+	key, errs := s.cacheService(p)
+	scales, serrs := parseScaleList(p.Get("levels"))
+	if errs = append(errs, serrs...); errs != nil {
+		return nil, &gpError{errs}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	svc := s.services[key]
+	if svc.scheme == nil {
+		return nil, &gpError{[]string{fmt.Sprintf("ERROR 001497: Service '%s' is not cached.", qualifiedName(key.folder, key.name, key.typ))}}
+	}
+	old, oldTiles := svc.scheme, svc.tiles
+	sch := *old
+	sch.LODs = nil
+	tiles := map[int]map[tileKey]struct{}{}
+	for i, sc := range scales {
+		lod := LOD{Level: i, Scale: sc, Resolution: sc * 0.0254 / float64(max(old.DPI, 1))}
+		if l, ok := old.levelOfScale(sc); ok {
+			prev, _ := old.lod(l)
+			lod.Scale, lod.Resolution = prev.Scale, prev.Resolution
+			tiles[i] = oldTiles[l]
+		}
+		sch.LODs = append(sch.LODs, lod)
+	}
+	svc.scheme, svc.tiles = &sch, tiles
+	return map[string]any{"out_service_url": strings.TrimPrefix(key.folder+"/", "/") + key.name + ":" + key.typ}, nil
+}
+
+// runManageMapCacheStatus checks validate_mode; the report modes answer
+// the tiles the cache holds per level (in the emulator's own JSON).
+func (s *Server) runManageMapCacheStatus(p url.Values) (map[string]any, error) {
+	key, errs := s.cacheService(p)
+	mode := normalizeUpdateMode(p.Get("validate_mode"))
+	if mode == "" {
+		errs = append(errs, valueRequired("Manage Mode"))
+	} else if !contains(cacheStatusModes, mode) {
+		errs = append(errs, notAMember(cacheStatusModes))
+	}
+	if errs != nil {
+		return nil, &gpError{errs}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	svc := s.services[key]
+	if svc.scheme == nil {
+		return nil, &gpError{[]string{fmt.Sprintf("ERROR 001497: Service '%s' is not cached.", qualifiedName(key.folder, key.name, key.typ))}}
+	}
+	levels, lerrs := scaleLevels(svc.scheme, p.Get("levels"))
+	if lerrs != nil {
+		return nil, &gpError{lerrs}
+	}
+	if len(levels) == 0 {
+		for _, l := range svc.scheme.LODs {
+			levels = append(levels, l.Level)
+		}
+	}
+	report := make([]any, 0, len(levels))
+	for _, l := range levels {
+		lod, _ := svc.scheme.lod(l)
+		report = append(report, obj{"level": l, "scale": lod.Scale, "tiles": len(svc.tiles[l])})
+	}
+	b, _ := json.Marshal(obj{"mode": mode, "levels": report})
+	return map[string]any{"result": string(b)}, nil
+}
+
+// runDeleteCache removes the scheme and every tile. A real server
+// restarts the service; the emulator's service stays started.
+func (s *Server) runDeleteCache(p url.Values) (map[string]any, error) {
+	key, errs := s.cacheService(p)
+	if errs != nil {
+		return nil, &gpError{errs}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	svc := s.services[key]
+	svc.scheme, svc.tiles = nil, nil
+	return map[string]any{}, nil
 }

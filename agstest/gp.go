@@ -182,6 +182,7 @@ func (s *Server) registerBuiltins() {
 			run:     s.runManageMapCacheTiles,
 		}
 	}
+	s.registerCacheTasks()
 }
 
 // updateModes are the choices of update_mode on the live CachingControllers page.
