@@ -2,8 +2,10 @@ package ags
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -328,4 +330,54 @@ func (s *TilesService) ManageCache(ctx context.Context, req ManageCacheRequest) 
 		return nil, err
 	}
 	return s.client.GP.SubmitJob(ctx, task, params)
+}
+
+// resumeInputs are the Manage Map Cache Tiles inputs a resume carries
+// over; the first three are required.
+var resumeInputs = []string{"service_url", "levels", "thread_count", "constraining_extent", "area_of_interest"}
+
+// ResumeCache resumes a Manage Map Cache Tiles job that failed, was
+// cancelled or stopped in a maintenance window, from its task and its job
+// ID alone: it reads the job's inputs (jobs/<id>/inputs/<name>, which a
+// failed or cancelled job still has at that address) and submits the same
+// service, scales and area again with RECREATE_EMPTY_TILES, the documented
+// way to resume: only the tiles still missing are built. taskPath empty
+// means ManageMapCacheTilesTask. RECREATE_EMPTY_TILES is not available for
+// ArcGIS Online tile layers: resume those with Rerun.
+// https://pro.arcgis.com/en/pro-app/latest/tool-reference/server/manage-map-server-cache-tiles.htm
+func (s *TilesService) ResumeCache(ctx context.Context, taskPath, jobID string) (*Job[*GPResult], error) {
+	if taskPath == "" {
+		taskPath = ManageMapCacheTilesTask
+	}
+	task, err := normTaskPath(taskPath)
+	if err != nil {
+		return nil, err
+	}
+	if err := validJobID(jobID); err != nil {
+		return nil, err
+	}
+	c := s.client
+	form := url.Values{"update_mode": {string(RecreateEmptyTiles)}}
+	for i, name := range resumeInputs {
+		var p GPParam
+		err := c.do(ctx, call{op: taskName(task) + ": job " + jobID + " input " + name, method: http.MethodGet,
+			url: c.endpoint(rootServices, task, "jobs", jobID, "inputs", name), idempotent: true}, &p)
+		var apiErr *Error
+		switch {
+		case err != nil && i >= 3 && errors.As(err, &apiErr):
+			continue // an optional input the job was not given
+		case err != nil:
+			return nil, fmt.Errorf("resume job %s: %w", jobID, err)
+		}
+		v := p.String()
+		if isNull(p.Value) || strings.TrimSpace(v) == "" {
+			if i < 3 {
+				return nil, &ResponseError{Op: "resume job " + jobID, HTTPStatus: http.StatusOK,
+					Reason: fmt.Sprintf("the job has no %s input", name)}
+			}
+			continue
+		}
+		form.Set(name, v)
+	}
+	return c.GP.SubmitJob(ctx, task, form)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -139,4 +140,49 @@ func TestCachingToolsValidation(t *testing.T) {
 			assert.Equal(t, tc.field, ve.Field, ve.Error())
 		})
 	}
+}
+
+func TestTilesResumeCache(t *testing.T) {
+	c, mux, _ := setup(t)
+	const jobPath = tilesCacheTask + "jobs/jfailed/inputs/"
+	submit := newTilesRecorder(t, string(fixture(t, "gp-submitjob-ok.json")))
+	inputs := map[string]string{
+		"service_url":  `{"paramName":"service_url","dataType":"GPString","value":"Basemaps/Streets:MapServer"}`,
+		"levels":       `{"paramName":"levels","dataType":"GPString","value":"4513.988705;2256.994353"}`,
+		"thread_count": `{"paramName":"thread_count","dataType":"GPLong","value":3}`,
+		"area_of_interest": `{"paramName":"area_of_interest","dataType":"GPFeatureRecordSetLayer","value":` +
+			`{"geometryType":"esriGeometryPolygon","spatialReference":{"wkid":102100},"features":[]}}`,
+	}
+	mux.HandleFunc("/arcgis/rest/services/System/", func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == tilesCacheTask+"submitJob":
+			submit.ServeHTTP(w, r)
+		case strings.HasPrefix(r.URL.Path, jobPath):
+			assert.Equal(t, http.MethodGet, r.Method)
+			body, ok := inputs[strings.TrimPrefix(r.URL.Path, jobPath)]
+			if !ok {
+				body = `{"error":{"code":400,"message":"Unable to complete operation.","details":["Parameter is not an input of this job."]}}`
+			}
+			_, _ = w.Write([]byte(body))
+		default:
+			t.Errorf("unexpected request %s %s", r.Method, r.URL.Path)
+		}
+	})
+	job, err := c.Tiles.ResumeCache(context.Background(), "", "jfailed")
+	require.NoError(t, err)
+	assert.Equal(t, "ja892cd2a90d149db9a171fc86ff530b4", job.ID())
+	reqs := submit.requests()
+	require.Len(t, reqs, 1)
+	vals := tilesGolden(t, "cache_resume.form", reqs[0].body)
+	assert.Equal(t, "RECREATE_EMPTY_TILES", vals.Get("update_mode"))
+	assert.False(t, vals.Has("constraining_extent"), "an input the job was not given is left out")
+
+	delete(inputs, "levels")
+	_, err = c.Tiles.ResumeCache(context.Background(), "", "jfailed")
+	assert.ErrorContains(t, err, "resume job jfailed")
+	var ve *ValidationError
+	_, err = c.Tiles.ResumeCache(context.Background(), "System/CachingTools", "jfailed")
+	require.ErrorAs(t, err, &ve)
+	_, err = c.Tiles.ResumeCache(context.Background(), "", "a/b")
+	require.ErrorAs(t, err, &ve)
 }
