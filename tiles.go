@@ -11,19 +11,24 @@ import (
 	"github.com/seed9bfd6bbc/ags/internal/form"
 )
 
-// TilesService updates tile caches. Reach it as Client.Tiles.
+// TilesService runs tile caches, from creation to nightly updates. Reach
+// it as Client.Tiles.
 //
-// Esri's "Automating cache creation and updates with geoprocessing" names
-// two targeted updates; each is one call here:
+// Esri's "Automating cache creation and updates with geoprocessing" starts
+// with Create Map Cache, then Manage Map Cache Tiles; each step is one call
+// here:
 //
-//   - Update only the levels that changed: Update with Levels (hosted tile
-//     layers), or ManageCache with Scales (a cached map or image service on
-//     ArcGIS Server).
-//   - Update only the area inside a boundary: Update with Extent, or
-//     ManageCache with AreaOfInterest (a polygon feature set) or Extent.
+//   - Read the tiling scheme (Scheme) and estimate a job's tiles per level
+//     (TileScheme.Estimate) before running it.
+//   - Standalone and federated ArcGIS Server (the caching tools):
+//     CreateCache, ManageCache (levels or scales, an extent or an area of
+//     interest, e.g. from GeoJSONArea), SetCacheScales, CacheStatus,
+//     ResumeCache and DeleteCacheAndRestartService.
+//   - Hosted tile layers: Update, DeleteTiles, DeleteAllTiles, Rerun, and
+//     the job statistics (a failed job returns them in a *TileJobError).
 //
-// Both return a Job at once; store its ID to re-attach later (Tiles.Job,
-// or GP.Job(ManageMapCacheTilesTask, id)).
+// Every job is returned at once; store its ID to re-attach later
+// (Tiles.Job, GP.Job(ManageMapCacheTilesTask, id)) or to resume.
 // https://enterprise.arcgis.com/en/server/latest/publish-services/linux/automating-cache-creation-and-updates-with-geoprocessing.htm
 type TilesService service
 
