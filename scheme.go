@@ -79,7 +79,8 @@ type serviceInfo struct {
 // the layer's (https://tiles.arcgis.com/tiles/<orgId>/arcgis). An empty
 // Type means MapServer. A service that is not cached gives an error
 // wrapping ErrNoTileScheme; a tileInfo that cannot be used (no levels, a
-// zero tile size or resolution) is a *ResponseError.
+// zero tile size or resolution, no spatial reference) is a *ResponseError,
+// so a scheme returned always has a SpatialReference.
 // https://developers.arcgis.com/rest/services-reference/enterprise/map-service/
 func (s *TilesService) Scheme(ctx context.Context, ref ServiceRef) (*TileScheme, error) {
 	ref, err := refOfType("", ref.orType(MapServer), MapServer, ImageServer)
@@ -112,6 +113,9 @@ func (s *TilesService) Scheme(ctx context.Context, ref ServiceRef) (*TileScheme,
 	sch.SpatialReference = lenientSR(ti.SpatialReference)
 	if sch.SpatialReference == nil {
 		sch.SpatialReference = lenientSR(info.SpatialReference)
+	}
+	if sch.SpatialReference == nil {
+		return nil, bad("neither tileInfo nor the service has a spatial reference")
 	}
 	if len(ti.LODs) == 0 {
 		return nil, bad("tileInfo has no levels of detail")

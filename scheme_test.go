@@ -83,7 +83,7 @@ func TestTilesSchemeAnswers(t *testing.T) {
 		{"not cached", `{"currentVersion":11.3,"singleFusedMapCache":false,"spatialReference":{"wkid":3857}}`, func(t *testing.T, err error) {
 			assert.True(t, errors.Is(err, ErrNoTileScheme), "%v", err)
 		}},
-		{"no levels", `{"tileInfo":{"rows":256,"cols":256,"origin":{"x":0,"y":0},"lods":[]}}`, func(t *testing.T, err error) {
+		{"no levels", `{"tileInfo":{"rows":256,"cols":256,"origin":{"x":0,"y":0},"spatialReference":{"wkid":3857},"lods":[]}}`, func(t *testing.T, err error) {
 			var re *ResponseError
 			require.ErrorAs(t, err, &re)
 			assert.Contains(t, re.Reason, "no levels")
@@ -93,9 +93,15 @@ func TestTilesSchemeAnswers(t *testing.T) {
 			require.ErrorAs(t, err, &re)
 			assert.Contains(t, re.Reason, "tile size")
 		}},
-		{"zero resolution", `{"tileInfo":{"rows":256,"cols":256,"origin":{"x":0,"y":0},"lods":[{"level":0,"resolution":0,"scale":1}]}}`, func(t *testing.T, err error) {
+		{"no spatial reference", `{"tileInfo":{"rows":256,"cols":256,"origin":{"x":0,"y":0},"lods":[{"level":0,"resolution":1,"scale":1}]}}`, func(t *testing.T, err error) {
 			var re *ResponseError
 			require.ErrorAs(t, err, &re)
+			assert.Contains(t, re.Reason, "spatial reference")
+		}},
+		{"zero resolution", `{"spatialReference":{"wkid":3857},"tileInfo":{"rows":256,"cols":256,"origin":{"x":0,"y":0},"lods":[{"level":0,"resolution":0,"scale":1}]}}`, func(t *testing.T, err error) {
+			var re *ResponseError
+			require.ErrorAs(t, err, &re)
+			assert.Contains(t, re.Reason, "level 0 has resolution 0")
 		}},
 		{"not found", string(fixture(t, "error-403-no-permission-mock.json")), func(t *testing.T, err error) {
 			assert.True(t, errors.Is(err, ErrForbidden), "%v", err)
