@@ -279,10 +279,11 @@ type jobSpec[T any] struct {
 	poll   func(ctx context.Context) (JobStatus, T, error)            // one status read, classified
 	result func(ctx context.Context, st JobStatus, snap T) (T, error) // on success; nil: the snapshot is the result
 	cancel func(ctx context.Context) error
-	// failed, if set, builds the error of a job that ended without
-	// succeeding from the *JobError and the last snapshot, which Wait
-	// then also returns as its result (tile jobs: the statistics).
-	failed func(je *JobError, snap T) error
+	// failed, if set, runs when the job ends failed, cancelled or timed
+	// out (to clean up after it, or to attach the last snapshot to the
+	// error) and returns the error Wait reports. Wait then also returns the
+	// snapshot as its result (tile jobs: the statistics).
+	failed func(ctx context.Context, e *JobError, snap T) error
 }
 
 // Job is a handle on one server-side job: a geoprocessing job, a tile job,
@@ -421,11 +422,11 @@ func (w *waiter[T]) step(ctx context.Context) (res T, done bool, err error) {
 		}
 		return res, true, nil
 	case JobFailed, JobCancelled, JobTimedOut:
-		je := &JobError{JobID: j.id, Status: st.Status, State: st.State, Messages: st.Messages, Op: j.spec.op}
+		jerr := &JobError{JobID: j.id, Status: st.Status, State: st.State, Messages: st.Messages, Op: j.spec.op}
 		if j.spec.failed != nil {
-			return snap, true, j.spec.failed(je, snap)
+			return snap, true, j.spec.failed(ctx, jerr, snap)
 		}
-		return res, true, je
+		return res, true, jerr
 	}
 	return res, false, nil
 }

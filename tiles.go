@@ -211,7 +211,7 @@ func tileJob(c *Client, ref ServiceRef, jobID string, fresh bool) *Job[*TileJobS
 			u := c.endpoint(rootHostedAdmin, "services", ref.Folder, ref.Name, string(ref.Type), "jobs", jobID, "cancel")
 			return c.postSuccess(ctx, call{op: op + ": cancel job " + jobID, method: http.MethodPost, idempotent: true, url: u})
 		},
-		failed: func(je *JobError, st *TileJobStats) error {
+		failed: func(_ context.Context, je *JobError, st *TileJobStats) error {
 			return &TileJobError{JobError: je, Stats: st}
 		},
 	}

@@ -20,6 +20,11 @@
 //     DeleteCache) and any task registered with RegisterTask;
 //   - the services directory's description of a map or image service, with
 //     its tileInfo when the service is cached;
+//   - uploads (admin/uploads: one-request and part uploads, counted rather
+//     than kept; item, list, delete, serviceconfiguration.json),
+//     admin/services/exists, and the System/PublishingTools/GPServer/Publish
+//     Service Definition task, which creates the service from the upload
+//     (SetSDConfiguration, FailPublish, AddPublishingToolsEx, FakeSD);
 //   - hosted tile jobs under rest/admin/services/<name>/MapServer:
 //     updateTiles, deleteTiles, deleteAllTiles, the job summary, job
 //     statistics, cancel and rerun.
