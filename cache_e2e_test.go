@@ -22,12 +22,13 @@ import (
 const changedArea = `{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":
  {"type":"Polygon","coordinates":[[[35.49,33.89],[35.51,33.89],[35.51,33.91],[35.49,33.91],[35.49,33.89]]]}}]}`
 
-func cacheClient(t *testing.T, srv *agstest.Server) *ags.Client {
+// cacheClient is the reliability harness's client: at the end of each
+// test no token or password may show in its log, in the kept values or in
+// any URL the server saw.
+func cacheClient(t *testing.T, srv *agstest.Server) (*ags.Client, *harness) {
 	t.Helper()
-	c, err := ags.NewClient(srv.URL(), ags.WithHTTPClient(srv.Client()), ags.WithInsecureHTTP(),
-		ags.WithCredentials(agstest.DefaultUsername, agstest.DefaultPassword))
-	require.NoError(t, err)
-	return c
+	h := newHarness(t, srv)
+	return h.client, h
 }
 
 var fastPoll = &ags.PollOptions{MinDelay: 5 * time.Millisecond, MaxDelay: 20 * time.Millisecond}
@@ -36,7 +37,8 @@ func TestCacheLifecycleStandalone(t *testing.T) {
 	srv := agstest.NewServer(agstest.WithJobDuration(20 * time.Millisecond))
 	defer srv.Close()
 	srv.AddService("Basemaps", "Streets", "MapServer", nil)
-	c := cacheClient(t, srv)
+	c, h := cacheClient(t, srv)
+	defer h.checkNoSecrets()
 	ctx := context.Background()
 	streets := ags.ServiceRef{Folder: "Basemaps", Name: "Streets", Type: ags.MapServer}
 
@@ -67,6 +69,7 @@ func TestCacheLifecycleStandalone(t *testing.T) {
 		UpdateMode: ags.RecreateAllTiles, AreaOfInterest: area.FeatureSet, Instances: 2})
 	require.NoError(t, err)
 	_, err = job.Wait(ctx, fastPoll)
+	h.keep(err, job)
 	var je *ags.JobError
 	require.ErrorAs(t, err, &je)
 	assert.True(t, errors.Is(err, ags.ErrJobFailed))
@@ -99,7 +102,8 @@ func TestCacheLifecycleHosted(t *testing.T) {
 	defer srv.Close()
 	srv.AddService("", "WorldService", "MapServer", nil)
 	srv.SetTileScheme("", "WorldService", "MapServer", agstest.WebMercatorScheme(18, [4]float64{3940000, 4010000, 3960000, 4020000}))
-	c := cacheClient(t, srv)
+	c, h := cacheClient(t, srv)
+	defer h.checkNoSecrets()
 	ctx := context.Background()
 	world := ags.ServiceRef{Name: "WorldService"}
 
@@ -115,6 +119,7 @@ func TestCacheLifecycleHosted(t *testing.T) {
 	job, err := c.Tiles.Update(ctx, world, ags.UpdateTilesRequest{Levels: levels, Extent: area.Extent})
 	require.NoError(t, err)
 	stats, err := job.Wait(ctx, fastPoll)
+	h.keep(err, stats, sch, area, est)
 	var te *ags.TileJobError
 	require.ErrorAs(t, err, &te)
 	require.NotNil(t, stats)
@@ -143,12 +148,15 @@ func TestCacheLifecycleHosted(t *testing.T) {
 	slow := agstest.NewServer(agstest.WithJobDuration(time.Hour))
 	defer slow.Close()
 	slow.AddService("", "WorldService", "MapServer", nil)
-	sc := cacheClient(t, slow)
+	sc, sh := cacheClient(t, slow)
+	defer sh.checkNoSecrets()
 	job, err = sc.Tiles.Update(ctx, world, ags.UpdateTilesRequest{Levels: levels, Extent: area.Extent})
 	require.NoError(t, err)
 	require.NoError(t, job.Cancel(ctx))
 	st, err := job.Status(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, ags.JobCancelled, st.State)
-	assert.Error(t, job.Cancel(ctx))
+	err = job.Cancel(ctx)
+	assert.Error(t, err)
+	sh.keep(err)
 }
