@@ -105,3 +105,44 @@ func TestGeoJSONAreaErrors(t *testing.T) {
 		})
 	}
 }
+
+// FuzzGeoJSONArea: any input gives an area with a valid extent and
+// polygons, or a *ValidationError; never a panic.
+func FuzzGeoJSONArea(f *testing.F) {
+	f.Add([]byte(portlandGeoJSON), 3857)
+	f.Add([]byte(`{"type":"MultiPolygon","coordinates":[[[[10,10],[11,10],[11,11],[10,10]]]]}`), 4326)
+	f.Add([]byte(`{"type":"FeatureCollection","features":[{"type":"Feature","geometry":null}]}`), 102100)
+	f.Add([]byte(`{"type":"Polygon","coordinates":[[[1e308,1],[2,2],[3,1],[1e308,1]]]}`), 3857)
+	f.Add([]byte(`{"type":"Polygon","coordinates":[[[-180,-90],[180,-90],[180,90],[-180,-90]]]}`), 3857)
+	f.Fuzz(func(t *testing.T, data []byte, wkid int) {
+		a, err := GeoJSONArea(data, SpatialReference{WKID: wkid})
+		if err != nil {
+			var ve *ValidationError
+			require.ErrorAs(t, err, &ve)
+			return
+		}
+		require.NoError(t, a.Extent.Validate())
+		require.NoError(t, a.FeatureSet.validatePolygons("area"))
+	})
+}
+
+// FuzzTileSchemeEstimate: any extent and scheme give counts that are never
+// negative, or a *ValidationError; never a panic.
+func FuzzTileSchemeEstimate(f *testing.F) {
+	f.Add(-20037508.342787, 20037508.342787, 0.0, 0.0, 1.0, 1.0, 256, 156543.03392800014)
+	f.Add(0.0, 0.0, -1e300, -1e300, 1e300, 1e300, 512, 1e-300)
+	f.Add(0.0, 0.0, 1.0, 1.0, 2.0, 2.0, 0, 0.0)
+	f.Fuzz(func(t *testing.T, ox, oy, x0, y0, x1, y1 float64, size int, res float64) {
+		sch := &TileScheme{Rows: size, Cols: size, Origin: Point{ox, oy}, SpatialReference: &SpatialReference{WKID: 3857},
+			LODs: []LOD{{0, res, 1000}}}
+		est, err := sch.Estimate(Extent{XMin: x0, YMin: y0, XMax: x1, YMax: y1, SpatialReference: &SpatialReference{WKID: 3857}}, Levels{})
+		if err != nil {
+			var ve *ValidationError
+			require.ErrorAs(t, err, &ve)
+			return
+		}
+		for _, l := range est.Levels {
+			require.GreaterOrEqual(t, l.Tiles, int64(0))
+		}
+	})
+}

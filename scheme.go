@@ -282,6 +282,9 @@ func (s *TileScheme) Estimate(extent Extent, levels Levels) (*TileEstimate, erro
 		if !ok {
 			return nil, invalid("levels", "level %d is not in the tiling scheme, whose levels are %s", n, s.AllLevels())
 		}
+		if !(lod.Resolution > 0) || math.IsInf(lod.Resolution, 0) {
+			return nil, invalid("scheme", "level %d has resolution %v", n, lod.Resolution)
+		}
 		tw, th := float64(s.Cols)*lod.Resolution, float64(s.Rows)*lod.Resolution
 		le := LevelEstimate{Level: n, Scale: lod.Scale, Resolution: lod.Resolution}
 		var err error
@@ -292,7 +295,11 @@ func (s *TileScheme) Estimate(extent Extent, levels Levels) (*TileEstimate, erro
 			return nil, err
 		}
 		if le.MaxCol >= le.MinCol && le.MaxRow >= le.MinRow {
-			le.Tiles = (le.MaxCol - le.MinCol + 1) * (le.MaxRow - le.MinRow + 1)
+			cols, rows := le.MaxCol-le.MinCol+1, le.MaxRow-le.MinRow+1
+			if rows > (math.MaxInt64-est.Total)/cols {
+				return nil, invalid("extent", "covers more tiles than can be counted at level %d", n)
+			}
+			le.Tiles = cols * rows
 		}
 		est.Total += le.Tiles
 		est.Levels = append(est.Levels, le)
@@ -307,7 +314,7 @@ func (s *TileScheme) Estimate(extent Extent, levels Levels) (*TileEstimate, erro
 // round-off.
 func tileSpan(a, b float64) (lo, hi int64, err error) {
 	const limit = 1 << 52
-	if math.Abs(a) > limit || math.Abs(b) > limit {
+	if !(math.Abs(a) <= limit) || !(math.Abs(b) <= limit) { // NaN too
 		return 0, -1, invalid("extent", "spans more than 2^52 tiles at this level")
 	}
 	snap := func(v float64) float64 {

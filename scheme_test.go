@@ -240,3 +240,11 @@ func tilesPerLevel(e *TileEstimate) []int64 {
 	}
 	return out
 }
+
+func TestTileSchemeEstimateTooLarge(t *testing.T) {
+	sch := &TileScheme{Rows: 1, Cols: 1, SpatialReference: &SpatialReference{WKID: 3857}, LODs: []LOD{{0, 1e-6, 1}}}
+	_, err := sch.Estimate(Extent{XMin: 0, YMin: -4e9, XMax: 4e9, YMax: 0, SpatialReference: &SpatialReference{WKID: 3857}}, Levels{})
+	var ve *ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.Contains(t, ve.Reason, "more tiles than can be counted")
+}
