@@ -169,6 +169,14 @@ func TestCacheLifecycleGP(t *testing.T) {
 	}, res["levels"], "only the empty tiles are built")
 	assert.Equal(t, 16, srv.TileCount("Basemaps", "Streets", "MapServer", 1))
 
+	// The job modes belong to CachingControllers only.
+	resume := url.Values{"service_url": {"Basemaps/Streets:MapServer"}, "levels": {"4513.988705"},
+		"thread_count": {"2"}, "update_mode": {"RESUME_JOB"}, "jobid": {"j1"}, "constraining_extent": {"-500;-500;500;500"}}
+	r = run(ManageMapCacheTilesTask, resume)
+	assert.Contains(t, strings.Join(messages(r), "\n"), "ERROR 000800: The value is not a member of RECREATE_EMPTY_TILES | RECREATE_ALL_TILES | DELETE_TILES.")
+	r = run("System/CachingControllers/GPServer/Manage Map Cache Tiles", resume)
+	assert.Equal(t, "esriJobSucceeded", r.body["jobStatus"], "%v", messages(r))
+
 	r = run(ManageMapCacheStatusTask, url.Values{"service_url": {"Basemaps/Streets:MapServer"}, "validate_mode": {"REPORT_TILE_STATUS"}})
 	require.Equal(t, "esriJobSucceeded", r.body["jobStatus"], "%v", messages(r))
 	assert.Len(t, result(ManageMapCacheStatusTask, r, "result")["levels"], 2)

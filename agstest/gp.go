@@ -161,7 +161,7 @@ func (s *Server) registerBuiltins() {
 			{name: "service_url", dataType: "GPString", displayName: "Input Map Service or Image Service URL", direction: "esriGPParameterDirectionInput", parameterType: "esriGPParameterTypeRequired", defaultValue: ""},
 			{name: "levels", dataType: "GPString", displayName: "Scales", direction: "esriGPParameterDirectionInput", parameterType: "esriGPParameterTypeRequired", defaultValue: ""},
 			{name: "thread_count", dataType: "GPLong", displayName: "Number of caching service instances", direction: "esriGPParameterDirectionInput", parameterType: "esriGPParameterTypeRequired", defaultValue: nil},
-			{name: "update_mode", dataType: "GPString", displayName: "Update Mode", direction: "esriGPParameterDirectionInput", parameterType: "esriGPParameterTypeRequired", defaultValue: "Recreate All Tiles", choices: updateModes},
+			{name: "update_mode", dataType: "GPString", displayName: "Update Mode", direction: "esriGPParameterDirectionInput", parameterType: "esriGPParameterTypeRequired", defaultValue: "Recreate All Tiles", choices: modeChoices(controller)},
 			{name: "constraining_extent", dataType: "GPString", displayName: "Update Extent", direction: "esriGPParameterDirectionInput", parameterType: "esriGPParameterTypeOptional", defaultValue: "DEFAULT"},
 			{name: "area_of_interest", dataType: "GPFeatureRecordSetLayer", displayName: "Area of Interest", direction: "esriGPParameterDirectionInput", parameterType: "esriGPParameterTypeOptional", defaultValue: nil},
 			{name: "ignore_status", dataType: "GPString", displayName: "Ignore Status", direction: "esriGPParameterDirectionInput", parameterType: "esriGPParameterTypeOptional", defaultValue: ""},
@@ -179,7 +179,7 @@ func (s *Server) registerBuiltins() {
 			display: "Manage Map Cache Tiles",
 			helpURL: "/rest/directories/arcgisoutput/System/" + svc + "_GPServer/System_" + svc + "/ManageMapCacheTiles.htm",
 			params:  cacheParams(p == manageMapCacheTilesCtrlr),
-			run:     s.runManageMapCacheTiles,
+			run:     s.manageMapCacheTiles(p == manageMapCacheTilesCtrlr),
 		}
 	}
 	s.registerCacheTasks()
@@ -187,6 +187,25 @@ func (s *Server) registerBuiltins() {
 
 // updateModes are the choices of update_mode on the live CachingControllers page.
 var updateModes = []string{"RECREATE_EMPTY_TILES", "RECREATE_ALL_TILES", "DELETE_TILES", "COMPLETE_JOB", "FIX_JOB", "RESUME_JOB"}
+
+// modeChoices are the update modes a Manage Map Cache Tiles task offers:
+// the job modes (COMPLETE_JOB, FIX_JOB, RESUME_JOB) only on
+// CachingControllers (REST-REFERENCE §7.6). The CachingTools list is the
+// three modes Esri documents for the tool; its live page was not captured.
+func modeChoices(controller bool) []string {
+	if controller {
+		return updateModes
+	}
+	return updateModes[:3]
+}
+
+// manageMapCacheTiles returns the job runner of Manage Map Cache Tiles on
+// CachingControllers (controller) or CachingTools.
+func (s *Server) manageMapCacheTiles(controller bool) func(url.Values) (map[string]any, error) {
+	return func(p url.Values) (map[string]any, error) {
+		return s.runManageMapCacheTiles(p, modeChoices(controller))
+	}
+}
 
 // valueRequired is the ArcGIS geoprocessing error for a missing required
 // parameter ("ERROR 000735: <display name>: Value is required").
@@ -283,9 +302,9 @@ func normalizeUpdateMode(v string) string {
 // runManageMapCacheTiles validates a Manage Map Cache Tiles job: levels are
 // scale denominators separated by ';' (the form of the Manage Cache Tiles
 // utility, https://enterprise.arcgis.com/en/server/11.3/develop/windows/manage-cache-tiles-utility.htm), thread_count a
-// whole number (-1 for all instances), update_mode one of updateModes (the
+// whole number (-1 for all instances), update_mode one of modes (the
 // display names "Recreate All Tiles" etc. are accepted too).
-func (s *Server) runManageMapCacheTiles(p url.Values) (map[string]any, error) {
+func (s *Server) runManageMapCacheTiles(p url.Values, modes []string) (map[string]any, error) {
 	var errs []string
 	rawURL := p.Get("service_url")
 	rawLevels := strings.TrimSpace(p.Get("levels"))
@@ -323,8 +342,8 @@ func (s *Server) runManageMapCacheTiles(p url.Values) (map[string]any, error) {
 	}
 	if strings.TrimSpace(p.Get("update_mode")) == "" {
 		errs = append(errs, valueRequired("Update Mode"))
-	} else if !contains(updateModes, mode) {
-		errs = append(errs, notAMember(updateModes))
+	} else if !contains(modes, mode) {
+		errs = append(errs, notAMember(modes))
 	}
 	if ext := strings.TrimSpace(p.Get("constraining_extent")); ext != "" && !strings.EqualFold(ext, "DEFAULT") {
 		if !validConstrainingExtent(ext) {
