@@ -322,6 +322,13 @@ func (s *credentialSource) discover(ctx context.Context) (*tokenEndpoint, error)
 		if err != nil && isContextErr(err) {
 			return nil, err
 		}
+		var re *RequestError
+		if errors.As(err, &re) {
+			// No answer at all, after a full retry cycle: the host is down
+			// or unreachable, and the fallback endpoint is on the same
+			// host. Asking it too would only double the wait.
+			return nil, fmt.Errorf("cannot reach %s: %w", c.site.Host, err)
+		}
 		fallback, _ := c.site.Parse("tokens/generateToken")
 		ep.url = fallback
 		if err == nil {

@@ -74,6 +74,7 @@ func decode(a answer, out any) error {
 			if apiErr.Code == 0 && a.status >= 400 {
 				apiErr.Code = a.status
 			}
+			apiErr.classify() // on the server's own words, before masking
 			apiErr.redact(a.secrets())
 			return apiErr
 		}
@@ -237,12 +238,7 @@ func (a answer) responseError(reason string, err error) *ResponseError {
 
 // snippet returns a short, printable excerpt of body with secrets masked.
 func snippet(body []byte, secrets []string) string {
-	s := strings.TrimSpace(string(body))
-	for _, sec := range secrets {
-		if sec != "" {
-			s = strings.ReplaceAll(s, sec, "REDACTED")
-		}
-	}
+	s := maskSecrets(strings.TrimSpace(string(body)), secrets)
 	s = strings.Join(strings.Fields(s), " ")
 	return truncate(s, snippetLen)
 }

@@ -65,12 +65,21 @@
 // 503, 504 and dropped connections. Every call is retried after 429, 503
 // with Retry-After, a connection that never opened, and the admin API's
 // "another administrative operation is currently accessing the store"
-// answer, because the server refused before acting. Calls that change the
-// server (createService, submitJob, updateTiles, start, stop, delete, edit,
-// an upload) are otherwise sent once: a second attempt could publish twice.
-// An upload part is idempotent by its number and is retried like a read. Backoff is
+// answer, because the server refused before acting. Refresh Service, start
+// and stop change nothing when repeated and are retried like reads; so is
+// an upload part, idempotent by its number. RetryPolicy.MaxRetries bounds
+// all the attempts of one call, whatever their cause. Backoff is
 // exponential with full jitter, honouring Retry-After up to
 // RetryPolicy.MaxDelay.
+//
+// Other writes are never sent again blindly. When the answer of
+// createService, createFolder or delete is lost (a gateway's 502, a dropped
+// connection), the client reads back whether it took effect: done is
+// success, not done is sent once more, and an unreadable state is an
+// *OutcomeUnknownError (errors.Is ErrOutcomeUnknown) naming the service.
+// GP submits, updateTiles, uploads and edits are sent at most once; a lost
+// answer of a GP submit or updateTiles is an *OutcomeUnknownError saying
+// where to look for the job.
 //
 // # Jobs
 //

@@ -128,11 +128,12 @@ type gpParamRef struct {
 // %20; an already escaped path is accepted too). params is url.Values,
 // map[string]any (non-string values are sent as JSON, as GP parameters
 // want) or a struct with `url` tags. The submit is sent once: it is not
-// retried after the server may have acted, so after an error whose outcome
-// is unknown look for the job before submitting again.
+// retried after the server may have acted. When its answer is lost, the
+// error matches ErrOutcomeUnknown and says where to look for the job
+// before submitting again.
 // https://developers.arcgis.com/rest/services-reference/enterprise/submit-gp-job
 func (s *GPService) SubmitJob(ctx context.Context, taskPath string, params any) (*Job[*GPResult], error) {
-	return submitGP(ctx, s.client, taskPath, params, gpIdentity)
+	return submitGP(ctx, s.client, taskPath, params, gpIdentity, false)
 }
 
 // Job re-attaches to a job submitted earlier, from its task and ID (Job.ID
@@ -154,9 +155,11 @@ func (s *GPService) SubmitAndWait(ctx context.Context, taskPath string, params a
 }
 
 // submitGP submits to a task and builds a Job whose result is convert'ed
-// from the GP result. The tiles code uses it for Manage Map Cache Tiles.
+// from the GP result. An idempotent task (Refresh Service) is retried like
+// a read; any other submit is sent at most once, and a lost answer is an
+// *OutcomeUnknownError.
 func submitGP[T any](ctx context.Context, c *Client, taskPath string, params any,
-	convert func(context.Context, *GPResult) (T, error)) (*Job[T], error) {
+	convert func(context.Context, *GPResult) (T, error), idempotent bool) (*Job[T], error) {
 	task, err := normTaskPath(taskPath)
 	if err != nil {
 		return nil, err
@@ -164,9 +167,13 @@ func submitGP[T any](ctx context.Context, c *Client, taskPath string, params any
 	op := taskName(task)
 	submitURL := c.endpoint(rootServices, task, "submitJob")
 	var info gpJobInfo
-	err = c.do(ctx, call{op: op + ": submitJob", method: http.MethodPost, url: submitURL, params: params}, &info)
+	err = c.do(ctx, call{op: op + ": submitJob", method: http.MethodPost, url: submitURL, params: params,
+		idempotent: idempotent}, &info)
 	if err != nil {
-		return nil, err
+		if idempotent {
+			return nil, err
+		}
+		return nil, outcomeUnknown(err, op+": submitJob", "", gpJobsHint(task))
 	}
 	id := strings.TrimSpace(info.JobID)
 	if id == "" {

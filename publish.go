@@ -314,7 +314,11 @@ func (s *ServicesService) PublishSD(ctx context.Context, req PublishSDRequest, o
 	if req.PublishOptions != nil {
 		params.PublishOptions = form.NewJSON(req.PublishOptions)
 	}
-	job, err := submitGP(ctx, s.client, task, params, s.publishResult(ref))
+	job, err := submitGP(ctx, s.client, task, params, s.publishResult(ref), false)
+	if errors.Is(err, ErrOutcomeUnknown) {
+		// The job may be running on the upload: keep it.
+		return nil, err
+	}
 	if err != nil {
 		return fail(err)
 	}

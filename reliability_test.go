@@ -329,7 +329,8 @@ func runRefreshes(ctx context.Context, h *harness, n, conc int, poll *ags.PollOp
 }
 
 // TestReliabilityRefreshLoadWith502s runs 200 Refresh Service jobs, 50 at
-// a time, while 5% of all answers are an HTML 502 from a gateway.
+// a time, while 5% of all answers are an HTML 502 from a gateway: all 200
+// end ok.
 func TestReliabilityRefreshLoadWith502s(t *testing.T) {
 	jobs, conc := 200, 50
 	if testing.Short() {
@@ -361,17 +362,13 @@ func TestReliabilityRefreshLoadWith502s(t *testing.T) {
 	submitFailures := 0
 	ids := map[string]bool{}
 	for i, r := range results {
-		if r.submitErr != nil {
+		// Refresh Service is idempotent: its submit is retried like a
+		// read, so every job is submitted, and every job succeeds: no
+		// status or result fault ends a wait.
+		if !assert.NoError(t, r.submitErr, "job %d submit", i) {
 			submitFailures++
-			var re *ags.ResponseError
-			if assert.ErrorAs(t, r.submitErr, &re, "job %d: submit error of the wrong type: %v", i, r.submitErr) {
-				assert.Equal(t, http.StatusBadGateway, re.HTTPStatus, "job %d: %v", i, r.submitErr)
-				assert.Contains(t, re.Op, "submitJob", "job %d: the error does not name the operation", i)
-			}
 			continue
 		}
-		// Every job whose submit got through succeeds: no status or result
-		// fault ends a wait.
 		if assert.NoError(t, r.waitErr, "job %d (%s)", i, r.jobID) {
 			assert.Contains(t, r.results, "success", "job %d refreshResults", i)
 		}
@@ -408,11 +405,12 @@ func TestReliabilityRefreshLoadWith502s(t *testing.T) {
 	t.Logf("%d requests; 502s on %d of %d submits, %d status polls, %d result reads, %d token requests; %d submit errors",
 		len(reqs), submit502, submits, status502, result502, token502, submitFailures)
 
-	// No job was submitted twice: one submitJob request per Refresh call,
-	// and every submit that met a 502 (and only those) failed.
-	assert.Equal(t, jobs, submits, "submitJob requests != Refresh calls: a submit was repeated")
-	assert.Equal(t, submit502, submitFailures, "submits answered 502 != submit errors")
-	assert.Equal(t, jobs-submitFailures, len(ids), "distinct jobs")
+	// Every Refresh call ended ok; a submit was repeated only after a 502
+	// (which the emulator answers without acting), so each call made one job.
+	assert.Zero(t, submitFailures, "Refresh submits that failed")
+	assert.Positive(t, submit502, "no submit met a 502: the test proved nothing about submits")
+	assert.Equal(t, jobs+submit502, submits, "submitJob requests != Refresh calls + 502s")
+	assert.Equal(t, jobs, len(ids), "distinct jobs")
 	// The faults really were there for the polls to ride out.
 	assert.Positive(t, status502, "no status poll met a 502: the test proved nothing about waits")
 	// One token for the whole run: 50 goroutines share one sign-in.

@@ -100,8 +100,9 @@ type updateTilesAnswer struct {
 //			SpatialReference: &ags.SpatialReference{WKID: 102100}}})
 //
 // The request is sent once and never retried after the server may have
-// acted. An answer whose status is not "success", or that carries no
-// jobId, is an error.
+// acted; when its answer is lost, the error matches ErrOutcomeUnknown (list
+// the layer's jobs with Jobs to find out). An answer whose status is not
+// "success", or that carries no jobId, is an error.
 // https://developers.arcgis.com/rest/services-reference/online/update-tiles
 func (s *TilesService) Update(ctx context.Context, ref ServiceRef, req UpdateTilesRequest) (*Job[*TileJobStats], error) {
 	ref, err := tileServiceRef(ref)
@@ -125,7 +126,8 @@ func (s *TilesService) submitTileJob(ctx context.Context, ref ServiceRef, op str
 	u := c.endpoint(rootHostedAdmin, "services", ref.Folder, ref.Name, string(ref.Type), op)
 	var ans updateTilesAnswer
 	if err := c.do(ctx, call{op: op, method: http.MethodPost, url: u, params: params}, &ans); err != nil {
-		return nil, err
+		return nil, outcomeUnknown(err, op, "service "+ref.String(),
+			"list the layer's tile jobs (Tiles.Jobs) before updating again")
 	}
 	if st := strings.TrimSpace(ans.Status); !strings.EqualFold(st, "success") {
 		msg := strings.TrimSpace(ans.Message)

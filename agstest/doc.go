@@ -90,8 +90,12 @@
 //     makes the next job fail every second tile of chosen levels, so it ends
 //     PARTIALERROR (tile jobs) or failed (GP) with per-level failures.
 //   - WithFaults and SetFaults inject an HTML 502 page from a failing
-//     gateway on a share of answers, latency before every answer, and "the
-//     store is busy" refusals of admin operations.
+//     gateway on a share of answers (before the site acts, or after it, so
+//     the answer of a carried-out operation is lost), latency before every
+//     answer, a site that is down (connections closed without an answer),
+//     and "the store is busy" refusals of admin operations (the next N, or
+//     a share). With WithClock the test drives time: token expiry, job
+//     progress, and clock skew against the client.
 //   - InvalidateTokens revokes every token at once, as a restart does.
 //   - Requests returns the request log with tokens and passwords masked,
 //     including whether a token was sent in the URL query; Count counts
