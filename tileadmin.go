@@ -28,7 +28,8 @@ type deleteTilesParams struct {
 // DeleteTiles deletes tiles of a hosted tile layer (deleteTiles) and
 // returns the tile job at once, like Update: the answer has the shape of
 // updateTiles' (fixture tile-delete-tiles-ok.json). The request is sent
-// once. Bad input is a *ValidationError before any request.
+// once; a lost answer is an error matching ErrOutcomeUnknown. Bad input is
+// a *ValidationError before any request.
 // https://developers.arcgis.com/rest/services-reference/online/delete-tiles
 func (s *TilesService) DeleteTiles(ctx context.Context, ref ServiceRef, req DeleteTilesRequest) (*Job[*TileJobStats], error) {
 	ref, err := tileServiceRef(ref)
@@ -51,7 +52,8 @@ func (s *TilesService) DeleteTiles(ctx context.Context, ref ServiceRef, req Dele
 // DeleteAllTiles deletes every tile of a hosted tile layer
 // (deleteAllTiles); the tiling scheme stays. The answer is
 // {"success":"true"}, a string (fixture tile-delete-all-tiles-ok.json);
-// "false" is an error. The request is sent once.
+// "false" is an error. Deleting every tile twice leaves the same empty
+// cache, so the call is retried like a read.
 // https://developers.arcgis.com/rest/services-reference/online/delete-all-tiles
 func (s *TilesService) DeleteAllTiles(ctx context.Context, ref ServiceRef) error {
 	ref, err := tileServiceRef(ref)
@@ -60,7 +62,7 @@ func (s *TilesService) DeleteAllTiles(ctx context.Context, ref ServiceRef) error
 	}
 	c := s.client
 	u := c.endpoint(rootHostedAdmin, "services", ref.Folder, ref.Name, string(ref.Type), "deleteAllTiles")
-	return c.postSuccess(ctx, call{op: "deleteAllTiles", method: http.MethodPost, url: u})
+	return c.postSuccess(ctx, call{op: "deleteAllTiles", method: http.MethodPost, url: u, idempotent: true})
 }
 
 // RerunCode says which parts of a tile job Rerun runs again.
@@ -79,7 +81,9 @@ const (
 // wait on. It needs only the service and the stored job ID, so a nightly
 // run can resume the previous night's job. The answer is
 // {"success": true}; {"success": false} or an error envelope ("Unable to
-// rerun job.") is an error. The request is sent once.
+// rerun job.") is an error. The request is sent once; a lost answer is an
+// error matching ErrOutcomeUnknown (read the job's status before rerunning
+// again).
 //
 // The parameter name code is the ArcGIS API for Python's; Esri's page
 // lists the values (ALL | ERROR | CANCELED) under a parameter it calls
@@ -102,7 +106,8 @@ func (s *TilesService) Rerun(ctx context.Context, ref ServiceRef, jobID string, 
 		Code string `url:"code"`
 	}{string(code)}
 	if err := c.postSuccess(ctx, call{op: "rerun tile job " + jobID, method: http.MethodPost, url: u, params: params}); err != nil {
-		return nil, err
+		return nil, outcomeUnknown(err, "rerun", "tile job "+jobID+" of "+ref.String(),
+			"read the job's status (Tiles.Job) before rerunning it again")
 	}
 	return tileJob(c, ref, jobID, true), nil
 }

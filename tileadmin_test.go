@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -156,4 +157,38 @@ func TestTilesRerun(t *testing.T) {
 	assert.Equal(t, "code", ve.Field)
 	_, err = c2.Tiles.Rerun(context.Background(), tilesService, "../x", RerunAll)
 	require.ErrorAs(t, err, &ve)
+}
+
+// TestTilesLostAnswers: a rerun or deleteTiles whose answer is lost is
+// sent once and says the outcome is unknown; deleteAllTiles, the same
+// however often it is sent, is retried.
+func TestTilesLostAnswers(t *testing.T) {
+	c, mux, _ := setup(t)
+	var reruns, deletes, deleteAlls atomic.Int32
+	mux.HandleFunc(tilesAdmin+"jobs/"+tilesJobID+"/rerun", func(w http.ResponseWriter, r *http.Request) {
+		reruns.Add(1)
+		panic(http.ErrAbortHandler)
+	})
+	mux.HandleFunc(tilesAdmin+"deleteTiles", func(w http.ResponseWriter, r *http.Request) {
+		deletes.Add(1)
+		serveRaw(http.StatusBadGateway, "text/html", "<html>502 Bad Gateway</html>")(w, r)
+	})
+	mux.HandleFunc(tilesAdmin+"deleteAllTiles", func(w http.ResponseWriter, r *http.Request) {
+		if deleteAlls.Add(1) == 1 {
+			panic(http.ErrAbortHandler)
+		}
+		_, _ = w.Write(fixture(t, "tile-delete-all-tiles-ok.json"))
+	})
+	_, err := c.Tiles.Rerun(context.Background(), tilesService, tilesJobID, RerunErrors)
+	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	assert.Contains(t, err.Error(), "Tiles.Job")
+	assert.Equal(t, int32(1), reruns.Load())
+
+	levels, _ := ParseLevels("3")
+	_, err = c.Tiles.DeleteTiles(context.Background(), tilesService, DeleteTilesRequest{Levels: levels})
+	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	assert.Equal(t, int32(1), deletes.Load())
+
+	require.NoError(t, c.Tiles.DeleteAllTiles(context.Background(), tilesService))
+	assert.Equal(t, int32(2), deleteAlls.Load())
 }

@@ -119,15 +119,16 @@ func (s *TilesService) Update(ctx context.Context, ref ServiceRef, req UpdateTil
 
 // submitTileJob posts a hosted tile operation that answers with a job
 // (updateTiles, deleteTiles) and returns the job. The request is sent once
-// and never retried after the server may have acted. An answer whose
-// status is not "success", or that carries no jobId, is an error.
+// and never retried after the server may have acted; a lost answer is an
+// error matching ErrOutcomeUnknown. An answer whose status is not
+// "success", or that carries no jobId, is an error.
 func (s *TilesService) submitTileJob(ctx context.Context, ref ServiceRef, op string, params any) (*Job[*TileJobStats], error) {
 	c := s.client
 	u := c.endpoint(rootHostedAdmin, "services", ref.Folder, ref.Name, string(ref.Type), op)
 	var ans updateTilesAnswer
 	if err := c.do(ctx, call{op: op, method: http.MethodPost, url: u, params: params}, &ans); err != nil {
 		return nil, outcomeUnknown(err, op, "service "+ref.String(),
-			"list the layer's tile jobs (Tiles.Jobs) before updating again")
+			"list the layer's tile jobs (Tiles.Jobs) before submitting again")
 	}
 	if st := strings.TrimSpace(ans.Status); !strings.EqualFold(st, "success") {
 		msg := strings.TrimSpace(ans.Message)
