@@ -260,11 +260,14 @@ func waitStandalone(ctx context.Context, c *ags.Client, cfg config, job *ags.Job
 	progress.Done()
 	outcome := "built"
 	if err != nil {
-		outcome = "see the job's messages"
+		outcome = "not confirmed"
 	}
 	fmt.Fprintf(cfg.out, "Report for job %s:\n", job.ID())
 	for _, l := range est.Levels {
 		fmt.Fprintf(cfg.out, "  level %2d  %6d tiles  %s\n", l.Level, l.Tiles, outcome)
+	}
+	if err != nil {
+		fmt.Fprintln(cfg.out, "  The server's messages above say which levels failed; -resume builds only the tiles still missing.")
 	}
 	var je *ags.JobError
 	if errors.As(err, &je) && errors.Is(err, ags.ErrJobFailed) {

@@ -30,6 +30,7 @@ func TestCacheTilesDemo(t *testing.T) {
 	assert.Regexp(t, `level 17  1:4513\.988705 +80 tiles`, s)
 	assert.Contains(t, s, "total 114 tiles")
 	assert.Contains(t, s, "Level 17 (scale 4513.988705): 40 of 80 tiles failed.")
+	assert.Regexp(t, `level 17 +80 tiles  not confirmed`, s)
 	assert.Contains(t, s, "A nightly run would exit non-zero here")
 	assert.Contains(t, s, "(RECREATE_EMPTY_TILES)")
 	assert.Regexp(t, `level 17 +80 tiles  built`, s)
