@@ -389,9 +389,6 @@ func (c *Client) do(ctx context.Context, r call, out any) error {
 		err = decode(a, out)
 		switch {
 		case err == nil:
-			if m, ok := out.(secretMasker); ok {
-				m.maskSecrets(a.secrets())
-			}
 			return nil
 		case isAuthError(err) && !renewed && !tok.IsZero():
 			// The server refused the token before doing anything, so

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -524,12 +525,8 @@ func FuzzTokenResponse(f *testing.F) {
 			require.ErrorAs(t, err, &apiErr)
 			return
 		}
-		tok, err := tr.token(now, time.Hour)
-		if err != nil {
-			assert.True(t, tok.IsZero())
-			return
-		}
-		assert.False(t, tok.IsZero())
+		tok := tr.token(now, time.Hour)
+		assert.False(t, tok.IsZero(), "decode lets through only an answer with a token")
 		assert.False(t, tok.Expires.IsZero())
 		// What fmt prints never depends on the value: the same token with
 		// another value prints the same. (Comparing texts rather than
@@ -549,4 +546,56 @@ func TestFuzzCorporaPresent(t *testing.T) {
 		require.NoError(t, err)
 		assert.GreaterOrEqual(t, len(entries), 10, dir)
 	}
+}
+
+// checkedAnswer is an answer type whose check says what the test wants.
+type checkedAnswer struct {
+	Status  string `json:"status"`
+	verdict func(a *checkedAnswer) error
+}
+
+func (a *checkedAnswer) checkAnswer() error { return a.verdict(a) }
+
+// TestDecodeRunsAnswerChecks: decode asks an answer type that knows what a
+// usable answer holds, and reports what it lacks as any bad answer: the
+// real status, operation and URL, a snippet with secrets masked, or for a
+// refusal an *Error with the server's words, masked too.
+func TestDecodeRunsAnswerChecks(t *testing.T) {
+	u, err := url.Parse("https://gis.example.com/arcgis/rest/x?token=SECRETTOK")
+	require.NoError(t, err)
+	a := answer{op: "x", url: u, status: 200, token: "SECRETTOK",
+		body: []byte(`{"status":"pending SECRETTOK"}`)}
+
+	ok := &checkedAnswer{verdict: func(*checkedAnswer) error { return nil }}
+	require.NoError(t, decode(a, ok))
+	assert.Equal(t, "pending SECRETTOK", ok.Status, "checked after decoding")
+
+	lacking := &checkedAnswer{verdict: func(*checkedAnswer) error { return badAnswer("no jobId in the answer") }}
+	var re *ResponseError
+	require.ErrorAs(t, decode(a, lacking), &re)
+	assert.Equal(t, "no jobId in the answer", re.Reason)
+	assert.Equal(t, 200, re.HTTPStatus)
+	assert.Equal(t, "x", re.Op)
+	assert.Equal(t, "https://gis.example.com/arcgis/rest/x", re.URL)
+	assert.Equal(t, `{"status":"pending REDACTED"}`, re.Snippet)
+
+	refused := &checkedAnswer{verdict: func(a *checkedAnswer) error {
+		return refusal{message: a.Status, details: []string{"status: " + a.Status}}
+	}}
+	var apiErr *Error
+	require.ErrorAs(t, decode(a, refused), &apiErr)
+	assert.Equal(t, &Error{HTTPStatus: 200, Message: "pending REDACTED", Details: []string{"status: pending REDACTED"},
+		Op: "x", URL: "https://gis.example.com/arcgis/rest/x"}, apiErr)
+
+	// A secret answer keeps no snippet, checked or not.
+	a.secret = true
+	require.ErrorAs(t, decode(a, lacking), &re)
+	assert.Empty(t, re.Snippet)
+
+	// Error answers never reach the check.
+	a.secret, a.status = false, 500
+	called := false
+	never := &checkedAnswer{verdict: func(*checkedAnswer) error { called = true; return nil }}
+	require.Error(t, decode(a, never))
+	assert.False(t, called)
 }

@@ -7,11 +7,19 @@
 //
 // # Getting started
 //
+// In a function that returns an error, with a context ctx:
+//
 //	c, err := ags.NewClient("https://gis.example.com:6443/arcgis",
 //		ags.WithCredentials("publisher", os.Getenv("AGS_PASSWORD")))
-//	if err != nil { ... }
+//	if err != nil {
+//		return err
+//	}
 //	portland := ags.ServiceRef{Folder: "Imagery", Name: "Portland", Type: ags.ImageServer}
 //	res, err := c.Services.RefreshAndWait(ctx, portland, nil)
+//	if err != nil {
+//		return err
+//	}
+//	fmt.Println("refreshed", portland, res.Status)
 //
 // The site URL is a server's site root (https://host:6443/arcgis) or a web
 // adaptor root (https://host/server). The services directory is found under
@@ -89,9 +97,9 @@
 // Job.Wait polls with backoff (PollOptions), reports progress and new
 // server messages through OnStatus, tolerates a few failed polls in a row,
 // and stops when its context ends, optionally cancelling the server job.
-// One poller serves geoprocessing jobs (esriJob* statuses), hosted tile
-// jobs (SUBMITTED, INPROGRESS, DONE, ...) and admin jobs. WaitAll waits on
-// many jobs at once with a fixed number of goroutines, each on Wait's
+// One poller serves geoprocessing jobs (esriJob* statuses) and hosted tile
+// jobs (SUBMITTED, INPROGRESS, DONE, ...). WaitAll waits on many jobs at
+// once with a fixed number of goroutines (WaitAllOptions), each on Wait's
 // schedule, so thousands of jobs cost little memory.
 //
 // # Connections

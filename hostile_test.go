@@ -188,7 +188,7 @@ func (b *signalBody) Read(p []byte) (int, error) {
 // in the statuses OnStatus sees, and in every fmt verb.
 func TestJobMessagesMaskEchoedToken(t *testing.T) {
 	c, mux, _ := setup(t)
-	installNoSleep(c)
+	installClock(c)
 	echo := "Invalid request token=" + testToken + " for user"
 	(&fakeTask{t: t, task: hotspotTask, jobID: "j1",
 		status: func(n int, w http.ResponseWriter, r *http.Request) {
@@ -215,7 +215,7 @@ func TestJobMessagesMaskEchoedToken(t *testing.T) {
 // A tile job's message is masked the same way.
 func TestTileJobMessageMasksEchoedToken(t *testing.T) {
 	c, mux, _ := setup(t)
-	installNoSleep(c)
+	installClock(c)
 	mux.HandleFunc(sitePrefix+"rest/admin/services/World/MapServer/jobs/t1", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `{"jobId":"t1","jobStatus":"ERROR","message":"token %s was rejected"}`, testToken)
 	})
@@ -319,7 +319,7 @@ func TestOneRetryBudgetPerCall(t *testing.T) {
 	for name, fault := range faults {
 		t.Run(name, func(t *testing.T) {
 			c, mux, _ := setup(t, WithRetryPolicy(RetryPolicy{MaxRetries: maxRetries, MinDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond}))
-			installNoSleep(c)
+			installClock(c)
 			var mu sync.Mutex
 			n := 0
 			handler := func(w http.ResponseWriter, r *http.Request) {

@@ -81,10 +81,12 @@ func ClassifyTileStatus(status string) JobState {
 	return JobUnknown
 }
 
-// ClassifyAdminStatus maps an admin API async job status (SUBMITTED,
-// EXECUTING, CANCELLING, CANCELLED, FAILED, COMPLETED; any case) to a JobState.
+// classifyAdminStatus maps an admin API async job status (SUBMITTED,
+// EXECUTING, CANCELLING, CANCELLED, FAILED, COMPLETED; any case) to a
+// JobState. No admin job is wrapped yet; it is the classifier such a job
+// family will use.
 // https://developers.arcgis.com/rest/enterprise-administration/enterprise/job
-func ClassifyAdminStatus(status string) JobState {
+func classifyAdminStatus(status string) JobState {
 	switch strings.ToUpper(strings.TrimSpace(status)) {
 	case "SUBMITTED", "NEW", "WAITING":
 		return JobQueued
@@ -139,9 +141,6 @@ type JobStatus struct {
 	Progress    *JobProgress // nil when the server sent none
 	Messages    []JobMessage // every message so far
 	NewMessages []JobMessage // in Wait's OnStatus: only the messages not reported before
-
-	outputs   []string          // GP: the result parameters listed
-	paramURLs map[string]string // GP: their links
 }
 
 // PollOptions tune Job.Wait. A nil *PollOptions means all defaults; zero
@@ -167,9 +166,6 @@ type PollOptions struct {
 	// CancelOnContextDone cancels the server job (with a fresh context,
 	// bounded to 10 s) when ctx ends the wait.
 	CancelOnContextDone bool
-	// Concurrency is, for WaitAll, how many polls run at once (default
-	// DefaultWaitAllConcurrency). Job.Wait ignores it.
-	Concurrency int
 }
 
 // Polling defaults.
@@ -205,9 +201,6 @@ func (o *PollOptions) withDefaults() PollOptions {
 		p.Jitter = 0
 	case p.Jitter > 1:
 		p.Jitter = 1
-	}
-	if p.Concurrency <= 0 {
-		p.Concurrency = DefaultWaitAllConcurrency
 	}
 	switch {
 	case p.MaxConsecutiveErrors == 0:
@@ -273,27 +266,65 @@ func (t *newMessages) add(msgs []JobMessage) []JobMessage {
 	return out
 }
 
-// jobSpec is what one job family supplies to the shared poller.
-type jobSpec[T any] struct {
+// jobSpec is what one job family supplies to the shared poller. S is the
+// family's own snapshot of one status read (a GP job resource, tile job
+// statistics): poll returns it beside the classified JobStatus, and on
+// success result turns that same read's snapshot into the job's result, so
+// what only one family knows never rides in JobStatus.
+type jobSpec[S, T any] struct {
 	op     string
-	poll   func(ctx context.Context) (JobStatus, T, error)            // one status read, classified
-	result func(ctx context.Context, st JobStatus, snap T) (T, error) // on success; nil: the snapshot is the result
-	cancel func(ctx context.Context) error
+	poll   func(ctx context.Context) (JobStatus, S, error)            // one status read, classified
+	result func(ctx context.Context, st JobStatus, snap S) (T, error) // on success
+	cancel func(ctx context.Context) error                            // nil: cannot be cancelled
 	// failed, if set, runs when the job ends failed, cancelled or timed
-	// out (to clean up after it, or to attach the last snapshot to the
-	// error) and returns the error Wait reports. Wait then also returns the
-	// snapshot as its result (tile jobs: the statistics).
-	failed func(ctx context.Context, e *JobError, snap T) error
+	// out (to clean up after it) and returns the error Wait reports.
+	failed func(ctx context.Context, e *JobError) error
+	// failure, if set, builds what Wait returns for a job that ended
+	// failed, cancelled or timed out from that read's snapshot: a result
+	// and an error wrapping e (tile jobs: the statistics, in a
+	// *TileJobError).
+	failure func(snap S, e *JobError) (T, error)
 }
 
-// Job is a handle on one server-side job: a geoprocessing job, a tile job,
-// or an admin job. Its ID is known as soon as it is submitted, so it can be
-// stored and the job re-attached later. A Job may be polled from several
-// goroutines.
+// snapshotIsResult is a jobSpec result for a family whose last status read
+// is the job's result (tile jobs: their statistics).
+func snapshotIsResult[T any](_ context.Context, _ JobStatus, snap T) (T, error) { return snap, nil }
+
+// observed is one status read and what the poller can build from its
+// snapshot: the result of a job that has succeeded, or what Wait returns
+// for one that ended otherwise. Either is nil when it does not apply.
+type observed[T any] struct {
+	status  JobStatus
+	result  func(context.Context) (T, error)
+	failure func(*JobError) (T, error)
+}
+
+// observe reads the status once, keeping the snapshot's result or failure.
+func (s jobSpec[S, T]) observe(ctx context.Context) (observed[T], error) {
+	st, snap, err := s.poll(ctx)
+	o := observed[T]{status: st}
+	if err != nil {
+		return o, err
+	}
+	switch {
+	case st.State == JobSucceeded && s.result != nil:
+		o.result = func(ctx context.Context) (T, error) { return s.result(ctx, st, snap) }
+	case st.State.Terminal() && st.State != JobSucceeded && s.failure != nil:
+		o.failure = func(e *JobError) (T, error) { return s.failure(snap, e) }
+	}
+	return o, nil
+}
+
+// Job is a handle on one server-side job: a geoprocessing job or a tile
+// job. Its ID is known as soon as it is submitted, so it can be stored and
+// the job re-attached later. A Job may be polled from several goroutines.
 type Job[T any] struct {
 	id      string
 	url     string // the job resource, no query
-	spec    jobSpec[T]
+	op      string
+	observe func(ctx context.Context) (observed[T], error) // jobSpec.observe
+	cancel  func(ctx context.Context) error
+	failed  func(ctx context.Context, e *JobError) error // jobSpec.failed
 	client  *Client
 	started time.Time
 	fresh   bool // a status came with the submit answer
@@ -303,8 +334,9 @@ type Job[T any] struct {
 // accepted the job (its status came with the submit answer), so Wait first
 // waits MinDelay and measures the time waited from now; a re-attached job
 // (fresh false) is polled at once.
-func newJob[T any](c *Client, id, jobURL string, spec jobSpec[T], fresh bool) *Job[T] {
-	j := &Job[T]{id: id, url: jobURL, spec: spec, client: c, fresh: fresh}
+func newJob[S, T any](c *Client, id, jobURL string, spec jobSpec[S, T], fresh bool) *Job[T] {
+	j := &Job[T]{id: id, url: jobURL, op: spec.op, observe: spec.observe, cancel: spec.cancel, failed: spec.failed,
+		client: c, fresh: fresh}
 	if fresh {
 		j.started = c.now()
 	}
@@ -319,17 +351,17 @@ func (j *Job[T]) URL() string { return j.url }
 
 // Status reads the job's status once.
 func (j *Job[T]) Status(ctx context.Context) (JobStatus, error) {
-	st, _, err := j.spec.poll(ctx)
-	return st, err
+	o, err := j.observe(ctx)
+	return o.status, err
 }
 
 // Cancel asks the server to cancel the job. The job then reads cancelling,
 // and later cancelled (a job may also finish before the cancel lands).
 func (j *Job[T]) Cancel(ctx context.Context) error {
-	if j.spec.cancel == nil {
-		return fmt.Errorf("%s: job %s cannot be cancelled", j.spec.op, j.id)
+	if j.cancel == nil {
+		return fmt.Errorf("%s: job %s cannot be cancelled", j.op, j.id)
 	}
-	return j.spec.cancel(ctx)
+	return j.cancel(ctx)
 }
 
 // Wait polls the job until it ends and returns its result. A job that ends
@@ -395,13 +427,14 @@ func (w *waiter[T]) step(ctx context.Context) (res T, done bool, err error) {
 		return res, true, j.waitEnded(ctx, err, *p)
 	}
 	w.polls++
-	st, snap, err := j.spec.poll(ctx)
+	o, err := j.observe(ctx)
+	st := o.status
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil {
 			return res, true, j.waitEnded(ctx, cerr, *p)
 		}
 		if !transientPollError(err) || w.failures >= p.MaxConsecutiveErrors {
-			return res, true, fmt.Errorf("%s: wait for job %s: %w", j.spec.op, j.id, err)
+			return res, true, fmt.Errorf("%s: wait for job %s: %w", j.op, j.id, err)
 		}
 		w.failures++
 		return res, false, nil
@@ -413,20 +446,24 @@ func (w *waiter[T]) step(ctx context.Context) (res T, done bool, err error) {
 	}
 	switch st.State {
 	case JobSucceeded:
-		if j.spec.result == nil {
-			return snap, true, nil
+		if o.result == nil {
+			return res, true, nil
 		}
-		res, err := j.spec.result(ctx, st, snap)
+		res, err := o.result(ctx)
 		if err != nil {
-			return res, true, fmt.Errorf("%s: job %s succeeded, but reading its result failed: %w", j.spec.op, j.id, err)
+			return res, true, fmt.Errorf("%s: job %s succeeded, but reading its result failed: %w", j.op, j.id, err)
 		}
 		return res, true, nil
 	case JobFailed, JobCancelled, JobTimedOut:
-		jerr := &JobError{JobID: j.id, Status: st.Status, State: st.State, Messages: st.Messages, Op: j.spec.op}
-		if j.spec.failed != nil {
-			return snap, true, j.spec.failed(ctx, jerr, snap)
+		jerr := &JobError{JobID: j.id, Status: st.Status, State: st.State, Messages: st.Messages, Op: j.op}
+		var out error = jerr
+		if o.failure != nil {
+			res, out = o.failure(jerr)
 		}
-		return res, true, jerr
+		if j.failed != nil {
+			out = j.failed(ctx, jerr)
+		}
+		return res, true, out
 	}
 	return res, false, nil
 }
@@ -434,15 +471,15 @@ func (w *waiter[T]) step(ctx context.Context) (res T, done bool, err error) {
 // waitEnded builds the error for a wait that ctx ended, cancelling the
 // server job first when asked.
 func (j *Job[T]) waitEnded(ctx context.Context, err error, p PollOptions) error {
-	if p.CancelOnContextDone && j.spec.cancel != nil {
+	if p.CancelOnContextDone && j.cancel != nil {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
-		if cerr := j.spec.cancel(cctx); cerr != nil {
-			return fmt.Errorf("%s: wait for job %s: %w (cancelling the job failed too: %v)", j.spec.op, j.id, err, cerr)
+		if cerr := j.cancel(cctx); cerr != nil {
+			return fmt.Errorf("%s: wait for job %s: %w (cancelling the job failed too: %v)", j.op, j.id, err, cerr)
 		}
-		return fmt.Errorf("%s: wait for job %s: %w (job cancelled)", j.spec.op, j.id, err)
+		return fmt.Errorf("%s: wait for job %s: %w (job cancelled)", j.op, j.id, err)
 	}
-	return fmt.Errorf("%s: wait for job %s: %w", j.spec.op, j.id, err)
+	return fmt.Errorf("%s: wait for job %s: %w", j.op, j.id, err)
 }
 
 // transientPollError reports whether a failed poll may be followed by a

@@ -110,7 +110,7 @@ func reconcileSetup(t *testing.T) (*Client, *miniAdmin, *safeBuffer) {
 	var logs safeBuffer
 	m := newMiniAdmin()
 	c, mux, _ := setup(t, WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
-	installNoSleep(c)
+	installClock(c)
 	mux.Handle("/arcgis/admin/", &recorder{answer: m.serve})
 	return c, m, &logs
 }

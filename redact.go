@@ -55,8 +55,8 @@ func isWordByte(c byte) bool {
 }
 
 // secretMasker is a decoded answer holding the server's own words
-// (job messages), which Client.do masks before the caller sees them, in
-// case the server echoed a credential.
+// (job messages), which decode masks before anything reads them, in case
+// the server echoed a credential.
 type secretMasker interface {
 	maskSecrets(secrets []string)
 }

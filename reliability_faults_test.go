@@ -20,25 +20,8 @@ import (
 
 	"github.com/seed9bfd6bbc/ags"
 	"github.com/seed9bfd6bbc/ags/agstest"
+	"github.com/seed9bfd6bbc/ags/internal/fakeclock"
 )
-
-// fakeClock is the emulator's clock, moved by the test.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // faultPoll polls quickly and rides out a site that is away for a while.
 var faultPoll = &ags.PollOptions{MinDelay: 5 * time.Millisecond, MaxDelay: 20 * time.Millisecond, MaxConsecutiveErrors: 20}
@@ -100,7 +83,7 @@ func tokenGrants(srv *agstest.Server) int {
 func TestReliabilityServerGoesAway(t *testing.T) {
 	for _, invalidate := range []bool{false, true} {
 		t.Run(fmt.Sprintf("invalidate=%v", invalidate), func(t *testing.T) {
-			clk := &fakeClock{now: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)}
+			clk := fakeclock.NewAt(time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC))
 			srv := agstest.NewServer(agstest.WithSeed(11), agstest.WithClock(clk.Now), agstest.WithJobDuration(time.Minute))
 			t.Cleanup(srv.Close)
 			relAddTarget(srv)
@@ -140,7 +123,7 @@ func TestReliabilityClockSkew(t *testing.T) {
 	for _, skew := range []time.Duration{time.Hour, -time.Hour} {
 		t.Run(skew.String(), func(t *testing.T) {
 			const lifetime, jobTime = 2 * time.Minute, 10 * time.Minute
-			clk := &fakeClock{now: time.Now().Add(skew)}
+			clk := fakeclock.NewAt(time.Now().Add(skew))
 			srv := agstest.NewServer(agstest.WithSeed(12), agstest.WithClock(clk.Now),
 				agstest.WithTokenLifetime(lifetime), agstest.WithJobDuration(jobTime))
 			t.Cleanup(srv.Close)
@@ -224,7 +207,7 @@ func TestReliabilityStoreBusyRate(t *testing.T) {
 func TestReliabilityGateway502Everywhere(t *testing.T) {
 	// 10% before acting, then 10% of all (0.1/0.9 of the rest) after.
 	faults := agstest.Faults{HTML502Rate: 0.1, LostAnswerRate: 0.1 / 0.9}
-	clk := &fakeClock{now: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)}
+	clk := fakeclock.NewAt(time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC))
 	srv := agstest.NewServer(agstest.WithSeed(14), agstest.WithClock(clk.Now),
 		agstest.WithJobDuration(time.Minute), agstest.WithFaults(faults))
 	t.Cleanup(srv.Close)

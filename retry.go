@@ -9,11 +9,12 @@ import (
 	"github.com/seed9bfd6bbc/ags/internal/transport"
 )
 
-// DefaultRetryPolicy is the retry policy of a new Client.
-var DefaultRetryPolicy = RetryPolicy{MaxRetries: 4, MinDelay: 500 * time.Millisecond, MaxDelay: 30 * time.Second}
+// defaultRetryPolicy is the retry policy of a new Client; see RetryPolicy.
+var defaultRetryPolicy = RetryPolicy{MaxRetries: 4, MinDelay: 500 * time.Millisecond, MaxDelay: 30 * time.Second}
 
-// RetryPolicy bounds the retries of one call. Zero fields take the values of
-// DefaultRetryPolicy; a negative MaxRetries disables retries.
+// RetryPolicy bounds the retries of one call (WithRetryPolicy). Zero fields
+// take their defaults: MaxRetries 4, MinDelay 500 ms, MaxDelay 30 s. A
+// negative MaxRetries disables retries.
 //
 // MaxRetries is one budget for the whole call: a call makes at most
 // MaxRetries+1 attempts, whether they fail with a 502, a dropped connection
@@ -35,7 +36,7 @@ type RetryPolicy struct {
 }
 
 func (p RetryPolicy) withDefaults() RetryPolicy {
-	d := DefaultRetryPolicy
+	d := defaultRetryPolicy
 	if p.MaxRetries > 0 {
 		d.MaxRetries = p.MaxRetries
 	} else if p.MaxRetries < 0 {

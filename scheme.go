@@ -71,6 +71,8 @@ type serviceInfo struct {
 	SpatialReference json.RawMessage `json:"spatialReference"`
 	FullExtent       json.RawMessage `json:"fullExtent"`
 	InitialExtent    json.RawMessage `json:"initialExtent"`
+
+	scheme *TileScheme // set by checkAnswer
 }
 
 // Scheme reads the tiling scheme of a cached map or image service from the
@@ -94,40 +96,48 @@ func (s *TilesService) Scheme(ctx context.Context, ref ServiceRef) (*TileScheme,
 	if err := c.do(ctx, call{op: op, method: http.MethodGet, url: u, idempotent: true}, &info); err != nil {
 		return nil, err
 	}
-	bad := func(reason string) error {
-		return &ResponseError{Op: op, URL: cleanURL(u), HTTPStatus: http.StatusOK, Reason: reason}
+	if info.scheme == nil {
+		return nil, fmt.Errorf("%s: %w", op, ErrNoTileScheme)
 	}
+	return info.scheme, nil
+}
+
+// checkAnswer reads the tiling scheme out of the description, and refuses
+// a tileInfo that cannot be used. A description without tileInfo is a
+// usable answer: the service is not cached.
+func (info *serviceInfo) checkAnswer() error {
 	ti := info.TileInfo
 	if ti == nil {
-		return nil, fmt.Errorf("%s: %w", op, ErrNoTileScheme)
+		return nil
 	}
 	sch := &TileScheme{Rows: int(ti.Rows), Cols: int(ti.Cols), DPI: int(ti.DPI), Format: ti.Format,
 		CompressionQuality: int(ti.CompressionQuality),
 		FullExtent:         lenientExtent(info.FullExtent), InitialExtent: lenientExtent(info.InitialExtent)}
 	if sch.Rows <= 0 || sch.Cols <= 0 {
-		return nil, bad(fmt.Sprintf("tileInfo has a tile size of %dx%d pixels", sch.Cols, sch.Rows))
+		return badAnswer(fmt.Sprintf("tileInfo has a tile size of %dx%d pixels", sch.Cols, sch.Rows))
 	}
 	if isNull(ti.Origin) || json.Unmarshal(ti.Origin, &sch.Origin) != nil {
-		return nil, bad("tileInfo has no readable origin")
+		return badAnswer("tileInfo has no readable origin")
 	}
 	sch.SpatialReference = lenientSR(ti.SpatialReference)
 	if sch.SpatialReference == nil {
 		sch.SpatialReference = lenientSR(info.SpatialReference)
 	}
 	if sch.SpatialReference == nil {
-		return nil, bad("neither tileInfo nor the service has a spatial reference")
+		return badAnswer("neither tileInfo nor the service has a spatial reference")
 	}
 	if len(ti.LODs) == 0 {
-		return nil, bad("tileInfo has no levels of detail")
+		return badAnswer("tileInfo has no levels of detail")
 	}
 	for _, l := range ti.LODs {
 		lod := LOD{Level: int(l.Level), Resolution: rawFloat(l.Resolution), Scale: rawFloat(l.Scale)}
 		if lod.Level < 0 || lod.Resolution <= 0 || lod.Scale <= 0 {
-			return nil, bad(fmt.Sprintf("tileInfo level %d has resolution %v and scale %v", lod.Level, lod.Resolution, lod.Scale))
+			return badAnswer(fmt.Sprintf("tileInfo level %d has resolution %v and scale %v", lod.Level, lod.Resolution, lod.Scale))
 		}
 		sch.LODs = append(sch.LODs, lod)
 	}
-	return sch, nil
+	info.scheme = sch
+	return nil
 }
 
 // lenientSR reads a spatial reference, or nil when absent or unreadable.

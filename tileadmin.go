@@ -119,22 +119,23 @@ type successAnswer struct {
 	Status  string       `json:"status"`
 }
 
-// postSuccess sends r and requires a success answer: a false success is a
-// refusal (*Error), an answer that says neither is a *ResponseError.
-func (c *Client) postSuccess(ctx context.Context, r call) error {
-	var ans successAnswer
-	if err := c.do(ctx, r, &ans); err != nil {
-		return err
-	}
+// checkAnswer accepts a success; {"success": false} is a refusal, an
+// answer that says neither is a bad answer.
+func (a *successAnswer) checkAnswer() error {
 	switch {
-	case ans.Success != nil && bool(*ans.Success):
+	case a.Success != nil && bool(*a.Success):
 		return nil
-	case ans.Success == nil && strings.EqualFold(strings.TrimSpace(ans.Status), "success"):
+	case a.Success != nil:
+		return refusal{message: `the server refused: "success": false`}
+	case strings.EqualFold(strings.TrimSpace(a.Status), "success"):
 		return nil
-	case ans.Success != nil:
-		return &Error{HTTPStatus: http.StatusOK, Message: "the server refused (success: false)", Op: r.op, URL: cleanURL(r.url)}
 	}
-	return &ResponseError{Op: r.op, URL: cleanURL(r.url), HTTPStatus: http.StatusOK, Reason: "no success in the answer"}
+	return badAnswer(`neither "success" nor "status": "success" in the answer`)
+}
+
+// postSuccess sends r and requires a success answer (checked by decode).
+func (c *Client) postSuccess(ctx context.Context, r call) error {
+	return c.do(ctx, r, &successAnswer{})
 }
 
 // TileJobError is a hosted tile job that ended PARTIALERROR, ERROR,

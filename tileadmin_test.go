@@ -23,7 +23,7 @@ const partialStats = `{"jobId":"` + tilesJobID + `","type":"CACHECOOKER","jobSta
 
 func TestTileJobErrorStatistics(t *testing.T) {
 	c, mux, _ := setup(t)
-	installNoSleep(c)
+	installClock(c)
 	mux.Handle(tilesAdmin+"jobs/"+tilesJobID, newTilesRecorder(t, partialStats))
 	job, err := c.Tiles.Job(tilesService, tilesJobID)
 	require.NoError(t, err)
@@ -129,7 +129,7 @@ func TestTilesCancelAnswers(t *testing.T) {
 
 func TestTilesRerun(t *testing.T) {
 	c, mux, _ := setup(t)
-	installNoSleep(c)
+	installClock(c)
 	rerun := newTilesRecorder(t, `{"success" : true}`)
 	mux.Handle(tilesAdmin+"jobs/"+tilesJobID+"/rerun", rerun)
 	mux.Handle(tilesAdmin+"jobs/"+tilesJobID, newTilesRecorder(t, tilesStatus("INPROGRESS", 50, ""), tilesExampleStats))

@@ -85,6 +85,19 @@ type updateTilesAnswer struct {
 	Message string `json:"message"`
 }
 
+// checkAnswer accepts only a success that names its job. An answer whose
+// status is not "success" is the server's refusal in its own words.
+func (a *updateTilesAnswer) checkAnswer() error {
+	if st := strings.TrimSpace(a.Status); !strings.EqualFold(st, "success") {
+		msg := strings.TrimSpace(a.Message)
+		if msg == "" {
+			msg = fmt.Sprintf("the server answered status %q, not success", st)
+		}
+		return refusal{message: msg, details: []string{"status: " + st}}
+	}
+	return checkJobID(a.JobID)
+}
+
 // Update rebuilds part of a hosted tile layer's cache (updateTiles) and
 // returns the tile job at once; Wait on it for the job statistics.
 // ref names the layer's service (Type MapServer, or empty); the call goes to
@@ -130,21 +143,7 @@ func (s *TilesService) submitTileJob(ctx context.Context, ref ServiceRef, op str
 		return nil, outcomeUnknown(err, op, "service "+ref.String(),
 			"list the layer's tile jobs (Tiles.Jobs) before submitting again")
 	}
-	if st := strings.TrimSpace(ans.Status); !strings.EqualFold(st, "success") {
-		msg := strings.TrimSpace(ans.Message)
-		if msg == "" {
-			msg = fmt.Sprintf("the server answered status %q, not success", st)
-		}
-		return nil, &Error{HTTPStatus: http.StatusOK, Message: msg, Details: []string{"status: " + st}, Op: op, URL: cleanURL(u)}
-	}
-	id := strings.TrimSpace(ans.JobID)
-	if id == "" {
-		return nil, &ResponseError{Op: op, URL: cleanURL(u), HTTPStatus: http.StatusOK, Reason: "no jobId in the answer"}
-	}
-	if validJobID(id) != nil {
-		return nil, &ResponseError{Op: op, URL: cleanURL(u), HTTPStatus: http.StatusOK,
-			Reason: fmt.Sprintf("jobId %q cannot be used in a URL", truncate(id, 80))}
-	}
+	id := strings.TrimSpace(ans.JobID) // checked by decode
 	// The server has just accepted the job: Wait lets it start before the
 	// first poll.
 	return tileJob(c, ref, id, true), nil
@@ -189,23 +188,21 @@ func tileJob(c *Client, ref ServiceRef, jobID string, fresh bool) *Job[*TileJobS
 	const op = "tile job"
 	jobURL := c.endpoint(rootHostedAdmin, "services", ref.Folder, ref.Name, string(ref.Type), "jobs", jobID)
 	hist := &tileMessages{}
-	spec := jobSpec[*TileJobStats]{
+	spec := jobSpec[*TileJobStats, *TileJobStats]{
 		op: op,
 		poll: func(ctx context.Context) (JobStatus, *TileJobStats, error) {
-			var st TileJobStats
-			err := c.do(ctx, call{op: op + ": job " + jobID + " status", method: http.MethodGet, url: jobURL, idempotent: true}, &st)
+			var ans tileStatusAnswer
+			err := c.do(ctx, call{op: op + ": job " + jobID + " status", method: http.MethodGet, url: jobURL, idempotent: true}, &ans)
 			if err != nil {
 				return JobStatus{}, nil, err
 			}
-			if strings.TrimSpace(st.JobStatus) == "" {
-				return JobStatus{}, nil, &ResponseError{Op: op + ": job " + jobID + " status", URL: cleanURL(jobURL),
-					HTTPStatus: http.StatusOK, Reason: "no jobStatus in the answer"}
-			}
+			st := &ans.TileJobStats
 			state := ClassifyTileStatus(st.JobStatus)
 			return JobStatus{JobID: jobID, State: state, Status: st.JobStatus,
 				Progress: &JobProgress{Percent: st.PercentComplete, Message: st.Message},
-				Messages: hist.observe(st.Message, state)}, &st, nil
+				Messages: hist.observe(st.Message, state)}, st, nil
 		},
+		result: snapshotIsResult[*TileJobStats],
 		cancel: func(ctx context.Context) error {
 			// Cancelling twice is harmless, so the call may be retried. The
 			// answer is {"success": true}; {"success": false} is a refusal
@@ -214,12 +211,18 @@ func tileJob(c *Client, ref ServiceRef, jobID string, fresh bool) *Job[*TileJobS
 			u := c.endpoint(rootHostedAdmin, "services", ref.Folder, ref.Name, string(ref.Type), "jobs", jobID, "cancel")
 			return c.postSuccess(ctx, call{op: op + ": cancel job " + jobID, method: http.MethodPost, idempotent: true, url: u})
 		},
-		failed: func(_ context.Context, je *JobError, st *TileJobStats) error {
-			return &TileJobError{JobError: je, Stats: st}
+		failure: func(st *TileJobStats, je *JobError) (*TileJobStats, error) {
+			return st, &TileJobError{JobError: je, Stats: st}
 		},
 	}
 	return newJob(c, jobID, cleanURL(jobURL), spec, fresh)
 }
+
+// tileStatusAnswer is a tile job status read: statistics that must name
+// the job's status.
+type tileStatusAnswer struct{ TileJobStats }
+
+func (a *tileStatusAnswer) checkAnswer() error { return checkJobStatus(a.JobStatus) }
 
 // tileMessages turns the single "message" of successive tile job
 // statistics into the list of every message so far: each change of message

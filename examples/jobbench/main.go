@@ -234,13 +234,13 @@ func (b *bench) runWaitAll(ctx context.Context, c *ags.Client, task string, para
 		}
 		var mu sync.Mutex
 		doneAt := make(map[string]time.Time, len(live))
-		out := ags.WaitAll(ctx, live, &ags.PollOptions{OnStatus: func(st ags.JobStatus) {
+		out := ags.WaitAll(ctx, live, &ags.WaitAllOptions{PollOptions: ags.PollOptions{OnStatus: func(st ags.JobStatus) {
 			if st.State.Terminal() {
 				mu.Lock()
 				doneAt[st.JobID] = time.Now()
 				mu.Unlock()
 			}
-		}})
+		}}})
 		for _, o := range out {
 			k := index[o.Job.ID()]
 			end, seen := doneAt[o.Job.ID()]
