@@ -91,8 +91,9 @@ type ManageCacheRequest struct {
 	Instances int
 	// Extent limits the work to a rectangle (constraining_extent). It is
 	// sent as "xmin;ymin;xmax;ymax", the form the Manage Cache Tiles
-	// utility documents, so it must be in the service's spatial reference
-	// (checked against the scheme).
+	// utility documents, in the service's spatial reference: an extent in
+	// WGS84 for a Web Mercator service (or the reverse) is converted; any
+	// other mismatch is a *ValidationError.
 	Extent *Extent
 	// AreaOfInterest limits the work to polygons, e.g. from GeoJSONArea or
 	// PolygonFeatureSet. Use it or Extent, not both: the tool would
@@ -248,14 +249,15 @@ func joinScales(scales []float64) string {
 
 // constrainingExtent writes an extent as "xmin;ymin;xmax;ymax", the form
 // the Manage Cache Tiles utility documents for constraining_extent (a
-// GPString); it carries no spatial reference, so the extent must be in the
-// service's. Whether the task takes Esri JSON is unknown [I]
+// GPString); it carries no spatial reference, so the extent goes in the
+// service's (converted between WGS84 and Web Mercator when it comes in the
+// other). Whether the task takes Esri JSON is unknown [I]
 // (REST-REFERENCE §7.6).
 // https://enterprise.arcgis.com/en/server/10.9/develop/linux/manage-cache-tiles-utility.htm
 func constrainingExtent(e Extent, sch *TileScheme) (string, error) {
-	if sch != nil && !sameSR(e.SpatialReference, sch.SpatialReference) {
-		return "", invalid("Extent.spatialReference", "%s is not the service's %s: constraining_extent carries no spatial reference, so give the extent in the service's",
-			srString(e.SpatialReference), srString(sch.SpatialReference))
+	e, err := extentIn("Extent.spatialReference", e, sch.SpatialReference)
+	if err != nil {
+		return "", err
 	}
 	f := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 	return f(e.XMin) + ";" + f(e.YMin) + ";" + f(e.XMax) + ";" + f(e.YMax), nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -185,4 +186,20 @@ func TestTilesResumeCache(t *testing.T) {
 	require.ErrorAs(t, err, &ve)
 	_, err = c.Tiles.ResumeCache(context.Background(), "", "a/b")
 	require.ErrorAs(t, err, &ve)
+}
+
+// TestConstrainingExtentConverts: a WGS84 extent for a Web Mercator
+// service goes out in metres: x = 6378137·λ, y = 6378137·ln(tan(π/4 + φ/2)).
+func TestConstrainingExtentConverts(t *testing.T) {
+	got, err := constrainingExtent(Extent{XMin: -122.7, YMin: 45.5, XMax: -122.6, YMax: 45.6,
+		SpatialReference: &SpatialReference{WKID: 4326}}, webMercatorScheme())
+	require.NoError(t, err)
+	parts := strings.Split(got, ";")
+	require.Len(t, parts, 4)
+	want := []float64{-13658901.520334667, 5700582.732404122, -13647769.571255341, 5716479.015326831}
+	for i, p := range parts {
+		v, err := strconv.ParseFloat(p, 64)
+		require.NoError(t, err)
+		assert.InDelta(t, want[i], v, 1e-3, "corner value %d", i)
+	}
 }

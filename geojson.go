@@ -164,3 +164,31 @@ func checkGeoPolygon(field string, p orb.Polygon) error {
 	}
 	return nil
 }
+
+// extentIn returns e in spatial reference to: as it is when it already is,
+// converted corner by corner between WGS84 (4326) and Web Mercator (3857,
+// 102100), the two that convert without a datum change. Any other pair is
+// a *ValidationError naming field.
+func extentIn(field string, e Extent, to *SpatialReference) (Extent, error) {
+	from := srKey(e.SpatialReference)
+	if sameSR(e.SpatialReference, to) {
+		return e, nil
+	}
+	var proj orb.Projection
+	switch {
+	case from == "4326" && srKey(to) == "3857":
+		proj = project.WGS84.ToMercator
+	case from == "3857" && srKey(to) == "4326":
+		proj = project.Mercator.ToWGS84
+	default:
+		return Extent{}, invalid(field, "%s is not %s, and only WGS84 (4326) and Web Mercator (3857) convert here: give the extent in %s",
+			srString(e.SpatialReference), srString(to), srString(to))
+	}
+	lo, hi := proj(orb.Point{e.XMin, e.YMin}), proj(orb.Point{e.XMax, e.YMax})
+	sr := *to
+	out := Extent{XMin: lo[0], YMin: lo[1], XMax: hi[0], YMax: hi[1], SpatialReference: &sr}
+	if err := out.Validate(); err != nil {
+		return Extent{}, invalid(field, "converted to %s it encloses no area", srString(to))
+	}
+	return out, nil
+}

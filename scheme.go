@@ -268,17 +268,18 @@ type LevelEstimate struct {
 // extent overlaps counts (a tile it only touches along an edge does not).
 // Tiles exist only right of and below the origin, so the part of an extent
 // above or left of it counts nothing. Zero levels means every level of the
-// scheme. The extent must be in the scheme's spatial reference (102100 and
-// 3857 are the same); use an area of interest's envelope for a job limited
-// to polygons. Bad input is a *ValidationError.
+// scheme. The extent is in the scheme's spatial reference (102100 and 3857
+// are the same), or converted to it between WGS84 and Web Mercator; use an
+// area of interest's envelope for a job limited to polygons. Bad input is
+// a *ValidationError.
 // https://enterprise.arcgis.com/en/server/latest/publish-services/windows/what-is-map-caching-.htm
 func (s *TileScheme) Estimate(extent Extent, levels Levels) (*TileEstimate, error) {
 	if err := extent.Validate(); err != nil {
 		return nil, err
 	}
-	if !sameSR(extent.SpatialReference, s.SpatialReference) {
-		return nil, invalid("extent.spatialReference", "%s is not the tiling scheme's %s: give the extent in the scheme's spatial reference",
-			srString(extent.SpatialReference), srString(s.SpatialReference))
+	extent, err := extentIn("extent.spatialReference", extent, s.SpatialReference)
+	if err != nil {
+		return nil, err
 	}
 	if levels.IsZero() {
 		levels = s.AllLevels()

@@ -220,10 +220,10 @@ func TestTileSchemeEstimate(t *testing.T) {
 	t.Run("bad input", func(t *testing.T) {
 		sch := webMercatorScheme()
 		var ve *ValidationError
-		_, err := sch.Estimate(Extent{XMin: 0, YMin: 0, XMax: 1, YMax: 1, SpatialReference: &SpatialReference{WKID: 4326}}, Levels{})
+		_, err := sch.Estimate(Extent{XMin: 0, YMin: 0, XMax: 1, YMax: 1, SpatialReference: &SpatialReference{WKID: 2056}}, Levels{})
 		require.ErrorAs(t, err, &ve)
 		assert.Equal(t, "extent.spatialReference", ve.Field)
-		assert.Contains(t, ve.Reason, "wkid 4326 is not the tiling scheme's wkid 102100")
+		assert.Contains(t, ve.Reason, "wkid 2056 is not wkid 102100, and only WGS84 (4326) and Web Mercator (3857) convert here")
 		_, err = sch.Estimate(Extent{XMin: 1, YMin: 0, XMax: 0, YMax: 1, SpatialReference: &SpatialReference{WKID: 3857}}, Levels{})
 		require.ErrorAs(t, err, &ve)
 		l, _ := ParseLevels("20")
@@ -231,6 +231,26 @@ func TestTileSchemeEstimate(t *testing.T) {
 		require.ErrorAs(t, err, &ve)
 		assert.Contains(t, ve.Reason, "level 20 is not in the tiling scheme")
 	})
+}
+
+// TestTileSchemeEstimateConverts: an extent in WGS84 counts the tiles of
+// its Web Mercator envelope (the changed area of the example, 35.49-35.51 E,
+// 33.89-33.91 N: 9, 25 and 80 tiles at levels 15-17, worked out by hand).
+func TestTileSchemeEstimateConverts(t *testing.T) {
+	sch := webMercatorScheme()
+	l, _ := ParseLevels("15-17")
+	est, err := sch.Estimate(Extent{XMin: 35.49, YMin: 33.89, XMax: 35.51, YMax: 33.91, SpatialReference: &SpatialReference{WKID: 4326}}, l)
+	require.NoError(t, err)
+	assert.Equal(t, []int64{9, 25, 80}, tilesPerLevel(est))
+
+	geo := &TileScheme{Rows: 256, Cols: 256, Origin: Point{X: -180, Y: 90}, SpatialReference: &SpatialReference{WKID: 4326},
+		LODs: []LOD{{0, 0.703125, 2.95497598570834e8}}}
+	// The Web Mercator world is the whole longitude range and ±85.05°: at
+	// level 0 (tiles of 180°) that is two tiles, both in row 0.
+	est, err = geo.Estimate(Extent{XMin: -20037508.342787, YMin: -20037508.342787, XMax: 20037508.342787, YMax: 20037508.342787,
+		SpatialReference: &SpatialReference{WKID: 102100}}, Levels{})
+	require.NoError(t, err)
+	assert.Equal(t, LevelEstimate{Level: 0, Scale: 2.95497598570834e8, Resolution: 0.703125, MinCol: 0, MaxCol: 1, MinRow: 0, MaxRow: 0, Tiles: 2}, est.Levels[0])
 }
 
 func tilesPerLevel(e *TileEstimate) []int64 {

@@ -825,8 +825,8 @@ func TestTilesManageCacheValidation(t *testing.T) {
 		}), "Extent", ""},
 		{"bad extent", with(func(r *ManageCacheRequest) { r.Extent = &Extent{XMax: 1, YMax: 1} }), "extent.spatialReference", ""},
 		{"extent in another spatial reference", with(func(r *ManageCacheRequest) {
-			r.Extent = &Extent{XMax: 1, YMax: 1, SpatialReference: &SpatialReference{WKID: 4326}}
-		}), "Extent.spatialReference", "wkid 4326 is not the service's wkid 102100"},
+			r.Extent = &Extent{XMax: 1, YMax: 1, SpatialReference: &SpatialReference{WKID: 2913}}
+		}), "Extent.spatialReference", "wkid 2913 is not wkid 102100"},
 		{"area not polygons", with(func(r *ManageCacheRequest) {
 			r.AreaOfInterest = &FeatureSet{GeometryType: "esriGeometryPoint", SpatialReference: &SpatialReference{WKID: 3857},
 				Features: []Feature{{Geometry: json.RawMessage(`{"x":1,"y":2}`)}}}
