@@ -52,7 +52,9 @@ func TestEmulatorMatchesRecordedAnswers(t *testing.T) {
 		// spatial reference in the recorded answer's form.
 		id := e.postJSON(t, "rest/admin/services/Wire/Roads/MapServer/updateTiles", url.Values{"levels": {"1-2"},
 			"extent": {`{"xmin":0,"ymin":0,"xmax":10,"ymax":10,"spatialReference":{"wkid":102100,"latestWkid":3857}}`}})["jobId"].(string)
-		e.clock.Advance(10 * time.Second) // the job ends (300 ms); the token lives on
+		if status == "" {
+			e.clock.Advance(10 * time.Second) // the job ends (300 ms); the token lives on
+		} // else a cancel, which needs a job still running
 		return e.post(t, "rest/admin/services/Wire/Roads/MapServer/jobs/"+id+status, nil)
 	}
 	cases := []contractCase{

@@ -29,6 +29,10 @@ const (
 	opResults          operation = "results"                   // rest/services/<task>/jobs/<id>/results/<param>
 	opCancel           operation = "cancel"                    // a GP or tile job's cancel
 	opUpdateTiles      operation = "updateTiles"               // rest/admin/services/<name>/MapServer/updateTiles
+	opDeleteTiles      operation = "deleteTiles"               // rest/admin/services/<name>/MapServer/deleteTiles
+	opDeleteAllTiles   operation = "deleteAllTiles"            // rest/admin/services/<name>/MapServer/deleteAllTiles
+	opRerun            operation = "rerun"                     // rest/admin/services/<name>/MapServer/jobs/<id>/rerun
+	opServiceInfo      operation = "service info"              // rest/services/.../<name>/<type>: the services directory's JSON
 	opJobs             operation = "jobs"                      // rest/admin/services/<name>/MapServer/jobs: the job summary
 	opInputs           operation = "inputs"                    // rest/services/<task>/jobs/<id>/inputs/<param>
 	opExists           operation = "exists"                    // admin/services/exists

@@ -279,20 +279,40 @@ type jobSpec[S, T any] struct {
 	// failed, if set, runs when the job ends failed, cancelled or timed
 	// out (to clean up after it) and returns the error Wait reports.
 	failed func(ctx context.Context, e *JobError) error
+	// failure, if set, builds what Wait returns for a job that ended
+	// failed, cancelled or timed out from that read's snapshot: a result
+	// and an error wrapping e (tile jobs: the statistics, in a
+	// *TileJobError).
+	failure func(snap S, e *JobError) (T, error)
 }
 
 // snapshotIsResult is a jobSpec result for a family whose last status read
 // is the job's result (tile jobs: their statistics).
 func snapshotIsResult[T any](_ context.Context, _ JobStatus, snap T) (T, error) { return snap, nil }
 
-// observe reads the status once. For a job that has succeeded it also
-// returns how to read the result from this read's snapshot.
-func (s jobSpec[S, T]) observe(ctx context.Context) (JobStatus, func(context.Context) (T, error), error) {
+// observed is one status read and what the poller can build from its
+// snapshot: the result of a job that has succeeded, or what Wait returns
+// for one that ended otherwise. Either is nil when it does not apply.
+type observed[T any] struct {
+	status  JobStatus
+	result  func(context.Context) (T, error)
+	failure func(*JobError) (T, error)
+}
+
+// observe reads the status once, keeping the snapshot's result or failure.
+func (s jobSpec[S, T]) observe(ctx context.Context) (observed[T], error) {
 	st, snap, err := s.poll(ctx)
-	if err != nil || st.State != JobSucceeded || s.result == nil {
-		return st, nil, err
+	o := observed[T]{status: st}
+	if err != nil {
+		return o, err
 	}
-	return st, func(ctx context.Context) (T, error) { return s.result(ctx, st, snap) }, nil
+	switch {
+	case st.State == JobSucceeded && s.result != nil:
+		o.result = func(ctx context.Context) (T, error) { return s.result(ctx, st, snap) }
+	case st.State.Terminal() && st.State != JobSucceeded && s.failure != nil:
+		o.failure = func(e *JobError) (T, error) { return s.failure(snap, e) }
+	}
+	return o, nil
 }
 
 // Job is a handle on one server-side job: a geoprocessing job or a tile
@@ -302,7 +322,7 @@ type Job[T any] struct {
 	id      string
 	url     string // the job resource, no query
 	op      string
-	observe func(ctx context.Context) (JobStatus, func(context.Context) (T, error), error) // jobSpec.observe
+	observe func(ctx context.Context) (observed[T], error) // jobSpec.observe
 	cancel  func(ctx context.Context) error
 	failed  func(ctx context.Context, e *JobError) error // jobSpec.failed
 	client  *Client
@@ -331,8 +351,8 @@ func (j *Job[T]) URL() string { return j.url }
 
 // Status reads the job's status once.
 func (j *Job[T]) Status(ctx context.Context) (JobStatus, error) {
-	st, _, err := j.observe(ctx)
-	return st, err
+	o, err := j.observe(ctx)
+	return o.status, err
 }
 
 // Cancel asks the server to cancel the job. The job then reads cancelling,
@@ -407,7 +427,8 @@ func (w *waiter[T]) step(ctx context.Context) (res T, done bool, err error) {
 		return res, true, j.waitEnded(ctx, err, *p)
 	}
 	w.polls++
-	st, result, err := j.observe(ctx)
+	o, err := j.observe(ctx)
+	st := o.status
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil {
 			return res, true, j.waitEnded(ctx, cerr, *p)
@@ -425,20 +446,24 @@ func (w *waiter[T]) step(ctx context.Context) (res T, done bool, err error) {
 	}
 	switch st.State {
 	case JobSucceeded:
-		if result == nil {
+		if o.result == nil {
 			return res, true, nil
 		}
-		res, err := result(ctx)
+		res, err := o.result(ctx)
 		if err != nil {
 			return res, true, fmt.Errorf("%s: job %s succeeded, but reading its result failed: %w", j.op, j.id, err)
 		}
 		return res, true, nil
 	case JobFailed, JobCancelled, JobTimedOut:
 		jerr := &JobError{JobID: j.id, Status: st.Status, State: st.State, Messages: st.Messages, Op: j.op}
-		if j.failed != nil {
-			return res, true, j.failed(ctx, jerr)
+		var out error = jerr
+		if o.failure != nil {
+			res, out = o.failure(jerr)
 		}
-		return res, true, jerr
+		if j.failed != nil {
+			out = j.failed(ctx, jerr)
+		}
+		return res, true, out
 	}
 	return res, false, nil
 }

@@ -23,6 +23,9 @@ type service struct {
 	def     map[string]any // json.Number numbers: re-encoded exactly as sent
 	started bool
 	id      string // stable id reported by updateTiles
+
+	scheme *TileScheme                  // nil: not cached
+	tiles  map[int]map[tileKey]struct{} // level -> the tiles the cache holds
 }
 
 // seedState creates what a fresh site has: the System and Utilities folders

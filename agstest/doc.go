@@ -15,16 +15,20 @@
 //     start, stop, edit, delete, startServices and stopServices;
 //   - geoprocessing jobs: submitJob, job status with messages and progress,
 //     results, inputs and cancel, for the built-in
-//     System/PublishingTools/GPServer/Refresh Service and
-//     System/CachingTools/GPServer/Manage Map Cache Tiles tasks and for any
-//     task registered with RegisterTask;
+//     System/PublishingTools/GPServer/Refresh Service task, the caching
+//     tasks (Create Map Cache, Manage Map Cache Tiles on CachingTools and
+//     CachingControllers, Manage Map Cache Scales, Manage Map Cache Status,
+//     DeleteCache) and any task registered with RegisterTask;
+//   - the services directory's description of a map or image service, with
+//     its tileInfo when the service is cached;
 //   - uploads (admin/uploads: one-request and part uploads, counted rather
 //     than kept; item, list, delete, serviceconfiguration.json),
 //     admin/services/exists, and the System/PublishingTools/GPServer/Publish
 //     Service Definition task, which creates the service from the upload
 //     (SetSDConfiguration, FailPublish, AddPublishingToolsEx, FakeSD);
 //   - hosted tile jobs under rest/admin/services/<name>/MapServer:
-//     updateTiles, the job summary, job statistics and cancel.
+//     updateTiles, deleteTiles, deleteAllTiles, the job summary, job
+//     statistics, cancel and rerun.
 //
 // Errors come back the way a real site sends them: HTTP 200 with the REST
 // envelope {"error":{"code":N,"message":...,"details":[...]}} under rest/
@@ -106,6 +110,12 @@
 //   - AddService seeds a service; Service returns its JSON as stored.
 //   - RegisterTask adds a GP task whose TaskHandler computes its results when
 //     a job completes; FailJobs makes chosen GP and tile jobs fail.
+//   - SetTileScheme makes a service cached (WebMercatorScheme builds the
+//     ArcGIS Online scheme); cache jobs then count the tiles of their extent
+//     per level from the scheme, keep which tiles are built (TileCount), and
+//     RECREATE_EMPTY_TILES and reruns build only the missing ones. FailTiles
+//     makes the next job fail every second tile of chosen levels, so it ends
+//     PARTIALERROR (tile jobs) or failed (GP) with per-level failures.
 //   - WithFaults and SetFaults inject an HTML 502 page from a failing
 //     gateway on a share of answers (before the site acts, or after it, so
 //     the answer of a carried-out operation is lost), latency before every

@@ -270,6 +270,7 @@ func TestManageMapCacheTiles(t *testing.T) {
 	clock := newFakeClock()
 	srv := start(t, WithClock(clock.Now), WithJobDuration(time.Second))
 	srv.AddService("Basemaps", "Streets", "MapServer", nil)
+	srv.SetTileScheme("Basemaps", "Streets", "MapServer", WebMercatorScheme(5, [4]float64{-1e6, -1e6, 1e6, 1e6}))
 	c := login(t, srv)
 	const task = "/rest/services/System/CachingTools/GPServer/Manage Map Cache Tiles"
 

@@ -231,6 +231,8 @@ type Server struct {
 	tileJobs     map[string]*tileJob
 	tileJobOrder []string
 
+	failTileLevels map[int]bool // FailTiles
+
 	up uploadState
 }
 
