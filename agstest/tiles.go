@@ -210,7 +210,7 @@ func (s *Server) updateTiles(w http.ResponseWriter, r *http.Request, key svcKey)
 		}
 	}
 	now := s.now()
-	d := s.cfg.jobDuration
+	d := s.newJobDuration()
 	s.mu.Lock()
 	svc := s.services[key]
 	if svc == nil {
