@@ -73,6 +73,8 @@ type Client struct {
 	Services *ServicesService
 	// Tiles updates tile caches.
 	Tiles *TilesService
+	// Uploads uploads files (service definitions) to the admin API.
+	Uploads *UploadsService
 }
 
 type service struct{ client *Client }
@@ -184,6 +186,7 @@ func NewClient(siteURL string, opts ...Option) (*Client, error) {
 	c.GP = (*GPService)(&c.common)
 	c.Services = (*ServicesService)(&c.common)
 	c.Tiles = (*TilesService)(&c.common)
+	c.Uploads = (*UploadsService)(&c.common)
 	return c, nil
 }
 
@@ -306,6 +309,8 @@ type call struct {
 	idempotent bool     // safe to repeat after the server may have acted
 	noAuth     bool     // send no token (rest/info, generateToken)
 	secret     bool     // the answer may hold a credential: no snippet in errors
+
+	file *filePart // a multipart POST streaming this file after the form fields
 }
 
 // secretParams are form fields whose values are credentials: a request
@@ -382,7 +387,16 @@ func (c *Client) do(ctx context.Context, r call, out any) error {
 func (c *Client) send(ctx context.Context, r call, vals url.Values, query string, tok Token, redact []string) (answer, error) {
 	secretTok := tok.Value()
 	var body []byte
-	if r.method != http.MethodGet {
+	var stream func() (io.Reader, error)
+	var contentType []string
+	if r.file != nil {
+		open, ct, err := r.file.body(vals, secretTok)
+		if err != nil {
+			return answer{}, &RequestError{Op: r.op, URL: cleanURL(r.url), Err: err}
+		}
+		stream, contentType = open, []string{ct}
+	} else if r.method != http.MethodGet {
+		contentType = formContentType
 		switch {
 		case secretTok == "":
 			body = []byte(query)
@@ -419,8 +433,8 @@ func (c *Client) send(ctx context.Context, r call, vals url.Values, query string
 	for k, v := range c.headers {
 		h[k] = v
 	}
-	if body != nil {
-		h["Content-Type"] = formContentType
+	if contentType != nil {
+		h["Content-Type"] = contentType
 	}
 	if secretTok != "" {
 		h["X-Esri-Authorization"] = c.bearer(secretTok)
@@ -436,7 +450,12 @@ func (c *Client) send(ctx context.Context, r call, vals url.Values, query string
 		}
 		defer func() { <-c.slots }()
 	}
-	resp, err := c.http.Do(req, body)
+	var resp *http.Response
+	if stream != nil {
+		resp, err = c.http.DoStream(req, stream)
+	} else {
+		resp, err = c.http.Do(req, body)
+	}
 	if err != nil {
 		return answer{}, &RequestError{Op: r.op, URL: cleanURL(r.url), Err: transport.StripURL(err)}
 	}

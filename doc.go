@@ -1,5 +1,6 @@
 // Package ags is a client for the ArcGIS Server administration and
-// publishing REST API: publish services (createService), make a live
+// publishing REST API: publish services (createService, or a service
+// definition with Services.PublishSD), make a live
 // service pick up new data without a restart (the Refresh Service task),
 // rebuild tile caches (updateTiles on hosted tile services, the Manage Map
 // Cache Tiles task), and run any geoprocessing job to completion.
@@ -65,15 +66,17 @@
 // with Retry-After, a connection that never opened, and the admin API's
 // "another administrative operation is currently accessing the store"
 // answer, because the server refused before acting. Calls that change the
-// server (createService, submitJob, updateTiles, start, stop, delete, edit)
-// are otherwise sent once: a second attempt could publish twice. Backoff is
+// server (createService, submitJob, updateTiles, start, stop, delete, edit,
+// an upload) are otherwise sent once: a second attempt could publish twice.
+// An upload part is idempotent by its number and is retried like a read. Backoff is
 // exponential with full jitter, honouring Retry-After up to
 // RetryPolicy.MaxDelay.
 //
 // # Jobs
 //
 // Asynchronous work returns a *Job at once, so its ID can be stored and the
-// job re-attached later (GP.Job, Services.RefreshJob, Tiles.Job).
+// job re-attached later (GP.Job, Services.RefreshJob, Services.PublishSDJob,
+// Tiles.Job).
 // Job.Wait polls with backoff (PollOptions), reports progress and new
 // server messages through OnStatus, tolerates a few failed polls in a row,
 // and stops when its context ends, optionally cancelling the server job.

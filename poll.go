@@ -349,6 +349,9 @@ type jobSpec[T any] struct {
 	poll   func(ctx context.Context) (JobStatus, T, error)            // one status read, classified
 	result func(ctx context.Context, st JobStatus, snap T) (T, error) // on success; nil: the snapshot is the result
 	cancel func(ctx context.Context) error
+	// failed, if set, runs when the job ends failed, cancelled or timed
+	// out (to clean up after it) and returns the error Wait reports.
+	failed func(ctx context.Context, e *JobError) error
 }
 
 // Job is a handle on one server-side job: a geoprocessing job, a tile job,
@@ -505,7 +508,11 @@ func (w *waiter[T]) step(ctx context.Context) (res T, done bool, err error) {
 		}
 		return res, true, nil
 	case JobFailed, JobCancelled, JobTimedOut:
-		return res, true, &JobError{JobID: j.id, Status: st.Status, State: st.State, Messages: st.Messages, Op: j.spec.op}
+		jerr := &JobError{JobID: j.id, Status: st.Status, State: st.State, Messages: st.Messages, Op: j.spec.op}
+		if j.spec.failed != nil {
+			return res, true, j.spec.failed(ctx, jerr)
+		}
+		return res, true, jerr
 	}
 	return res, false, nil
 }

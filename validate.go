@@ -153,10 +153,17 @@ func validTaskPath(taskPath string) error {
 }
 
 // validJobID checks a job ID before it goes into a URL path.
-func validJobID(jobID string) error {
-	if strings.TrimSpace(jobID) == "" || strings.TrimSpace(jobID) != jobID || jobID == "." || jobID == ".." ||
-		strings.ContainsAny(jobID, "/?#\\%") || strings.ContainsFunc(jobID, isControl) {
-		return invalid("job ID", "must be a job ID, got %q", jobID)
+func validJobID(jobID string) error { return validPathID("job ID", jobID) }
+
+// validItemID checks an uploaded item's ID before it goes into a URL path.
+func validItemID(itemID string) error { return validPathID("item ID", itemID) }
+
+// validPathID checks a server-made ID (a job's, an uploaded item's) that
+// goes into a URL path as one segment.
+func validPathID(field, id string) error {
+	if strings.TrimSpace(id) == "" || strings.TrimSpace(id) != id || id == "." || id == ".." ||
+		strings.ContainsAny(id, "/?#\\%") || strings.ContainsFunc(id, isControl) {
+		return invalid(field, "must be a %s, got %q", field, id)
 	}
 	return nil
 }

@@ -38,6 +38,7 @@ func (s *Server) seedState() {
 		})
 	}
 	s.registerBuiltins()
+	s.registerPublishing()
 }
 
 // AddService stores a service directly, as if createService had succeeded
@@ -139,6 +140,9 @@ func msgServiceExists(folder, name, typ string) string {
 func (s *Server) handleAdmin(w http.ResponseWriter, r *http.Request, segs []string, entry *Request) {
 	if len(segs) == 0 {
 		writeJSON(w, r, obj{"resources": []string{"machines", "clusters", "services", "system", "security", "data", "uploads", "logs", "kml", "mode", "usagereports"}, "currentVersion": currentVersion})
+		return
+	}
+	if s.handleAdminPublishing(w, r, segs) {
 		return
 	}
 	if segs[0] != "services" {

@@ -231,7 +231,7 @@ func TestUnknownPathsAndFormats(t *testing.T) {
 	assert.Equal(t, []any{"System", "Utilities"}, r.body["folders"])
 	assert.Equal(t, []any{map[string]any{"name": "Base", "type": "MapServer"}}, r.body["services"])
 	r = c.get("/rest/services/System/PublishingTools/GPServer", nil)
-	assert.Equal(t, []any{"Refresh Service"}, r.body["tasks"])
+	assert.Equal(t, []any{"Publish Service Definition", "Refresh Service"}, r.body["tasks"])
 }
 
 func TestServiceReturnsCopy(t *testing.T) {

@@ -17,6 +17,11 @@
 //     System/PublishingTools/GPServer/Refresh Service and
 //     System/CachingTools/GPServer/Manage Map Cache Tiles tasks and for any
 //     task registered with RegisterTask;
+//   - uploads (admin/uploads: one-request and part uploads, counted rather
+//     than kept; item, list, delete, serviceconfiguration.json),
+//     admin/services/exists, and the System/PublishingTools/GPServer/Publish
+//     Service Definition task, which creates the service from the upload
+//     (SetSDConfiguration, FailPublish, AddPublishingToolsEx, FakeSD);
 //   - hosted tile jobs under rest/admin/services/<name>/MapServer:
 //     updateTiles, the job summary, job statistics and cancel.
 //

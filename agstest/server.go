@@ -196,6 +196,8 @@ type Server struct {
 
 	tileJobs     map[string]*tileJob
 	tileJobOrder []string
+
+	up uploadState
 }
 
 // NewServer starts a Server on a loopback address over plain HTTP. The
@@ -392,8 +394,8 @@ func (w *statusRecorder) Write(b []byte) (int, error) {
 // serveHTTP logs the request, applies the injected faults and routes it.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	var formErr error
-	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
-		formErr = r.ParseMultipartForm(32 << 20)
+	if isMultipart(r) {
+		formErr = parseMultipart(r) // streamed: files are counted, not kept
 	} else {
 		formErr = r.ParseForm()
 	}

@@ -19,6 +19,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"io"
 	"log/slog"
 	"math"
 	"math/rand/v2"
@@ -113,6 +114,22 @@ func (c *Client) HTTPClient() *http.Client { return c.hc }
 // error); the caller closes it. Otherwise it returns the transport error of
 // the last attempt as net/http gave it, or the context's error.
 func (c *Client) Do(req *http.Request, body []byte) (*http.Response, error) {
+	if body == nil {
+		return c.do(req, nil)
+	}
+	return c.do(req, body)
+}
+
+// DoStream is Do with a streamed body: open is called for every attempt
+// (and once before the first, to learn the length from a Len() int
+// method) and returns the body from its start; an error from it ends the
+// request. The body is never held in memory by this package. Whether a
+// failed attempt is retried follows the same decision as Do.
+func (c *Client) DoStream(req *http.Request, open func() (io.Reader, error)) (*http.Response, error) {
+	return c.do(req, retryablehttp.ReaderFunc(open))
+}
+
+func (c *Client) do(req *http.Request, body any) (*http.Response, error) {
 	st := stateOf(req.Context())
 	if st == nil {
 		st = &state{}

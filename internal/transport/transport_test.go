@@ -362,3 +362,67 @@ func TestErrorKind(t *testing.T) {
 	assert.Equal(t, "write failed", errorKind(&net.OpError{Op: "write", Err: errors.New("x")}))
 	assert.Equal(t, "transport error", errorKind(errors.New("https://h/p?token=x")))
 }
+
+// TestDoStream opens the body afresh for every attempt, sends a known
+// length as Content-Length and an unknown one chunked, and ends the
+// request when the body cannot be opened again.
+func TestDoStream(t *testing.T) {
+	var calls atomic.Int32
+	var mu sync.Mutex
+	var got []string
+	var lengths []int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, string(b))
+		lengths = append(lengths, r.ContentLength)
+		mu.Unlock()
+		if calls.Add(1) == 1 {
+			w.WriteHeader(http.StatusBadGateway)
+			return
+		}
+		_, _ = io.WriteString(w, `{}`)
+	}))
+	defer srv.Close()
+	c := newClient(t, nil, nil)
+
+	opens := 0
+	known := func() (io.Reader, error) { opens++; return strings.NewReader("streamed"), nil }
+	req, err := http.NewRequestWithContext(WithIdempotent(t.Context(), true), http.MethodPost, srv.URL, nil)
+	require.NoError(t, err)
+	resp, err := c.DoStream(req, known)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, []string{"streamed", "streamed"}, got, "a retry sends the body again from its start")
+	assert.Equal(t, []int64{8, 8}, lengths, "Content-Length from Len()")
+	assert.Equal(t, 3, opens, "once to learn the length, once per attempt")
+
+	// Not idempotent: a 502 is not retried.
+	calls.Store(0)
+	got, lengths = nil, nil
+	unknown := func() (io.Reader, error) { return io.MultiReader(strings.NewReader("chunk")), nil }
+	req, err = http.NewRequestWithContext(WithIdempotent(t.Context(), false), http.MethodPost, srv.URL, nil)
+	require.NoError(t, err)
+	resp, err = c.DoStream(req, unknown)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusBadGateway, resp.StatusCode)
+	assert.Equal(t, []string{"chunk"}, got)
+	assert.Equal(t, []int64{-1}, lengths, "an unknown length goes chunked")
+
+	// A body that cannot be opened again ends the request with its error.
+	calls.Store(0)
+	errGone := errors.New("gone")
+	n := 0
+	once := func() (io.Reader, error) {
+		n++
+		if n > 2 {
+			return nil, errGone
+		}
+		return strings.NewReader("x"), nil
+	}
+	req, err = http.NewRequestWithContext(WithIdempotent(t.Context(), true), http.MethodPost, srv.URL, nil)
+	require.NoError(t, err)
+	_, err = c.DoStream(req, once)
+	assert.ErrorIs(t, err, errGone)
+}
