@@ -276,32 +276,33 @@ func (p PollOptions) pollDelay(n int, waited time.Duration, rnd func() float64) 
 // and the poll sent there finds the job done rather than nearly done.
 type progressClock struct {
 	anchorAt  time.Duration // time waited at the first report of this run
-	anchorPct float64
-	lastPct   float64 // 0: no report to build on
 	endAt     time.Duration
+	anchorPct float32 // float32: percents need no more, and WaitAll keeps one per job
+	lastPct   float32 // 0: no report to build on
 }
 
 // observe records the percent reported after waiting `at`, and predicts
 // the end when progress has moved since the previous report. A percent
 // that goes back (a new step) starts over.
-func (c *progressClock) observe(at time.Duration, pct float64) {
+func (c *progressClock) observe(at time.Duration, percent float64) {
 	c.endAt = 0
-	if !(pct > 0 && pct < 100) {
+	if !(percent > 0 && percent < 100) {
 		c.lastPct = 0
 		return
 	}
+	pct := float32(percent)
 	if c.lastPct == 0 || pct < c.lastPct {
 		c.anchorAt, c.anchorPct, c.lastPct = at, pct, pct
 		return
 	}
 	moved := pct > c.lastPct
 	c.lastPct = pct
-	gained := pct - c.anchorPct - 1
+	gained := float64(pct - c.anchorPct - 1)
 	if !moved || gained < 1 || at <= c.anchorAt {
 		return
 	}
 	perPoint := float64(at-c.anchorAt) / gained
-	if left := (100 - pct) * perPoint; left < float64(24*time.Hour) {
+	if left := float64(100-pct) * perPoint; left < float64(24*time.Hour) {
 		c.endAt = at + time.Duration(left)
 	}
 }
@@ -431,8 +432,8 @@ type waiter[T any] struct {
 	j          *Job[T]
 	p          *PollOptions
 	start      time.Time
-	polls      int // polls made, failed ones included
-	failures   int // failed polls in a row
+	polls      int32 // polls made, failed ones included
+	failures   int32 // failed polls in a row
 	msgs       newMessages
 	progress   progressClock
 	retryAfter time.Duration // the server's Retry-After on the last poll, if it failed
@@ -456,7 +457,7 @@ func (w *waiter[T]) delay() time.Duration {
 	}
 	c := w.j.client
 	waited := c.now().Sub(w.start)
-	d := w.p.pollDelay(w.polls, waited, c.rnd)
+	d := w.p.pollDelay(int(w.polls), waited, c.rnd)
 	if until, ok := w.progress.until(waited); ok && until < d {
 		d = max(until, w.p.MinDelay)
 	}
@@ -480,7 +481,7 @@ func (w *waiter[T]) step(ctx context.Context) (res T, done bool, err error) {
 		if cerr := ctx.Err(); cerr != nil {
 			return res, true, j.waitEnded(ctx, cerr, *p)
 		}
-		if !transientPollError(err) || w.failures >= p.MaxConsecutiveErrors {
+		if !transientPollError(err) || int(w.failures) >= p.MaxConsecutiveErrors {
 			return res, true, fmt.Errorf("%s: wait for job %s: %w", j.spec.op, j.id, err)
 		}
 		w.failures++
