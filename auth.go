@@ -131,7 +131,6 @@ type credentialSource struct {
 	referer    string
 	expiration time.Duration
 	tokenURL   string // override; "" means discover
-	now        func() time.Time
 
 	mu        sync.Mutex
 	cur       Token
@@ -160,12 +159,8 @@ func (s *credentialSource) String() string {
 func (s *credentialSource) GoString() string           { return s.String() }
 func (s *credentialSource) Format(f fmt.State, _ rune) { io.WriteString(f, s.String()) }
 
-func (s *credentialSource) clock() time.Time {
-	if s.now != nil {
-		return s.now()
-	}
-	return time.Now()
-}
+// clock is the client's clock: the one every wait, backoff and renewal reads.
+func (s *credentialSource) clock() time.Time { return s.client.now() }
 
 // Token returns the cached token or renews it.
 func (s *credentialSource) Token(ctx context.Context) (Token, error) {
@@ -322,6 +317,13 @@ func (s *credentialSource) discover(ctx context.Context) (*tokenEndpoint, error)
 		if err != nil && isContextErr(err) {
 			return nil, err
 		}
+		var re *RequestError
+		if errors.As(err, &re) {
+			// No answer at all, after a full retry cycle: the host is down
+			// or unreachable, and the fallback endpoint is on the same
+			// host. Asking it too would only double the wait.
+			return nil, fmt.Errorf("cannot reach %s: %w", c.site.Host, err)
+		}
 		fallback, _ := c.site.Parse("tokens/generateToken")
 		ep.url = fallback
 		if err == nil {
@@ -400,16 +402,21 @@ func (s *credentialSource) generate(ctx context.Context, u *url.URL, params url.
 	if err != nil {
 		return Token{}, err
 	}
-	tok, err := tr.token(now, s.expiration)
-	if err != nil {
-		return Token{}, &ResponseError{Op: "generateToken", URL: cleanURL(u), HTTPStatus: http.StatusOK, Reason: err.Error()}
-	}
-	return tok, nil
+	return tr.token(now, s.expiration), nil
 }
 
-// token reads the answer of a token request made at now. An answer
-// without an expiry is taken to live for fallback.
-func (tr tokenResponse) token(now time.Time, fallback time.Duration) (Token, error) {
+// checkAnswer accepts only an answer that holds a token.
+func (tr *tokenResponse) checkAnswer() error {
+	if tr.Token == "" && tr.AccessToken == "" {
+		return badAnswer("no token in the answer")
+	}
+	return nil
+}
+
+// token reads the answer of a token request made at now (checked by
+// decode: it holds a token). An answer without an expiry is taken to live
+// for fallback.
+func (tr tokenResponse) token(now time.Time, fallback time.Duration) Token {
 	tok := NewToken(tr.Token, tr.Expires.Time)
 	if tok.IsZero() {
 		tok = NewToken(tr.AccessToken, time.Time{})
@@ -417,11 +424,8 @@ func (tr tokenResponse) token(now time.Time, fallback time.Duration) (Token, err
 			tok.Expires = now.Add(time.Duration(tr.ExpiresIn) * time.Second)
 		}
 	}
-	if tok.IsZero() {
-		return Token{}, errors.New("no token in the answer")
-	}
 	if tok.Expires.IsZero() {
 		tok.Expires = now.Add(fallback)
 	}
-	return tok, nil
+	return tok
 }

@@ -15,34 +15,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seed9bfd6bbc/ags/internal/fakeclock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 const testPassword = "pw-SECRET-4b1d"
-
-// fakeClock is a settable clock shared by a credential source and the
-// fake token service, so "expires" and "now" agree.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // tokenRequest is what the fake token service saw.
 type tokenRequest struct {
@@ -62,9 +40,9 @@ type fakeAuth struct {
 	info         func(w http.ResponseWriter) // rest/info answer; nil: default discovery
 	infoCalls    atomic.Int32
 	tokenCalls   atomic.Int32
-	tokenDelay   time.Duration
-	tokenFail    atomic.Int32 // answer this many token requests with an error
-	rejectTokens atomic.Int32 // answer this many data requests with 498 (in the endpoint's envelope)
+	tokenHold    func(r *http.Request) // optional: runs before a token request is answered
+	tokenFail    atomic.Int32          // answer this many token requests with an error
+	rejectTokens atomic.Int32          // answer this many data requests with 498 (in the endpoint's envelope)
 
 	mu       sync.Mutex
 	valid    map[string]time.Time // issued token → expiry
@@ -101,8 +79,8 @@ func newFakeAuth(t *testing.T, mux *http.ServeMux, site string, clock *fakeClock
 		f.mu.Lock()
 		f.tokenReq = append(f.tokenReq, tokenRequest{r.URL.Path, r.Method, r.URL.RawQuery, r.Header.Get("Referer"), r.PostForm, ""})
 		f.mu.Unlock()
-		if f.tokenDelay > 0 {
-			time.Sleep(f.tokenDelay)
+		if f.tokenHold != nil {
+			f.tokenHold(r)
 		}
 		if f.tokenFail.Load() > 0 {
 			f.tokenFail.Add(-1)
@@ -189,8 +167,8 @@ func credClient(t *testing.T, opts ...Option) (*Client, *fakeAuth, *credentialSo
 	var mux *http.ServeMux
 	c, mux, site := setupNoAuth(t, append([]Option{WithCredentials("admin", testPassword)}, opts...)...)
 	f = newFakeAuth(t, mux, site, clock)
+	useClock(c, clock)
 	cs := c.tokens.source().(*credentialSource)
-	cs.now = clock.Now
 	return c, f, cs, clock
 }
 
@@ -333,7 +311,7 @@ func TestClockSkewNoStorm(t *testing.T) {
 	c, f, _, clock := credClient(t)
 	// The server's clock is an hour behind ours: its tokens look expired a
 	// minute before they were issued.
-	f.clock = &fakeClock{t: clock.Now().Add(-time.Hour)}
+	f.clock = fakeclock.NewAt(clock.Now().Add(-time.Hour))
 	f.lifetime = time.Hour - time.Minute
 	for range 5 {
 		require.NoError(t, c.Get(t.Context(), "rest/services/x", nil, nil))
@@ -348,30 +326,60 @@ func TestSingleFlight(t *testing.T) {
 	require.NoError(t, c.Get(t.Context(), "rest/services/x", nil, nil))
 	require.Equal(t, int32(1), f.tokenCalls.Load())
 	clock.Advance(2 * time.Hour) // expired
-	f.tokenDelay = 50 * time.Millisecond
 
-	for _, err := range getAtOnce(t, c, 100) {
+	for _, err := range getTogether(t, c, f, 100) {
 		require.NoError(t, err)
 	}
 	assert.Equal(t, int32(2), f.tokenCalls.Load(), "exactly one generateToken for the expired token")
 	assert.Len(t, f.dataRequests(), 101, "no request was refused")
 }
 
-// getAtOnce sends n GETs from n goroutines released together, and returns
-// their errors.
-func getAtOnce(t *testing.T, c *Client, n int) []error {
+// waitProbe is a context that reports the first time anyone asks for its
+// Done channel. A caller of credentialSource.Token asks for it only when
+// it starts waiting on a renewal another caller runs, or (the caller
+// running the renewal) when its token request is sent.
+type waitProbe struct {
+	context.Context
+	once  sync.Once
+	asked chan struct{}
+}
+
+func newWaitProbe(ctx context.Context) *waitProbe {
+	return &waitProbe{Context: ctx, asked: make(chan struct{})}
+}
+
+func (p *waitProbe) Done() <-chan struct{} {
+	p.once.Do(func() { close(p.asked) })
+	return p.Context.Done()
+}
+
+// getTogether sends n GETs from n goroutines, and returns their errors.
+// The fake token service holds the next token request until each of the n
+// callers is either sending it or waiting on it, so all n share that one
+// renewal, however the goroutines are scheduled.
+func getTogether(t *testing.T, c *Client, f *fakeAuth, n int) []error {
+	probes := make([]*waitProbe, n)
+	for i := range probes {
+		probes[i] = newWaitProbe(t.Context())
+	}
+	var held atomic.Bool
+	f.tokenHold = func(*http.Request) {
+		if held.CompareAndSwap(false, true) {
+			for _, p := range probes {
+				<-p.asked
+			}
+		}
+	}
+	defer func() { f.tokenHold = nil }()
 	var wg sync.WaitGroup
-	start := make(chan struct{})
 	errs := make([]error, n)
 	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			<-start
-			errs[i] = c.Get(t.Context(), "rest/services/x", nil, nil)
+			errs[i] = c.Get(probes[i], "rest/services/x", nil, nil)
 		}()
 	}
-	close(start)
 	wg.Wait()
 	return errs
 }
@@ -381,9 +389,8 @@ func getAtOnce(t *testing.T, c *Client, n int) []error {
 func TestFailedRefresh(t *testing.T) {
 	c, f, _, _ := credClient(t)
 	f.tokenFail.Store(1)
-	f.tokenDelay = 50 * time.Millisecond
 
-	for _, err := range getAtOnce(t, c, 20) {
+	for _, err := range getTogether(t, c, f, 20) {
 		var apiErr *Error
 		require.ErrorAs(t, err, &apiErr, "every waiter gets the failure")
 		assert.Equal(t, "generateToken", apiErr.Op)
@@ -393,7 +400,6 @@ func TestFailedRefresh(t *testing.T) {
 	assert.Equal(t, int32(1), f.tokenCalls.Load(), "one request for all waiters")
 	assert.Empty(t, f.dataRequests())
 
-	f.tokenDelay = 0
 	require.NoError(t, c.Get(t.Context(), "rest/services/x", nil, nil), "the failure was not cached")
 	assert.Equal(t, int32(2), f.tokenCalls.Load())
 }
@@ -402,19 +408,40 @@ func TestFailedRefresh(t *testing.T) {
 // others renew themselves instead of failing with its context error.
 func TestLeaderCancelled(t *testing.T) {
 	_, f, cs, _ := credClient(t)
-	f.tokenDelay = 100 * time.Millisecond
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+	sent := make(chan struct{})
+	f.tokenHold = func(r *http.Request) {
+		if f.tokenCalls.Load() == 1 {
+			close(sent)
+			<-r.Context().Done() // the leader's request, held until it gives up
+		}
+	}
+	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	leaderErr := make(chan error, 1)
 	go func() {
 		_, err := cs.Token(ctx)
 		leaderErr <- err
 	}()
-	time.Sleep(5 * time.Millisecond)
-	tok, err := cs.Token(t.Context())
-	require.NoError(t, err)
-	assert.False(t, tok.IsZero())
-	assert.ErrorIs(t, <-leaderErr, context.DeadlineExceeded)
+	<-sent // the leader's renewal is under way
+
+	probe := newWaitProbe(t.Context())
+	type result struct {
+		tok Token
+		err error
+	}
+	follower := make(chan result, 1)
+	go func() {
+		tok, err := cs.Token(probe)
+		follower <- result{tok, err}
+	}()
+	<-probe.asked // the follower waits on the leader's renewal
+	cancel()      // and the leader gives up
+
+	assert.ErrorIs(t, <-leaderErr, context.Canceled)
+	got := <-follower
+	require.NoError(t, got.err, "the follower renews itself")
+	assert.False(t, got.tok.IsZero())
+	assert.Equal(t, int32(2), f.tokenCalls.Load(), "the follower made its own token request")
 }
 
 // TestInvalidTokenReplay: 498 or 499 in either envelope causes one
@@ -586,8 +613,7 @@ func TestFederated(t *testing.T) {
 	t.Cleanup(portal.Close)
 
 	c, mux, site := setupNoAuth(t, WithCredentials("admin", testPassword), WithReferer("https://app.example.com"))
-	cs := c.tokens.source().(*credentialSource)
-	cs.now = clock.Now
+	useClock(c, clock)
 	mux.HandleFunc("/arcgis/rest/info", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintf(w, `{"currentVersion":11.3,"owningSystemUrl":%q,"authInfo":{"isTokenBasedSecurity":true,"tokenServicesUrl":%q}}`,
 			portal.URL+"/portal", portal.URL+"/portal/sharing/rest/generateToken")
@@ -665,24 +691,25 @@ func TestTokenNeverPrinted(t *testing.T) {
 
 func TestTokenResponseReader(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	tok, err := tokenResponse{AccessToken: "a", ExpiresIn: 7200}.token(now, time.Hour)
-	require.NoError(t, err)
+	tok := tokenResponse{AccessToken: "a", ExpiresIn: 7200}.token(now, time.Hour)
 	assert.Equal(t, "a", tok.Value())
 	assert.Equal(t, now.Add(2*time.Hour), tok.Expires)
-	tok, err = tokenResponse{Token: "b"}.token(now, time.Hour)
-	require.NoError(t, err)
+	tok = tokenResponse{Token: "b"}.token(now, time.Hour)
 	assert.Equal(t, now.Add(time.Hour), tok.Expires, "no expiry: the requested lifetime")
-	_, err = tokenResponse{}.token(now, time.Hour)
-	assert.Error(t, err)
+	var empty tokenResponse
+	assert.Equal(t, badAnswer("no token in the answer"), empty.checkAnswer())
 
 	// Through the client: an answer with no token is a *ResponseError
 	// that quotes nothing of the answer.
 	c, mux, _ := setupNoAuth(t, WithCredentials("admin", testPassword), WithTokenURL("custom/generateToken"))
 	mux.HandleFunc("/arcgis/custom/generateToken", serveRaw(200, "application/json", `{"expires":1,"note":"`+testPassword+`"}`))
-	err = c.Get(t.Context(), "rest/services/x", nil, nil)
+	err := c.Get(t.Context(), "rest/services/x", nil, nil)
 	var re *ResponseError
 	require.ErrorAs(t, err, &re)
 	assert.Equal(t, "no token in the answer", re.Reason)
+	assert.Equal(t, http.StatusOK, re.HTTPStatus)
+	assert.Equal(t, "generateToken", re.Op)
+	assert.True(t, strings.HasSuffix(re.URL, "/arcgis/custom/generateToken"), re.URL)
 	assert.Empty(t, re.Snippet)
 	assert.NotContains(t, err.Error(), testPassword)
 }

@@ -118,6 +118,7 @@ func NewClient(siteURL string, opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
+	trimSiteSuffix(u, cfg.logger)
 	if cfg.authOptions > 1 {
 		return nil, &ValidationError{Field: "options", Reason: "use only one of WithCredentials, WithToken and WithTokenSource"}
 	}
@@ -188,6 +189,33 @@ func NewClient(siteURL string, opts ...Option) (*Client, error) {
 	c.Tiles = (*TilesService)(&c.common)
 	c.Uploads = (*UploadsService)(&c.common)
 	return c, nil
+}
+
+// pastedSuffixes are the API roots people paste with a site URL
+// ("https://gis.example.com/arcgis/rest/services" from a browser's address
+// bar): the site root is what is left.
+var pastedSuffixes = []string{"/rest/services/", "/admin/"}
+
+// trimSiteSuffix trims a pasted API root off u (whose path ends in "/"),
+// and says so in a debug log.
+func trimSiteSuffix(u *url.URL, logger *slog.Logger) {
+	for _, suf := range pastedSuffixes {
+		p, ok := strings.CutSuffix(u.Path, suf)
+		if !ok {
+			continue
+		}
+		given := cleanURL(u)
+		u.Path = p + "/"
+		if raw, ok := strings.CutSuffix(u.RawPath, suf); ok {
+			u.RawPath = raw + "/"
+		} else {
+			u.RawPath = ""
+		}
+		if logger != nil {
+			logger.Debug("ags: site URL trimmed to the site root", "given", given, "site", cleanURL(u))
+		}
+		return
+	}
 }
 
 // tokenBox holds the client's TokenSource. A caller's source may be a
@@ -341,15 +369,20 @@ func (c *Client) do(ctx context.Context, r call, out any) error {
 		// for one; either way the call stays idempotent.
 		r.method = http.MethodPost
 	}
-	renewed, busy := false, 0
+	// One retry budget for the whole call: transport retries (a 502, a
+	// dropped connection) and store-busy retries draw on the same
+	// MaxRetries, so a call makes at most MaxRetries+1 attempts, plus the
+	// one replay after a rejected token is renewed.
+	renewed, busy, attempts, maxAttempts := false, 0, 0, c.retry.MaxRetries+1
 	for {
 		var tok Token
 		if !r.noAuth && c.tokens != nil {
 			if tok, err = c.tokens.ts.Token(ctx); err != nil {
-				return fmt.Errorf("%s: get token: %w", r.op, err)
+				return &unsentError{fmt.Errorf("%s: get token: %w", r.op, err)}
 			}
 		}
-		a, err := c.send(ctx, r, vals, query, tok, redact)
+		a, n, err := c.send(ctx, r, vals, query, tok, redact, maxAttempts-attempts-1)
+		attempts += n
 		if err != nil {
 			return err
 		}
@@ -366,12 +399,15 @@ func (c *Client) do(ctx context.Context, r call, out any) error {
 			}
 			inv.Invalidate(tok)
 			renewed = true
-		case errors.Is(err, ErrServerBusy) && busy < c.retry.MaxRetries:
+			if attempts >= maxAttempts {
+				maxAttempts = attempts + 1
+			}
+		case errors.Is(err, ErrServerBusy) && attempts < maxAttempts:
 			// "Another administrative operation is currently accessing the
 			// store": refused before any work, so it is retried for every call.
 			wait := transport.Backoff(c.retry.MinDelay, c.retry.MaxDelay, busy, nil, c.rnd)
 			busy++
-			c.onRetry(RetryEvent{Op: r.op, Attempt: busy, Method: r.method, Host: r.url.Host,
+			c.onRetry(RetryEvent{Op: r.op, Attempt: attempts, Method: r.method, Host: r.url.Host,
 				Path: r.url.Path, Status: a.status, Err: err, Wait: wait})
 			if serr := c.sleep(ctx, wait); serr != nil {
 				return &RequestError{Op: r.op, URL: cleanURL(r.url), Err: serr}
@@ -382,9 +418,10 @@ func (c *Client) do(ctx context.Context, r call, out any) error {
 	}
 }
 
-// send makes one logical HTTP request (retried inside the transport) and
-// reads its answer. query is vals encoded.
-func (c *Client) send(ctx context.Context, r call, vals url.Values, query string, tok Token, redact []string) (answer, error) {
+// send makes one logical HTTP request (retried inside the transport, at
+// most retries times) and reads its answer. query is vals encoded. It also
+// returns the number of attempts made.
+func (c *Client) send(ctx context.Context, r call, vals url.Values, query string, tok Token, redact []string, retries int) (answer, int, error) {
 	secretTok := tok.Value()
 	var body []byte
 	var stream func() (io.Reader, error)
@@ -392,7 +429,7 @@ func (c *Client) send(ctx context.Context, r call, vals url.Values, query string
 	if r.file != nil {
 		open, ct, err := r.file.body(vals, secretTok)
 		if err != nil {
-			return answer{}, &RequestError{Op: r.op, URL: cleanURL(r.url), Err: err}
+			return answer{}, 0, &RequestError{Op: r.op, URL: cleanURL(r.url), Err: err}
 		}
 		stream, contentType = open, []string{ct}
 	} else if r.method != http.MethodGet {
@@ -422,7 +459,7 @@ func (c *Client) send(ctx context.Context, r call, vals url.Values, query string
 	// parse its text again.
 	req, err := http.NewRequestWithContext(transport.WithIdempotent(ctx, r.idempotent), r.method, "", nil)
 	if err != nil {
-		return answer{}, &RequestError{Op: r.op, URL: cleanURL(r.url), Err: err}
+		return answer{}, 0, &RequestError{Op: r.op, URL: cleanURL(r.url), Err: err}
 	}
 	*req.URL = *r.url
 	if r.method == http.MethodGet {
@@ -446,18 +483,19 @@ func (c *Client) send(ctx context.Context, r call, vals url.Values, query string
 		select {
 		case c.slots <- struct{}{}:
 		case <-ctx.Done():
-			return answer{}, &RequestError{Op: r.op, URL: cleanURL(r.url), Err: ctx.Err()}
+			return answer{}, 0, &RequestError{Op: r.op, URL: cleanURL(r.url), Err: ctx.Err()}
 		}
 		defer func() { <-c.slots }()
 	}
 	var resp *http.Response
+	var n int
 	if stream != nil {
-		resp, err = c.http.DoStream(req, stream)
+		resp, n, err = c.http.DoStreamN(req, stream, retries)
 	} else {
-		resp, err = c.http.Do(req, body)
+		resp, n, err = c.http.DoN(req, body, retries)
 	}
 	if err != nil {
-		return answer{}, &RequestError{Op: r.op, URL: cleanURL(r.url), Err: transport.StripURL(err)}
+		return answer{}, n, &RequestError{Op: r.op, URL: cleanURL(r.url), Err: transport.StripURL(err)}
 	}
 	defer resp.Body.Close()
 	a := answer{op: r.op, url: r.url, status: resp.StatusCode,
@@ -476,16 +514,16 @@ func (c *Client) send(ctx context.Context, r call, vals url.Values, query string
 	}
 	a.body, err = readBody(resp, c.maxBody)
 	if err != nil {
-		return answer{}, &RequestError{Op: r.op, URL: a.where(), Err: fmt.Errorf("reading response: %w", transport.StripURL(err))}
+		return answer{}, n, &RequestError{Op: r.op, URL: a.where(), Err: fmt.Errorf("reading response: %w", transport.StripURL(err))}
 	}
 	if int64(len(a.body)) > c.maxBody {
 		a.body = a.body[:c.maxBody]
-		return answer{}, a.responseError(fmt.Sprintf("body larger than the %d-byte limit", c.maxBody), nil)
+		return answer{}, n, a.responseError(fmt.Sprintf("body larger than the %d-byte limit", c.maxBody), nil)
 	}
 	// Drain a little of what is left (nothing, normally) so the connection
 	// can be reused; a huge remainder is cheaper to drop with the connection.
 	_, _ = io.CopyN(io.Discard, resp.Body, 4<<10)
-	return a, nil
+	return a, n, nil
 }
 
 var formContentType = []string{"application/x-www-form-urlencoded"}
@@ -514,10 +552,12 @@ func (c *Client) bearer(token string) []string {
 }
 
 // readBody reads at most max+1 bytes of resp's body, so a caller can tell
-// a body over the limit. With a Content-Length within the limit (which
-// net/http enforces) it reads exactly that much into one buffer.
+// a body over the limit. Memory grows with the bytes that actually arrive:
+// a declared Content-Length is trusted for one exact buffer only when it is
+// small, never to size a buffer before the data is there (a server that
+// declares 32 MiB and stalls would otherwise pin 32 MiB per call).
 func readBody(resp *http.Response, max int64) ([]byte, error) {
-	if n := resp.ContentLength; n > 0 && n <= max {
+	if n := resp.ContentLength; n > 0 && n <= max && n <= exactBodyBuffer {
 		buf := make([]byte, n)
 		if _, err := io.ReadFull(resp.Body, buf); err != nil {
 			return nil, err
@@ -526,6 +566,10 @@ func readBody(resp *http.Response, max int64) ([]byte, error) {
 	}
 	return io.ReadAll(io.LimitReader(resp.Body, max+1))
 }
+
+// exactBodyBuffer is the largest declared body read into a buffer of its
+// declared size up front.
+const exactBodyBuffer = 64 << 10
 
 // cleanURL renders u without query, fragment or user info.
 func cleanURL(u *url.URL) string {

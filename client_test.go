@@ -186,7 +186,7 @@ func TestOptionsValidate(t *testing.T) {
 }
 
 func TestRetryPolicyDefaults(t *testing.T) {
-	assert.Equal(t, DefaultRetryPolicy, RetryPolicy{}.withDefaults())
+	assert.Equal(t, RetryPolicy{MaxRetries: 4, MinDelay: 500 * time.Millisecond, MaxDelay: 30 * time.Second}, RetryPolicy{}.withDefaults(), "the defaults RetryPolicy documents")
 	assert.Equal(t, 0, RetryPolicy{MaxRetries: -1}.withDefaults().MaxRetries)
 	p := RetryPolicy{MinDelay: time.Minute}.withDefaults()
 	assert.Equal(t, time.Minute, p.MaxDelay, "max never below min")
@@ -600,7 +600,7 @@ func TestStoreBusyRetried(t *testing.T) {
 	const busy = `{"status":"error","messages":["Another administrative operation is currently accessing the store. Please try again later."],"code":500}`
 	var n atomic.Int32
 	c, mux, _ := setup(t, WithRetryPolicy(RetryPolicy{MaxRetries: 3, MinDelay: 100 * time.Millisecond, MaxDelay: time.Second}))
-	ns := installNoSleep(c)
+	ns := installClock(c)
 	var events []RetryEvent
 	c.retryHook = func(e RetryEvent) { events = append(events, e) }
 	mux.HandleFunc("/arcgis/admin/services/createService", func(w http.ResponseWriter, r *http.Request) {
@@ -616,8 +616,8 @@ func TestStoreBusyRetried(t *testing.T) {
 	require.NoError(t, c.Post(t.Context(), "admin/services/createService", nil, &out))
 	assert.Equal(t, "success", out.Status)
 	assert.Equal(t, int32(3), n.Load())
-	require.Len(t, ns.sleeps(), 2)
-	for _, d := range ns.sleeps() {
+	require.Len(t, ns.Sleeps(), 2)
+	for _, d := range ns.Sleeps() {
 		assert.GreaterOrEqual(t, d, 100*time.Millisecond)
 		assert.LessOrEqual(t, d, time.Second)
 	}
@@ -628,11 +628,11 @@ func TestStoreBusyRetried(t *testing.T) {
 	// Still busy after every retry: the busy answer is returned.
 	err := c.Post(t.Context(), "admin/services/x.MapServer/stop", nil, nil)
 	assert.ErrorIs(t, err, ErrServerBusy)
-	assert.Len(t, ns.sleeps(), 5)
+	assert.Len(t, ns.Sleeps(), 5)
 
 	// A cancelled context stops the wait.
 	ctx, cancel := context.WithCancel(t.Context())
-	ns.onCall = func(int) { cancel() }
+	ns.OnSleep(func(int) { cancel() })
 	err = c.Post(ctx, "admin/services/x.MapServer/stop", nil, nil)
 	assert.ErrorIs(t, err, context.Canceled)
 }

@@ -76,6 +76,7 @@ func decode(a answer, out any) error {
 			if apiErr.Code == 0 && a.status >= 400 {
 				apiErr.Code = a.status
 			}
+			apiErr.classify() // on the server's own words, before masking
 			apiErr.redact(a.secrets())
 			return apiErr
 		}
@@ -99,6 +100,76 @@ func decode(a answer, out any) error {
 			return a.responseError("malformed JSON", err)
 		}
 		return a.responseError("JSON of an unexpected shape", err)
+	}
+	if m, ok := out.(secretMasker); ok {
+		m.maskSecrets(a.secrets())
+	}
+	if ck, ok := out.(answerChecker); ok {
+		return a.checked(ck.checkAnswer())
+	}
+	return nil
+}
+
+// answerChecker is implemented by an answer type that knows what a usable
+// answer holds: a submit answer its job ID, a job status its status word,
+// a token answer its token. decode asks it after decoding a success, so
+// that an answer lacking what the call needs is reported like any other
+// bad answer: with the real HTTP status, the URL and a secret-free snippet
+// of the body, not rebuilt afterwards by the caller.
+type answerChecker interface {
+	// checkAnswer returns nil for a usable answer; a badAnswer for one
+	// that lacks what the call needs (decode returns a *ResponseError); or
+	// a refusal when the server reported a failure in a success-shaped
+	// answer (decode returns an *Error).
+	checkAnswer() error
+}
+
+// badAnswer says what a decoded answer lacks, e.g. "no jobId in the answer".
+type badAnswer string
+
+func (b badAnswer) Error() string { return string(b) }
+
+// refusal is the server's own account of a failure given in a
+// success-shaped answer (e.g. updateTiles' {"status":"failed",...}).
+type refusal struct {
+	message string
+	details []string
+}
+
+func (r refusal) Error() string { return r.message }
+
+// checked turns an answerChecker's verdict into decode's outcome.
+func (a answer) checked(err error) error {
+	switch err := err.(type) {
+	case nil:
+		return nil
+	case refusal:
+		e := &Error{HTTPStatus: a.status, Message: err.message, Details: err.details, Op: a.op, URL: a.where()}
+		e.redact(a.secrets())
+		return e
+	default:
+		return a.responseError(err.Error(), nil)
+	}
+}
+
+// checkJobID is the answerChecker rule for a job ID the server has just
+// given: present, and usable as a URL path segment.
+func checkJobID(id string) error {
+	id = strings.TrimSpace(id)
+	if id == "" {
+		return badAnswer("no jobId in the answer")
+	}
+	if validJobID(id) != nil {
+		return badAnswer(fmt.Sprintf("jobId %q cannot be used in a URL", truncate(id, 80)))
+	}
+	return nil
+}
+
+// checkJobStatus is the answerChecker rule for a job status read: it
+// names a status.
+func checkJobStatus(status string) error {
+	if strings.TrimSpace(status) == "" {
+		return badAnswer("no jobStatus in the answer")
 	}
 	return nil
 }
@@ -239,12 +310,7 @@ func (a answer) responseError(reason string, err error) *ResponseError {
 
 // snippet returns a short, printable excerpt of body with secrets masked.
 func snippet(body []byte, secrets []string) string {
-	s := strings.TrimSpace(string(body))
-	for _, sec := range secrets {
-		if sec != "" {
-			s = strings.ReplaceAll(s, sec, "REDACTED")
-		}
-	}
+	s := maskSecrets(strings.TrimSpace(string(body)), secrets)
 	s = strings.Join(strings.Fields(s), " ")
 	return truncate(s, snippetLen)
 }

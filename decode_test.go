@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -132,6 +133,9 @@ func TestDecodeFixtures(t *testing.T) {
 				is: []error{ErrForbidden}, isNot: append(authErrs, ErrNotFound)}},
 		{file: "error-498-invalid-token-mock.json", out: func() any { return &fxStatus{} },
 			err: &wantErr{code: 498, message: "Invalid token.", is: []error{ErrInvalidToken}, isNot: []error{ErrTokenRequired}}},
+		{file: "token-error-400-invalid-credentials-mock.json", out: func() any { return &fxStatus{} },
+			err: &wantErr{code: 400, message: "Unable to generate token.", details: []string{"Invalid username or password."}, is: []error{ErrBadCredentials},
+				isNot: append(authErrs, ErrServerBusy, ErrNotFound)}},
 		{file: "error-499-token-required.json", out: func() any { return &fxStatus{} },
 			err: &wantErr{code: 499, message: "Token Required", is: []error{ErrTokenRequired}, isNot: []error{ErrInvalidToken}}},
 		{file: "error-499-token-required-gwm0003-mock.json", out: func() any { return &fxStatus{} },
@@ -512,14 +516,18 @@ func FuzzTokenResponse(f *testing.F) {
 			require.ErrorAs(t, err, &apiErr)
 			return
 		}
-		tok, err := tr.token(now, time.Hour)
-		if err != nil {
-			assert.True(t, tok.IsZero())
-			return
-		}
-		assert.False(t, tok.IsZero())
+		tok := tr.token(now, time.Hour)
+		assert.False(t, tok.IsZero(), "decode lets through only an answer with a token")
 		assert.False(t, tok.Expires.IsZero())
-		assert.NotContains(t, fmt.Sprintf("%v %+v %#v %s", tok, tok, tok, tok), tok.Value())
+		// What fmt prints never depends on the value: the same token with
+		// another value prints the same. (Comparing texts rather than
+		// searching one for the value: a token "0" is found in any date.)
+		other := NewToken(tok.Value()+"-other", tok.Expires)
+		show := func(v Token) string { return fmt.Sprintf("%v %+v %#v %s %q", v, v, v, v, v) }
+		assert.Equal(t, show(other), show(tok))
+		if len(tok.Value()) >= 8 {
+			assert.NotContains(t, show(tok), tok.Value())
+		}
 	})
 }
 
@@ -529,4 +537,56 @@ func TestFuzzCorporaPresent(t *testing.T) {
 		require.NoError(t, err)
 		assert.GreaterOrEqual(t, len(entries), 10, dir)
 	}
+}
+
+// checkedAnswer is an answer type whose check says what the test wants.
+type checkedAnswer struct {
+	Status  string `json:"status"`
+	verdict func(a *checkedAnswer) error
+}
+
+func (a *checkedAnswer) checkAnswer() error { return a.verdict(a) }
+
+// TestDecodeRunsAnswerChecks: decode asks an answer type that knows what a
+// usable answer holds, and reports what it lacks as any bad answer: the
+// real status, operation and URL, a snippet with secrets masked, or for a
+// refusal an *Error with the server's words, masked too.
+func TestDecodeRunsAnswerChecks(t *testing.T) {
+	u, err := url.Parse("https://gis.example.com/arcgis/rest/x?token=SECRETTOK")
+	require.NoError(t, err)
+	a := answer{op: "x", url: u, status: 200, token: "SECRETTOK",
+		body: []byte(`{"status":"pending SECRETTOK"}`)}
+
+	ok := &checkedAnswer{verdict: func(*checkedAnswer) error { return nil }}
+	require.NoError(t, decode(a, ok))
+	assert.Equal(t, "pending SECRETTOK", ok.Status, "checked after decoding")
+
+	lacking := &checkedAnswer{verdict: func(*checkedAnswer) error { return badAnswer("no jobId in the answer") }}
+	var re *ResponseError
+	require.ErrorAs(t, decode(a, lacking), &re)
+	assert.Equal(t, "no jobId in the answer", re.Reason)
+	assert.Equal(t, 200, re.HTTPStatus)
+	assert.Equal(t, "x", re.Op)
+	assert.Equal(t, "https://gis.example.com/arcgis/rest/x", re.URL)
+	assert.Equal(t, `{"status":"pending REDACTED"}`, re.Snippet)
+
+	refused := &checkedAnswer{verdict: func(a *checkedAnswer) error {
+		return refusal{message: a.Status, details: []string{"status: " + a.Status}}
+	}}
+	var apiErr *Error
+	require.ErrorAs(t, decode(a, refused), &apiErr)
+	assert.Equal(t, &Error{HTTPStatus: 200, Message: "pending REDACTED", Details: []string{"status: pending REDACTED"},
+		Op: "x", URL: "https://gis.example.com/arcgis/rest/x"}, apiErr)
+
+	// A secret answer keeps no snippet, checked or not.
+	a.secret = true
+	require.ErrorAs(t, decode(a, lacking), &re)
+	assert.Empty(t, re.Snippet)
+
+	// Error answers never reach the check.
+	a.secret, a.status = false, 500
+	called := false
+	never := &checkedAnswer{verdict: func(*checkedAnswer) error { called = true; return nil }}
+	require.Error(t, decode(a, never))
+	assert.False(t, called)
 }

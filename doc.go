@@ -7,11 +7,19 @@
 //
 // # Getting started
 //
+// In a function that returns an error, with a context ctx:
+//
 //	c, err := ags.NewClient("https://gis.example.com:6443/arcgis",
 //		ags.WithCredentials("publisher", os.Getenv("AGS_PASSWORD")))
-//	if err != nil { ... }
+//	if err != nil {
+//		return err
+//	}
 //	portland := ags.ServiceRef{Folder: "Imagery", Name: "Portland", Type: ags.ImageServer}
 //	res, err := c.Services.RefreshAndWait(ctx, portland, nil)
+//	if err != nil {
+//		return err
+//	}
+//	fmt.Println("refreshed", portland, res.Status)
 //
 // The site URL is a server's site root (https://host:6443/arcgis) or a web
 // adaptor root (https://host/server). The services directory is found under
@@ -65,12 +73,21 @@
 // 503, 504 and dropped connections. Every call is retried after 429, 503
 // with Retry-After, a connection that never opened, and the admin API's
 // "another administrative operation is currently accessing the store"
-// answer, because the server refused before acting. Calls that change the
-// server (createService, submitJob, updateTiles, start, stop, delete, edit,
-// an upload) are otherwise sent once: a second attempt could publish twice.
-// An upload part is idempotent by its number and is retried like a read. Backoff is
+// answer, because the server refused before acting. Refresh Service, start
+// and stop change nothing when repeated and are retried like reads; so is
+// an upload part, idempotent by its number. RetryPolicy.MaxRetries bounds
+// all the attempts of one call, whatever their cause. Backoff is
 // exponential with full jitter, honouring Retry-After up to
 // RetryPolicy.MaxDelay.
+//
+// Other writes are never sent again blindly. When the answer of
+// createService, createFolder or delete is lost (a gateway's 502, a dropped
+// connection), the client reads back whether it took effect: done is
+// success, not done is sent once more, and an unreadable state is an
+// *OutcomeUnknownError (errors.Is ErrOutcomeUnknown) naming the service.
+// GP submits, updateTiles, uploads and edits are sent at most once; a lost
+// answer of a GP submit or updateTiles is an *OutcomeUnknownError saying
+// where to look for the job.
 //
 // # Jobs
 //
@@ -80,9 +97,9 @@
 // Job.Wait polls with backoff (PollOptions), reports progress and new
 // server messages through OnStatus, tolerates a few failed polls in a row,
 // and stops when its context ends, optionally cancelling the server job.
-// One poller serves geoprocessing jobs (esriJob* statuses), hosted tile
-// jobs (SUBMITTED, INPROGRESS, DONE, ...) and admin jobs. WaitAll waits on
-// many jobs at once with a fixed number of goroutines, each on Wait's
+// One poller serves geoprocessing jobs (esriJob* statuses) and hosted tile
+// jobs (SUBMITTED, INPROGRESS, DONE, ...). WaitAll waits on many jobs at
+// once with a fixed number of goroutines (WaitAllOptions), each on Wait's
 // schedule, so thousands of jobs cost little memory.
 //
 // # Connections

@@ -32,6 +32,55 @@ type Error struct {
 	RetryAfter time.Duration
 
 	match func(*Error) bool // for sentinels: what Is accepts
+	kinds errKind           // what the server's own words said, read before masking
+}
+
+// errKind is a kind of answer recognised by the server's wording.
+type errKind uint8
+
+const (
+	kindBusy errKind = 1 << iota
+	kindExists
+	kindBadCredentials
+)
+
+// kindPhrases are the words that make each kind, matched in lower case.
+var kindPhrases = []struct {
+	kind    errKind
+	phrases []string
+}{
+	// https://github.com/Esri/ops-server-config/issues/786 (REST-REFERENCE §2.2)
+	{kindBusy, []string{"another administrative operation"}},
+	// [I] the wording was not found in any capture (REST-REFERENCE §7.1).
+	{kindExists, []string{"already exists"}},
+	// fixture token-error-400-invalid-credentials-mock.json (REST-REFERENCE
+	// §7.1); "invalid credentials" is [I], the admin wording being unknown.
+	{kindBadCredentials, []string{"invalid username or password", "invalid credentials"}},
+}
+
+// classify records the kinds e's words show. decode calls it on the
+// server's own text, before any secret is masked, so a password that is a
+// common word cannot hide what the server said.
+func (e *Error) classify() {
+	t := e.text()
+	for _, k := range kindPhrases {
+		for _, p := range k.phrases {
+			if strings.Contains(t, p) {
+				e.kinds |= k.kind
+			}
+		}
+	}
+}
+
+// is reports whether e is of kind k: as classified when decoded, or by its
+// words now (an *Error built elsewhere).
+func (e *Error) is(k errKind) bool {
+	if e.kinds&k != 0 {
+		return true
+	}
+	c := Error{Message: e.Message, Details: e.Details}
+	c.classify()
+	return c.kinds&k != 0
 }
 
 func (e *Error) Error() string {
@@ -85,17 +134,12 @@ func (e *Error) Is(target error) bool {
 }
 
 // redact masks each of secrets (the token in use, a password sent) in the
-// server's words, in case the server echoed one back.
+// server's words, in case the server echoed one back (see maskSecrets).
 func (e *Error) redact(secrets []string) {
-	for _, sec := range secrets {
-		if sec == "" {
-			continue
-		}
-		e.Message = strings.ReplaceAll(e.Message, sec, "REDACTED")
-		e.MessageCode = strings.ReplaceAll(e.MessageCode, sec, "REDACTED")
-		for i, d := range e.Details {
-			e.Details[i] = strings.ReplaceAll(d, sec, "REDACTED")
-		}
+	e.Message = maskSecrets(e.Message, secrets)
+	e.MessageCode = maskSecrets(e.MessageCode, secrets)
+	for i, d := range e.Details {
+		e.Details[i] = maskSecrets(d, secrets)
 	}
 }
 
@@ -116,16 +160,8 @@ func codeSentinel(code int, msg string) *Error {
 	return &Error{Code: code, Message: msg, match: func(e *Error) bool { return e.code() == code }}
 }
 
-func textSentinel(code int, msg string, phrases ...string) *Error {
-	return &Error{Code: code, Message: msg, match: func(e *Error) bool {
-		t := e.text()
-		for _, p := range phrases {
-			if strings.Contains(t, p) {
-				return true
-			}
-		}
-		return false
-	}}
+func kindSentinel(msg string, k errKind) *Error {
+	return &Error{Message: msg, match: func(e *Error) bool { return e.is(k) }}
 }
 
 // Sentinels for errors.Is. Each is an *Error that matches answers of its kind.
@@ -148,18 +184,22 @@ var (
 	// The server's wording is matched ("... already exists"), on any
 	// operation but createFolder.
 	ErrServiceExists = &Error{Message: "service already exists", match: func(e *Error) bool {
-		return e.Op != "createFolder" && strings.Contains(e.text(), "already exists")
+		return e.Op != "createFolder" && e.is(kindExists)
 	}}
 	// ErrFolderExists: createFolder named a folder that already exists.
 	ErrFolderExists = &Error{Message: "folder already exists", match: func(e *Error) bool {
-		return e.Op == "createFolder" && strings.Contains(e.text(), "already exists")
+		return e.Op == "createFolder" && e.is(kindExists)
 	}}
 	// ErrServerBusy: the admin API answered "Another administrative operation
 	// is currently accessing the store" (or "...being configured by another
 	// administrative operation"). The client retries these with backoff
 	// before returning one.
-	ErrServerBusy = textSentinel(0, "server busy with another administrative operation",
-		"another administrative operation")
+	ErrServerBusy = kindSentinel("server busy with another administrative operation", kindBusy)
+	// ErrBadCredentials: a token endpoint (the server's, the admin API's
+	// or a portal's generateToken) refused the username or password:
+	// {"error":{"code":400,"message":"Unable to generate token.","details":["Invalid username or password."]}}.
+	// Check the credentials; retrying will not help.
+	ErrBadCredentials = kindSentinel("invalid username or password", kindBadCredentials)
 )
 
 // isAuthError reports whether an answer means the token must be renewed.

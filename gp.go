@@ -54,18 +54,24 @@ func (p *GPParam) String() string {
 // gave for it).
 // https://developers.arcgis.com/rest/services-reference/enterprise/gp-result
 func (r *GPResult) Result(ctx context.Context, name string) (*GPParam, error) {
+	var p GPParam
+	if err := r.readResult(ctx, name, &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// readResult reads output parameter name into out: a GPParam, or a type
+// around one that checks the answer (answerChecker).
+func (r *GPResult) readResult(ctx context.Context, name string, out any) error {
 	if strings.TrimSpace(name) == "" || strings.ContainsAny(name, "/?#") || name == "." || name == ".." {
-		return nil, invalid("result name", "must be a parameter name, got %q", name)
+		return invalid("result name", "must be a parameter name, got %q", name)
 	}
 	u := r.jobURL.JoinPath("results", name)
 	if rel, ok := r.paramURL(name); ok {
 		u = r.jobURL.JoinPath(rel)
 	}
-	var p GPParam
-	if err := r.client.do(ctx, call{op: "job " + r.JobID + " result " + name, method: http.MethodGet, url: u, idempotent: true}, &p); err != nil {
-		return nil, err
-	}
-	return &p, nil
+	return r.client.do(ctx, call{op: "job " + r.JobID + " result " + name, method: http.MethodGet, url: u, idempotent: true}, out)
 }
 
 // paramURL returns the job's own relative link for output name, when it
@@ -117,6 +123,16 @@ type gpJobInfo struct {
 	Progress  *JobProgress          `json:"progress"`
 }
 
+// gpSubmitAnswer is submitJob's answer: a job resource that must name its job.
+type gpSubmitAnswer struct{ gpJobInfo }
+
+func (a *gpSubmitAnswer) checkAnswer() error { return checkJobID(a.JobID) }
+
+// gpStatusAnswer is a job status read: a job resource that must name its status.
+type gpStatusAnswer struct{ gpJobInfo }
+
+func (a *gpStatusAnswer) checkAnswer() error { return checkJobStatus(a.JobStatus) }
+
 // gpParamRef is one entry of a job's results or inputs: {"paramUrl": "results/<param>"}.
 type gpParamRef struct {
 	ParamURL string `json:"paramUrl"`
@@ -128,11 +144,12 @@ type gpParamRef struct {
 // %20; an already escaped path is accepted too). params is url.Values,
 // map[string]any (non-string values are sent as JSON, as GP parameters
 // want) or a struct with `url` tags. The submit is sent once: it is not
-// retried after the server may have acted, so after an error whose outcome
-// is unknown look for the job before submitting again.
+// retried after the server may have acted. When its answer is lost, the
+// error matches ErrOutcomeUnknown and says where to look for the job
+// before submitting again.
 // https://developers.arcgis.com/rest/services-reference/enterprise/submit-gp-job
 func (s *GPService) SubmitJob(ctx context.Context, taskPath string, params any) (*Job[*GPResult], error) {
-	return submitGP(ctx, s.client, taskPath, params, gpIdentity)
+	return submitGP(ctx, s.client, taskPath, params, gpIdentity, false)
 }
 
 // Job re-attaches to a job submitted earlier, from its task and ID (Job.ID
@@ -154,29 +171,27 @@ func (s *GPService) SubmitAndWait(ctx context.Context, taskPath string, params a
 }
 
 // submitGP submits to a task and builds a Job whose result is convert'ed
-// from the GP result. The tiles code uses it for Manage Map Cache Tiles.
+// from the GP result. An idempotent task (Refresh Service) is retried like
+// a read; any other submit is sent at most once, and a lost answer is an
+// *OutcomeUnknownError.
 func submitGP[T any](ctx context.Context, c *Client, taskPath string, params any,
-	convert func(context.Context, *GPResult) (T, error)) (*Job[T], error) {
+	convert func(context.Context, *GPResult) (T, error), idempotent bool) (*Job[T], error) {
 	task, err := normTaskPath(taskPath)
 	if err != nil {
 		return nil, err
 	}
 	op := taskName(task)
 	submitURL := c.endpoint(rootServices, task, "submitJob")
-	var info gpJobInfo
-	err = c.do(ctx, call{op: op + ": submitJob", method: http.MethodPost, url: submitURL, params: params}, &info)
+	var info gpSubmitAnswer
+	err = c.do(ctx, call{op: op + ": submitJob", method: http.MethodPost, url: submitURL, params: params,
+		idempotent: idempotent}, &info)
 	if err != nil {
-		return nil, err
+		if idempotent {
+			return nil, err
+		}
+		return nil, outcomeUnknown(err, op+": submitJob", "", gpJobsHint(task))
 	}
-	id := strings.TrimSpace(info.JobID)
-	if id == "" {
-		return nil, &ResponseError{Op: op + ": submitJob", URL: cleanURL(submitURL),
-			HTTPStatus: http.StatusOK, Reason: "no jobId in the answer"}
-	}
-	if validJobID(id) != nil {
-		return nil, &ResponseError{Op: op + ": submitJob", URL: cleanURL(submitURL),
-			HTTPStatus: http.StatusOK, Reason: fmt.Sprintf("jobId %q cannot be used in a URL", truncate(id, 80))}
-	}
+	id := strings.TrimSpace(info.JobID) // checked by decode
 	return gpJob(c, task, id, convert, true), nil
 }
 
@@ -199,37 +214,35 @@ func attachGP[T any](c *Client, taskPath, jobID string, convert func(context.Con
 }
 
 // gpJob builds the handle on GP job jobID of a (normalised) task: status
-// with returnMessages, cancel, and results read on success.
+// with returnMessages, cancel, and results read on success. Its snapshot is
+// the job resource itself, whose results list becomes the GPResult's
+// outputs.
 func gpJob[T any](c *Client, task, jobID string, convert func(context.Context, *GPResult) (T, error), fresh bool) *Job[T] {
 	op := taskName(task)
 	jobURL := c.endpoint(rootServices, task, "jobs", jobID)
-	spec := jobSpec[T]{
+	spec := jobSpec[*gpStatusAnswer, T]{
 		op: op,
-		poll: func(ctx context.Context) (JobStatus, T, error) {
-			var zero T
-			var info gpJobInfo
+		poll: func(ctx context.Context) (JobStatus, *gpStatusAnswer, error) {
+			info := new(gpStatusAnswer)
 			err := c.do(ctx, call{op: op + ": job " + jobID + " status", method: http.MethodGet, url: jobURL,
-				params: url.Values{"returnMessages": {"true"}}, idempotent: true}, &info)
+				params: url.Values{"returnMessages": {"true"}}, idempotent: true}, info)
 			if err != nil {
-				return JobStatus{}, zero, err
+				return JobStatus{}, nil, err
 			}
-			if strings.TrimSpace(info.JobStatus) == "" {
-				return JobStatus{}, zero, &ResponseError{Op: op + ": job " + jobID + " status", URL: cleanURL(jobURL),
-					HTTPStatus: http.StatusOK, Reason: "no jobStatus in the answer"}
-			}
-			st := JobStatus{JobID: jobID, State: ClassifyGPStatus(info.JobStatus), Status: info.JobStatus,
-				Progress: info.Progress, Messages: info.Messages}
-			for name := range info.Results {
-				st.outputs = append(st.outputs, name)
-			}
-			sort.Strings(st.outputs)
-			st.paramURLs = make(map[string]string, len(info.Results))
+			return JobStatus{JobID: jobID, State: ClassifyGPStatus(info.JobStatus), Status: info.JobStatus,
+				Progress: info.Progress, Messages: info.Messages}, info, nil
+		},
+		result: func(ctx context.Context, st JobStatus, info *gpStatusAnswer) (T, error) {
+			r := &GPResult{JobID: jobID, Status: st.Status, Messages: st.Messages, jobURL: jobURL, client: c,
+				Outputs: make([]string, 0, len(info.Results)), paramURLs: make(map[string]string, len(info.Results))}
 			for name, ref := range info.Results {
+				r.Outputs = append(r.Outputs, name)
 				if ref.ParamURL != "" {
-					st.paramURLs[name] = ref.ParamURL
+					r.paramURLs[name] = ref.ParamURL
 				}
 			}
-			return st, zero, nil
+			sort.Strings(r.Outputs)
+			return convert(ctx, r)
 		},
 		cancel: func(ctx context.Context) error {
 			// Cancelling twice is harmless, so the call may be retried.
@@ -237,10 +250,6 @@ func gpJob[T any](c *Client, task, jobID string, convert func(context.Context, *
 			return c.do(ctx, call{op: op + ": cancel job " + jobID, method: http.MethodPost,
 				url: c.endpoint(rootServices, task, "jobs", jobID, "cancel"), idempotent: true}, nil)
 		},
-	}
-	spec.result = func(ctx context.Context, st JobStatus, _ T) (T, error) {
-		return convert(ctx, &GPResult{JobID: jobID, Status: st.Status, Messages: st.Messages,
-			Outputs: st.outputs, jobURL: jobURL, paramURLs: st.paramURLs, client: c})
 	}
 	return newJob(c, jobID, cleanURL(jobURL), spec, fresh)
 }

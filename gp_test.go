@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -153,7 +152,7 @@ const hotspotTask = "Analysis/Hot Spots/GPServer/Find Hot Spots"
 
 func TestGPSubmitJobAndResults(t *testing.T) {
 	c, mux, site := setup(t)
-	installNoSleep(c)
+	installClock(c)
 	const id = "j4fa1db2338f042a19eb68856afabc27e" // the job of gp-job-succeeded-mock.json
 	succeededBody := string(fixture(t, "gp-job-succeeded-mock.json"))
 	ft := (&fakeTask{t: t, task: hotspotTask, jobID: id,
@@ -250,7 +249,7 @@ func TestGPParamURLMustStayUnderResults(t *testing.T) {
 
 func TestGPJobReattachAndWait(t *testing.T) {
 	c, mux, _ := setup(t)
-	ns := installNoSleep(c)
+	ns := installClock(c)
 	const id = "ja892cd2a90d149db9a171fc86ff530b4"
 	ft := (&fakeTask{t: t, task: hotspotTask, jobID: id,
 		status: func(n int, w http.ResponseWriter, r *http.Request) {
@@ -275,7 +274,7 @@ func TestGPJobReattachAndWait(t *testing.T) {
 	submits, polls, _ = ft.count()
 	assert.Equal(t, 0, submits)
 	assert.Equal(t, 3, polls)
-	assert.Len(t, ns.sleeps(), 2, "a re-attached job is polled at once")
+	assert.Len(t, ns.Sleeps(), 2, "a re-attached job is polled at once")
 
 	// The escaped spelling of the path names the same task.
 	job2, err := c.GP.Job("Analysis/Hot%20Spots/GPServer/Find%20Hot%20Spots", id)
@@ -310,17 +309,17 @@ func TestGPStatusAndCancel(t *testing.T) {
 
 func TestGPCancelOnContextDoneSendsOneCancel(t *testing.T) {
 	c, mux, _ := setup(t)
-	ns := installNoSleep(c)
+	ns := installClock(c)
 	const id = "jcancel"
 	ft := (&fakeTask{t: t, task: hotspotTask, jobID: id,
 		status: writeBody(`{"jobId":"jcancel","jobStatus":"esriJobExecuting"}`)}).mount(mux)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	ns.onCall = func(n int) {
+	ns.OnSleep(func(n int) {
 		if n == 3 {
 			cancel()
 		}
-	}
+	})
 	job, err := c.GP.SubmitJob(ctx, hotspotTask, nil)
 	require.NoError(t, err)
 	_, err = job.Wait(ctx, &PollOptions{CancelOnContextDone: true})
@@ -355,12 +354,27 @@ func TestGPSubmitAnswerWithoutJobID(t *testing.T) {
 	_, err := c.GP.SubmitJob(context.Background(), hotspotTask, nil)
 	var re *ResponseError
 	require.ErrorAs(t, err, &re)
-	assert.Contains(t, re.Reason, "jobId")
+	assert.Equal(t, "no jobId in the answer", re.Reason)
+	// The decoder reports it: with the answer's own status and a snippet.
+	assert.Equal(t, http.StatusOK, re.HTTPStatus)
+	assert.Equal(t, `{"jobStatus":"esriJobSubmitted"}`, re.Snippet)
+	assert.Equal(t, "Find Hot Spots: submitJob", re.Op)
+
+	// A job ID that cannot be used in a URL is refused the same way.
+	c, mux, _ = setup(t)
+	(&fakeTask{t: t, task: hotspotTask, jobID: "x",
+		submit: func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprint(w, `{"jobId":"../x","jobStatus":"esriJobSubmitted"}`)
+		}}).mount(mux)
+	_, err = c.GP.SubmitJob(context.Background(), hotspotTask, nil)
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, `jobId "../x" cannot be used in a URL`, re.Reason)
+	assert.Contains(t, re.Snippet, `"jobId":"../x"`)
 }
 
 func TestGPStatusGETIsRetried(t *testing.T) {
 	c, mux, _ := setup(t)
-	installNoSleep(c)
+	installClock(c)
 	const id = "jretry"
 	ft := (&fakeTask{t: t, task: hotspotTask, jobID: id,
 		status: func(n int, w http.ResponseWriter, r *http.Request) {
@@ -381,7 +395,7 @@ func TestGPStatusGETIsRetried(t *testing.T) {
 
 func TestGPNotFoundEndsWaitAtOnce(t *testing.T) {
 	c, mux, _ := setup(t)
-	installNoSleep(c)
+	installClock(c)
 	ft := (&fakeTask{t: t, task: hotspotTask, jobID: "jgone",
 		status: writeBody(`{"error":{"code":404,"message":"Job 'jgone' does not exist or is inaccessible.","details":[]}}`)}).mount(mux)
 	job, err := c.GP.Job(hotspotTask, "jgone")
@@ -412,7 +426,7 @@ func TestGPMalformedStatus(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			// Two bad answers are tolerated as failed polls, then a good one.
 			c, mux, _ := setup(t)
-			installNoSleep(c)
+			installClock(c)
 			good := gpStatusBody(t, "jm", "esriJobSucceeded", nil, nil)
 			ft := (&fakeTask{t: t, task: hotspotTask, jobID: "jm",
 				status: func(n int, w http.ResponseWriter, r *http.Request) {
@@ -435,7 +449,7 @@ func TestGPMalformedStatus(t *testing.T) {
 
 			// Only bad answers: a typed error after MaxConsecutiveErrors+1 polls.
 			c2, mux2, _ := setup(t)
-			installNoSleep(c2)
+			installClock(c2)
 			ft2 := (&fakeTask{t: t, task: hotspotTask, jobID: "jm",
 				status: func(n int, w http.ResponseWriter, r *http.Request) {
 					w.Header().Set("Content-Type", b.ctype)
@@ -485,23 +499,10 @@ func TestGPValidation(t *testing.T) {
 // client signs in at the site's tokens/generateToken.
 func setupCreds(t *testing.T, opts ...Option) (*Client, *http.ServeMux) {
 	t.Helper()
-	mux := http.NewServeMux()
-	outer := http.NewServeMux()
-	outer.Handle(sitePrefix, mux)
-	outer.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		t.Errorf("request outside the site: %s %s", r.Method, r.URL.Path)
-		http.Error(w, "outside the site", http.StatusNotFound)
-	})
-	srv := httptest.NewServer(outer)
-	t.Cleanup(srv.Close)
-	all := append([]Option{
+	c, mux, _ := setupNoAuth(t, append([]Option{
 		WithCredentials("publisher", "pw-SECRET-1"),
 		WithTokenURL("tokens/generateToken"),
-		WithInsecureHTTP(),
-		WithRetryPolicy(RetryPolicy{MaxRetries: 3, MinDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond}),
-	}, opts...)
-	c, err := NewClient(srv.URL+"/arcgis", all...)
-	require.NoError(t, err)
+	}, opts...)...)
 	return c, mux
 }
 
@@ -510,7 +511,7 @@ func setupCreds(t *testing.T, opts ...Option) (*Client, *http.ServeMux) {
 // and the wait succeeds.
 func TestWaitSurvivesTokenExpiry(t *testing.T) {
 	c, mux := setupCreds(t)
-	installNoSleep(c)
+	installClock(c)
 	var generated atomic.Int32
 	mux.HandleFunc(sitePrefix+"tokens/generateToken", func(w http.ResponseWriter, r *http.Request) {
 		assert.NoError(t, r.ParseForm())
@@ -551,7 +552,7 @@ func TestWaitSurvivesTokenExpiry(t *testing.T) {
 
 func TestWaitStaticTokenRejectedEndsWait(t *testing.T) {
 	c, mux, _ := setup(t)
-	installNoSleep(c)
+	installClock(c)
 	ft := (&fakeTask{t: t, task: hotspotTask, jobID: "j498",
 		status: writeBody(string(fixture(t, "error-498-invalid-token-mock.json")))}).mount(mux)
 	job, err := c.GP.Job(hotspotTask, "j498")
@@ -565,7 +566,7 @@ func TestWaitStaticTokenRejectedEndsWait(t *testing.T) {
 
 func TestGPSubmitAndWaitFailure(t *testing.T) {
 	c, mux, _ := setup(t)
-	installNoSleep(c)
+	installClock(c)
 	const id = "jfail"
 	(&fakeTask{t: t, task: hotspotTask, jobID: id,
 		status: writeBody(gpStatusBody(t, id, "esriJobFailed", []JobMessage{

@@ -1,15 +1,14 @@
 package ags
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/seed9bfd6bbc/ags/internal/fakeclock"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 )
@@ -26,11 +25,26 @@ const testToken = "tok-SECRET-7f3a9c"
 // the test, so an endpoint built from the wrong root is caught.
 const sitePrefix = "/arcgis/"
 
-// setup starts an httptest server and returns a client for its site, the
-// mux to register handlers on (paths under /arcgis/), and the site URL.
-// The client has a static token, allows plain http, and retries quickly.
-// Extra options are applied after the defaults.
+// setup starts a test site and returns a client for it with a static
+// token (see testSite), the mux to register handlers on (paths under
+// /arcgis/), and the site URL.
 func setup(t *testing.T, opts ...Option) (*Client, *http.ServeMux, string) {
+	t.Helper()
+	return testSite(t, append([]Option{WithToken(testToken)}, opts...)...)
+}
+
+// setupNoAuth is setup without the static token, for tests that bring
+// their own authentication (WithCredentials, WithTokenSource) or none.
+func setupNoAuth(t *testing.T, opts ...Option) (*Client, *http.ServeMux, string) {
+	t.Helper()
+	return testSite(t, opts...)
+}
+
+// testSite is the one site-setup helper: an httptest server whose site is
+// mounted at /arcgis/ (a request outside it fails the test, so an endpoint
+// built from the wrong root is caught), and a client for the site that
+// allows plain http and retries quickly, with opts applied last.
+func testSite(t *testing.T, opts ...Option) (*Client, *http.ServeMux, string) {
 	t.Helper()
 	mux := http.NewServeMux()
 	outer := http.NewServeMux()
@@ -43,7 +57,6 @@ func setup(t *testing.T, opts ...Option) (*Client, *http.ServeMux, string) {
 	t.Cleanup(srv.Close)
 	site := srv.URL + "/arcgis"
 	all := append([]Option{
-		WithToken(testToken),
 		WithInsecureHTTP(),
 		WithRetryPolicy(RetryPolicy{MaxRetries: 3, MinDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond}),
 	}, opts...)
@@ -52,48 +65,23 @@ func setup(t *testing.T, opts ...Option) (*Client, *http.ServeMux, string) {
 	return c, mux, site
 }
 
-// noSleep replaces the client's sleeps with a recorder that returns at
-// once (unless ctx is done) and advances the client's clock, so poll and
-// backoff sequences are tested without real waiting.
-type noSleep struct {
-	mu     sync.Mutex
-	now    time.Time
-	slept  []time.Duration
-	onCall func(n int) // optional: called with the number of sleeps so far
-}
+// fakeClock is the tests' one clock (see package fakeclock), shared by a
+// client (installClock, useClock) and a fake server so that "now", token
+// expiry and job progress agree. A lone sleep on it returns at once, the
+// clock moved on, so poll and backoff sequences are tested without real
+// waiting.
+type fakeClock = fakeclock.Clock
 
-func installNoSleep(c *Client) *noSleep {
-	ns := &noSleep{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	c.sleep = ns.sleep
-	c.now = ns.clock
-	return ns
-}
+func newFakeClock() *fakeClock { return fakeclock.New() }
 
-func (n *noSleep) sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	n.mu.Lock()
-	n.slept = append(n.slept, d)
-	n.now = n.now.Add(d)
-	count, cb := len(n.slept), n.onCall
-	n.mu.Unlock()
-	if cb != nil {
-		cb(count)
-	}
-	return ctx.Err()
-}
+// installClock makes c read and sleep on a new fakeClock: polling,
+// backoff and token renewal alike.
+func installClock(c *Client) *fakeClock { return useClock(c, fakeclock.New()) }
 
-func (n *noSleep) clock() time.Time {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.now
-}
-
-func (n *noSleep) sleeps() []time.Duration {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return append([]time.Duration(nil), n.slept...)
+// useClock makes c read and sleep on clk.
+func useClock(c *Client, clk *fakeClock) *fakeClock {
+	c.now, c.sleep = clk.Now, clk.Sleep
+	return clk
 }
 
 // fixture returns the bytes of testdata/fixtures/name.
@@ -111,30 +99,6 @@ func serveFixture(t *testing.T, name string) http.HandlerFunc {
 		w.Header().Set("Content-Type", "application/json;charset=UTF-8")
 		_, _ = w.Write(b)
 	}
-}
-
-// setupNoAuth is setup without the static token, for tests that bring
-// their own authentication (WithCredentials, WithTokenSource) or none.
-// The client allows plain http and retries quickly.
-func setupNoAuth(t *testing.T, opts ...Option) (*Client, *http.ServeMux, string) {
-	t.Helper()
-	mux := http.NewServeMux()
-	outer := http.NewServeMux()
-	outer.Handle(sitePrefix, mux)
-	outer.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		t.Errorf("request outside the site: %s %s", r.Method, r.URL.Path)
-		http.Error(w, "outside the site", http.StatusNotFound)
-	})
-	srv := httptest.NewServer(outer)
-	t.Cleanup(srv.Close)
-	site := srv.URL + "/arcgis"
-	all := append([]Option{
-		WithInsecureHTTP(),
-		WithRetryPolicy(RetryPolicy{MaxRetries: 3, MinDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond}),
-	}, opts...)
-	c, err := NewClient(site, all...)
-	require.NoError(t, err)
-	return c, mux, site
 }
 
 // serveRaw answers with the given status, content type and body.

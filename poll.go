@@ -81,10 +81,12 @@ func ClassifyTileStatus(status string) JobState {
 	return JobUnknown
 }
 
-// ClassifyAdminStatus maps an admin API async job status (SUBMITTED,
-// EXECUTING, CANCELLING, CANCELLED, FAILED, COMPLETED; any case) to a JobState.
+// classifyAdminStatus maps an admin API async job status (SUBMITTED,
+// EXECUTING, CANCELLING, CANCELLED, FAILED, COMPLETED; any case) to a
+// JobState. No admin job is wrapped yet; it is the classifier such a job
+// family will use.
 // https://developers.arcgis.com/rest/enterprise-administration/enterprise/job
-func ClassifyAdminStatus(status string) JobState {
+func classifyAdminStatus(status string) JobState {
 	switch strings.ToUpper(strings.TrimSpace(status)) {
 	case "SUBMITTED", "NEW", "WAITING":
 		return JobQueued
@@ -139,9 +141,6 @@ type JobStatus struct {
 	Progress    *JobProgress // nil when the server sent none
 	Messages    []JobMessage // every message so far
 	NewMessages []JobMessage // in Wait's OnStatus: only the messages not reported before
-
-	outputs   []string          // GP: the result parameters listed
-	paramURLs map[string]string // GP: their links
 }
 
 // PollOptions tune Job.Wait and WaitAll. A nil *PollOptions means all
@@ -178,9 +177,6 @@ type PollOptions struct {
 	// CancelOnContextDone cancels the server job (with a fresh context,
 	// bounded to 10 s) when ctx ends the wait.
 	CancelOnContextDone bool
-	// Concurrency is, for WaitAll, how many polls run at once (default
-	// DefaultWaitAllConcurrency). Job.Wait ignores it.
-	Concurrency int
 }
 
 // Polling defaults.
@@ -230,9 +226,6 @@ func (o *PollOptions) withDefaults() PollOptions {
 		p.Jitter = 0
 	case p.Jitter > 1:
 		p.Jitter = 1
-	}
-	if p.Concurrency <= 0 {
-		p.Concurrency = DefaultWaitAllConcurrency
 	}
 	switch {
 	case p.MaxConsecutiveErrors == 0:
@@ -344,25 +337,45 @@ func (t *newMessages) add(msgs []JobMessage) []JobMessage {
 	return out
 }
 
-// jobSpec is what one job family supplies to the shared poller.
-type jobSpec[T any] struct {
+// jobSpec is what one job family supplies to the shared poller. S is the
+// family's own snapshot of one status read (a GP job resource, tile job
+// statistics): poll returns it beside the classified JobStatus, and on
+// success result turns that same read's snapshot into the job's result, so
+// what only one family knows never rides in JobStatus.
+type jobSpec[S, T any] struct {
 	op     string
-	poll   func(ctx context.Context) (JobStatus, T, error)            // one status read, classified
-	result func(ctx context.Context, st JobStatus, snap T) (T, error) // on success; nil: the snapshot is the result
-	cancel func(ctx context.Context) error
+	poll   func(ctx context.Context) (JobStatus, S, error)            // one status read, classified
+	result func(ctx context.Context, st JobStatus, snap S) (T, error) // on success
+	cancel func(ctx context.Context) error                            // nil: cannot be cancelled
 	// failed, if set, runs when the job ends failed, cancelled or timed
 	// out (to clean up after it) and returns the error Wait reports.
 	failed func(ctx context.Context, e *JobError) error
 }
 
-// Job is a handle on one server-side job: a geoprocessing job, a tile job,
-// or an admin job. Its ID is known as soon as it is submitted, so it can be
-// stored and the job re-attached later. A Job may be polled from several
-// goroutines.
+// snapshotIsResult is a jobSpec result for a family whose last status read
+// is the job's result (tile jobs: their statistics).
+func snapshotIsResult[T any](_ context.Context, _ JobStatus, snap T) (T, error) { return snap, nil }
+
+// observe reads the status once. For a job that has succeeded it also
+// returns how to read the result from this read's snapshot.
+func (s jobSpec[S, T]) observe(ctx context.Context) (JobStatus, func(context.Context) (T, error), error) {
+	st, snap, err := s.poll(ctx)
+	if err != nil || st.State != JobSucceeded || s.result == nil {
+		return st, nil, err
+	}
+	return st, func(ctx context.Context) (T, error) { return s.result(ctx, st, snap) }, nil
+}
+
+// Job is a handle on one server-side job: a geoprocessing job or a tile
+// job. Its ID is known as soon as it is submitted, so it can be stored and
+// the job re-attached later. A Job may be polled from several goroutines.
 type Job[T any] struct {
 	id      string
 	url     string // the job resource, no query
-	spec    jobSpec[T]
+	op      string
+	observe func(ctx context.Context) (JobStatus, func(context.Context) (T, error), error) // jobSpec.observe
+	cancel  func(ctx context.Context) error
+	failed  func(ctx context.Context, e *JobError) error // jobSpec.failed
 	client  *Client
 	started time.Time
 	fresh   bool // a status came with the submit answer
@@ -372,8 +385,9 @@ type Job[T any] struct {
 // accepted the job (its status came with the submit answer), so Wait first
 // waits MinDelay and measures the time waited from now; a re-attached job
 // (fresh false) is polled at once.
-func newJob[T any](c *Client, id, jobURL string, spec jobSpec[T], fresh bool) *Job[T] {
-	j := &Job[T]{id: id, url: jobURL, spec: spec, client: c, fresh: fresh}
+func newJob[S, T any](c *Client, id, jobURL string, spec jobSpec[S, T], fresh bool) *Job[T] {
+	j := &Job[T]{id: id, url: jobURL, op: spec.op, observe: spec.observe, cancel: spec.cancel, failed: spec.failed,
+		client: c, fresh: fresh}
 	if fresh {
 		j.started = c.now()
 	}
@@ -388,17 +402,17 @@ func (j *Job[T]) URL() string { return j.url }
 
 // Status reads the job's status once.
 func (j *Job[T]) Status(ctx context.Context) (JobStatus, error) {
-	st, _, err := j.spec.poll(ctx)
+	st, _, err := j.observe(ctx)
 	return st, err
 }
 
 // Cancel asks the server to cancel the job. The job then reads cancelling,
 // and later cancelled (a job may also finish before the cancel lands).
 func (j *Job[T]) Cancel(ctx context.Context) error {
-	if j.spec.cancel == nil {
-		return fmt.Errorf("%s: job %s cannot be cancelled", j.spec.op, j.id)
+	if j.cancel == nil {
+		return fmt.Errorf("%s: job %s cannot be cancelled", j.op, j.id)
 	}
-	return j.spec.cancel(ctx)
+	return j.cancel(ctx)
 }
 
 // Wait polls the job until it ends and returns its result. A job that ends
@@ -476,13 +490,13 @@ func (w *waiter[T]) step(ctx context.Context) (res T, done bool, err error) {
 		return res, true, j.waitEnded(ctx, err, *p)
 	}
 	w.polls++
-	st, snap, err := j.spec.poll(ctx)
+	st, result, err := j.observe(ctx)
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil {
 			return res, true, j.waitEnded(ctx, cerr, *p)
 		}
 		if !transientPollError(err) || int(w.failures) >= p.MaxConsecutiveErrors {
-			return res, true, fmt.Errorf("%s: wait for job %s: %w", j.spec.op, j.id, err)
+			return res, true, fmt.Errorf("%s: wait for job %s: %w", j.op, j.id, err)
 		}
 		w.failures++
 		w.retryAfter = retryAfterOf(err)
@@ -500,18 +514,18 @@ func (w *waiter[T]) step(ctx context.Context) (res T, done bool, err error) {
 	}
 	switch st.State {
 	case JobSucceeded:
-		if j.spec.result == nil {
-			return snap, true, nil
+		if result == nil {
+			return res, true, nil
 		}
-		res, err := j.spec.result(ctx, st, snap)
+		res, err := result(ctx)
 		if err != nil {
-			return res, true, fmt.Errorf("%s: job %s succeeded, but reading its result failed: %w", j.spec.op, j.id, err)
+			return res, true, fmt.Errorf("%s: job %s succeeded, but reading its result failed: %w", j.op, j.id, err)
 		}
 		return res, true, nil
 	case JobFailed, JobCancelled, JobTimedOut:
-		jerr := &JobError{JobID: j.id, Status: st.Status, State: st.State, Messages: st.Messages, Op: j.spec.op}
-		if j.spec.failed != nil {
-			return res, true, j.spec.failed(ctx, jerr)
+		jerr := &JobError{JobID: j.id, Status: st.Status, State: st.State, Messages: st.Messages, Op: j.op}
+		if j.failed != nil {
+			return res, true, j.failed(ctx, jerr)
 		}
 		return res, true, jerr
 	}
@@ -521,15 +535,15 @@ func (w *waiter[T]) step(ctx context.Context) (res T, done bool, err error) {
 // waitEnded builds the error for a wait that ctx ended, cancelling the
 // server job first when asked.
 func (j *Job[T]) waitEnded(ctx context.Context, err error, p PollOptions) error {
-	if p.CancelOnContextDone && j.spec.cancel != nil {
+	if p.CancelOnContextDone && j.cancel != nil {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
-		if cerr := j.spec.cancel(cctx); cerr != nil {
-			return fmt.Errorf("%s: wait for job %s: %w (cancelling the job failed too: %v)", j.spec.op, j.id, err, cerr)
+		if cerr := j.cancel(cctx); cerr != nil {
+			return fmt.Errorf("%s: wait for job %s: %w (cancelling the job failed too: %v)", j.op, j.id, err, cerr)
 		}
-		return fmt.Errorf("%s: wait for job %s: %w (job cancelled)", j.spec.op, j.id, err)
+		return fmt.Errorf("%s: wait for job %s: %w (job cancelled)", j.op, j.id, err)
 	}
-	return fmt.Errorf("%s: wait for job %s: %w", j.spec.op, j.id, err)
+	return fmt.Errorf("%s: wait for job %s: %w", j.op, j.id, err)
 }
 
 // retryAfterOf is the Retry-After the server sent with a failed answer,

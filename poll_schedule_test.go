@@ -41,10 +41,10 @@ func waitSim(t *testing.T, j simJob, rnd func() float64) simOutcome {
 	t.Helper()
 	c, ns := pollClient(t)
 	c.rnd = rnd
-	submitted := ns.clock()
+	submitted := ns.Now()
 	var out simOutcome
 	s := &script{step: func(int) (JobStatus, error) {
-		el := ns.clock().Sub(submitted)
+		el := ns.Now().Sub(submitted)
 		switch {
 		case el >= j.length:
 			out.seen = el
@@ -179,10 +179,10 @@ func TestPollScheduleAgainstFixedPoller(t *testing.T) {
 }
 
 // steadyJob reports progress rising linearly to its end.
-func steadyJob(ns *noSleep, length time.Duration) func(int) (JobStatus, error) {
-	start := ns.clock()
+func steadyJob(ns *fakeClock, length time.Duration) func(int) (JobStatus, error) {
+	start := ns.Now()
 	return func(int) (JobStatus, error) {
-		el := ns.clock().Sub(start)
+		el := ns.Now().Sub(start)
 		if el >= length {
 			return succeeded()
 		}
@@ -200,7 +200,7 @@ func TestWaitPollsJustAfterThePredictedEnd(t *testing.T) {
 			require.NoError(t, err)
 			plain := (&PollOptions{Jitter: -1}).withDefaults()
 			var waited time.Duration
-			for i, d := range ns.sleeps() {
+			for i, d := range ns.Sleeps() {
 				assert.GreaterOrEqual(t, d, plain.MinDelay, "wait %d", i)
 				assert.LessOrEqual(t, d, plain.pollDelay(i, waited, nil), "wait %d: never later than the plain schedule", i)
 				waited += d
@@ -209,7 +209,7 @@ func TestWaitPollsJustAfterThePredictedEnd(t *testing.T) {
 			assert.LessOrEqual(t, waited-length, max(length/50, plain.MinDelay), "seen done within 2 %% of the length")
 			// The poll aimed at the end finds the job done: no poll is
 			// wasted just before it.
-			sl := ns.sleeps()
+			sl := ns.Sleeps()
 			assert.Less(t, waited-sl[len(sl)-1], length, "the previous poll was before the end")
 		})
 	}
@@ -217,9 +217,9 @@ func TestWaitPollsJustAfterThePredictedEnd(t *testing.T) {
 
 func TestWaitIgnoresProgressThatDoesNotMove(t *testing.T) {
 	c, ns := pollClient(t)
-	start := ns.clock()
+	start := ns.Now()
 	s := &script{step: func(n int) (JobStatus, error) {
-		el := ns.clock().Sub(start)
+		el := ns.Now().Sub(start)
 		if el >= 3*time.Minute {
 			return succeeded()
 		}
@@ -231,7 +231,7 @@ func TestWaitIgnoresProgressThatDoesNotMove(t *testing.T) {
 	require.NoError(t, err)
 	plain := (&PollOptions{Jitter: -1}).withDefaults()
 	var waited time.Duration
-	for i, d := range ns.sleeps() {
+	for i, d := range ns.Sleeps() {
 		if i >= 12 { // stuck at 99 since poll 10
 			assert.Equal(t, plain.pollDelay(i, waited, nil), d, "wait %d: the plain schedule", i)
 		}
@@ -281,7 +281,7 @@ func TestWaitHonoursRetryAfterOnAFailedPoll(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, mux, _ := setupNoAuth(t, WithRetryPolicy(RetryPolicy{MaxRetries: -1}))
-			ns := installNoSleep(c)
+			ns := installClock(c)
 			c.rnd = func() float64 { return 0.5 }
 			f := (&fakeTask{t: t, task: hotspotTask, jobID: "j1", status: func(n int, w http.ResponseWriter, r *http.Request) {
 				if n == 2 {
@@ -302,7 +302,7 @@ func TestWaitHonoursRetryAfterOnAFailedPoll(t *testing.T) {
 			_, err = job.Wait(context.Background(), nil)
 			require.NoError(t, err)
 			assert.Equal(t, 4, f.polls)
-			assert.Equal(t, []time.Duration{1500 * time.Millisecond, 9 * time.Second, 2300 * time.Millisecond}, ns.sleeps(),
+			assert.Equal(t, []time.Duration{1500 * time.Millisecond, 9 * time.Second, 2300 * time.Millisecond}, ns.Sleeps(),
 				"the wait after the refused poll is the server's")
 		})
 	}
@@ -310,7 +310,7 @@ func TestWaitHonoursRetryAfterOnAFailedPoll(t *testing.T) {
 
 func TestErrorsCarryRetryAfter(t *testing.T) {
 	c, mux, _ := setupNoAuth(t, WithRetryPolicy(RetryPolicy{MaxRetries: -1}))
-	installNoSleep(c)
+	installClock(c)
 	mux.HandleFunc(sitePrefix+"rest/services/A/MapServer", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", "120")
 		w.WriteHeader(http.StatusTooManyRequests)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -125,7 +126,7 @@ func TestClassifyAdminStatus(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.status, func(t *testing.T) {
-			assert.Equal(t, tt.want, ClassifyAdminStatus(tt.status), "%q", tt.status)
+			assert.Equal(t, tt.want, classifyAdminStatus(tt.status), "%q", tt.status)
 		})
 	}
 }
@@ -270,12 +271,12 @@ func TestPollDelay(t *testing.T) {
 // --- the poller, over a synthetic job --------------------------------------
 
 // pollClient is a client whose poller sleeps on a fake clock; no server.
-func pollClient(t *testing.T) (*Client, *noSleep) {
+func pollClient(t *testing.T) (*Client, *fakeClock) {
 	t.Helper()
 	c, err := NewClient("https://gis.example.com/arcgis")
 	require.NoError(t, err)
 	c.rnd = func() float64 { return 0 }
-	return c, installNoSleep(c)
+	return c, installClock(c)
 }
 
 // script is a synthetic job: poll n (from 1) answers with step(n).
@@ -287,8 +288,9 @@ type script struct {
 }
 
 func (s *script) job(c *Client, fresh bool) *Job[string] {
-	spec := jobSpec[string]{
-		op: "Test Task",
+	spec := jobSpec[string, string]{
+		op:     "Test Task",
+		result: snapshotIsResult[string],
 		poll: func(ctx context.Context) (JobStatus, string, error) {
 			s.mu.Lock()
 			s.polls++
@@ -330,13 +332,13 @@ func TestWaitFreshJobWaitsFirstAndReattachedPollsAtOnce(t *testing.T) {
 	got, err := s.job(c, true).Wait(context.Background(), nil)
 	require.NoError(t, err)
 	assert.Equal(t, "snapshot 1", got)
-	assert.Equal(t, []time.Duration{500 * time.Millisecond}, ns.sleeps())
+	assert.Equal(t, []time.Duration{500 * time.Millisecond}, ns.Sleeps())
 
 	c2, ns2 := pollClient(t)
 	s2 := &script{step: func(n int) (JobStatus, error) { return succeeded() }}
 	_, err = s2.job(c2, false).Wait(context.Background(), nil)
 	require.NoError(t, err)
-	assert.Empty(t, ns2.sleeps(), "a re-attached job is polled at once")
+	assert.Empty(t, ns2.Sleeps(), "a re-attached job is polled at once")
 	assert.Equal(t, 1, s2.polls)
 }
 
@@ -345,16 +347,16 @@ func TestWaitScheduleSequenceAndCap(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	const n = 120
-	ns.onCall = func(k int) {
+	ns.OnSleep(func(k int) {
 		if k == n {
 			cancel()
 		}
-	}
+	})
 	s := &script{step: func(int) (JobStatus, error) { return running() }}
 	_, err := s.job(c, true).Wait(ctx, &PollOptions{Jitter: -1})
 	require.ErrorIs(t, err, context.Canceled)
 
-	sl := ns.sleeps()
+	sl := ns.Sleeps()
 	require.Len(t, sl, n)
 	ms := time.Millisecond
 	assert.Equal(t, []time.Duration{500 * ms, 1500 * ms, 2300 * ms}, sl[:3])
@@ -394,11 +396,11 @@ func TestWaitJitterBounds(t *testing.T) {
 			c.rnd = tc.rnd
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			ns.onCall = func(k int) {
+			ns.OnSleep(func(k int) {
 				if k == 100 {
 					cancel()
 				}
-			}
+			})
 			s := &script{step: func(int) (JobStatus, error) { return running() }}
 			_, err := s.job(c, true).Wait(ctx, &PollOptions{Jitter: 0.3})
 			require.ErrorIs(t, err, context.Canceled)
@@ -406,7 +408,7 @@ func TestWaitJitterBounds(t *testing.T) {
 			p := (&PollOptions{Jitter: -1}).withDefaults()
 			var waited time.Duration
 			jittered := 0
-			for i, d := range ns.sleeps() {
+			for i, d := range ns.Sleeps() {
 				full := p.pollDelay(i, waited, nil)
 				low := max(time.Duration(float64(full)*0.85), p.MinDelay)
 				high := min(time.Duration(float64(full)*1.15)+1, p.MaxDelay)
@@ -586,11 +588,11 @@ func TestWaitContextDeadline(t *testing.T) {
 	c, ns := pollClient(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	ns.onCall = func(k int) {
+	ns.OnSleep(func(k int) {
 		if k == 3 {
 			<-ctx.Done() // the deadline passes during the third wait
 		}
-	}
+	})
 	s := &script{step: func(int) (JobStatus, error) { return running() }}
 	_, err := s.job(c, true).Wait(ctx, nil)
 	require.Error(t, err)
@@ -604,11 +606,11 @@ func TestWaitCancelOnContextDone(t *testing.T) {
 	c, ns := pollClient(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	ns.onCall = func(k int) {
+	ns.OnSleep(func(k int) {
 		if k == 4 {
 			cancel()
 		}
-	}
+	})
 	s := &script{step: func(int) (JobStatus, error) { return running() }}
 	_, err := s.job(c, true).Wait(ctx, &PollOptions{CancelOnContextDone: true})
 	require.Error(t, err)
@@ -622,7 +624,7 @@ func TestWaitCancelOnContextDoneReportsCancelFailure(t *testing.T) {
 	c, _ := pollClient(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	spec := jobSpec[string]{
+	spec := jobSpec[string, string]{
 		op:     "Test Task",
 		poll:   func(context.Context) (JobStatus, string, error) { return running2() },
 		cancel: func(context.Context) error { return errors.New("cancel refused") },
@@ -642,11 +644,11 @@ func TestWaitUnknownStatusKeepsPolling(t *testing.T) {
 	c, ns := pollClient(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	ns.onCall = func(k int) {
+	ns.OnSleep(func(k int) {
 		if k == 50 {
 			cancel()
 		}
-	}
+	})
 	var states []JobState
 	s := &script{step: func(int) (JobStatus, error) {
 		return JobStatus{State: ClassifyGPStatus("esriJobSomethingNew"), Status: "esriJobSomethingNew"}, nil
@@ -662,7 +664,7 @@ func TestWaitUnknownStatusKeepsPolling(t *testing.T) {
 
 func TestWaitResultErrorNamesTheJob(t *testing.T) {
 	c, _ := pollClient(t)
-	spec := jobSpec[string]{
+	spec := jobSpec[string, string]{
 		op: "Test Task",
 		poll: func(context.Context) (JobStatus, string, error) {
 			return JobStatus{State: JobSucceeded, Status: "esriJobSucceeded"}, "", nil
@@ -679,7 +681,7 @@ func TestWaitResultErrorNamesTheJob(t *testing.T) {
 
 func TestJobCancelWithoutSupport(t *testing.T) {
 	c, _ := pollClient(t)
-	j := newJob(c, "job-1", "u", jobSpec[string]{op: "X"}, false)
+	j := newJob(c, "job-1", "u", jobSpec[string, string]{op: "X"}, false)
 	err := j.Cancel(context.Background())
 	require.Error(t, err)
 	assert.True(t, strings.Contains(err.Error(), "job-1"))
@@ -695,4 +697,14 @@ func TestJobErrorSkipsFailureTrailers(t *testing.T) {
 	assert.Equal(t, "job j1 failed (esriJobFailed): ERROR 000732: Input Features: Dataset roads does not exist or is not supported", e.Error())
 	onlyTrailers := &JobError{JobID: "j2", Status: "esriJobFailed", State: JobFailed, Messages: e.Messages[2:]}
 	assert.Contains(t, onlyTrailers.Error(), "Failed at Thu Nov 19", "with nothing better, the last error is quoted")
+}
+
+// TestJobStatusHasNoHiddenFields: what one job family knows travels in its
+// own snapshot to its result step, not in hidden fields of the public
+// JobStatus (which callers copy, compare and print).
+func TestJobStatusHasNoHiddenFields(t *testing.T) {
+	typ := reflect.TypeOf(JobStatus{})
+	for i := range typ.NumField() {
+		assert.True(t, typ.Field(i).IsExported(), "JobStatus.%s", typ.Field(i).Name)
+	}
 }

@@ -117,18 +117,25 @@ func (s *ServicesService) Exists(ctx context.Context, ref ServiceRef) (bool, err
 	if err != nil {
 		return false, err
 	}
-	var out struct {
-		Exists *lenientBool `json:"exists"`
-	}
+	var out existsAnswer
 	u := s.client.endpoint(rootAdmin, "services", "exists")
 	if err := s.client.do(ctx, call{op: "service exists", method: http.MethodPost, url: u, idempotent: true,
 		params: existsParams{FolderName: ref.Folder, ServiceName: ref.Name, Type: string(ref.Type)}}, &out); err != nil {
 		return false, err
 	}
-	if out.Exists == nil {
-		return false, &ResponseError{Op: "service exists", URL: cleanURL(u), HTTPStatus: http.StatusOK, Reason: `no "exists" in the answer`}
-	}
 	return bool(*out.Exists), nil
+}
+
+// existsAnswer is the exists operation's answer, which must say yes or no.
+type existsAnswer struct {
+	Exists *lenientBool `json:"exists"`
+}
+
+func (a *existsAnswer) checkAnswer() error {
+	if a.Exists == nil {
+		return badAnswer(`no "exists" in the answer`)
+	}
+	return nil
 }
 
 type existsParams struct {
@@ -314,7 +321,11 @@ func (s *ServicesService) PublishSD(ctx context.Context, req PublishSDRequest, o
 	if req.PublishOptions != nil {
 		params.PublishOptions = form.NewJSON(req.PublishOptions)
 	}
-	job, err := submitGP(ctx, s.client, task, params, s.publishResult(ref))
+	job, err := submitGP(ctx, s.client, task, params, s.publishResult(ref), false)
+	if errors.Is(err, ErrOutcomeUnknown) {
+		// The job may be running on the upload: keep it.
+		return nil, err
+	}
 	if err != nil {
 		return fail(err)
 	}
@@ -360,7 +371,7 @@ func (s *ServicesService) cleanupOnFailure(job *Job[*PublishResult], task, itemI
 		return
 	}
 	c := s.client
-	job.spec.failed = func(ctx context.Context, jerr *JobError) error {
+	job.failed = func(ctx context.Context, jerr *JobError) error {
 		id := itemID
 		if id == "" {
 			var p GPParam
@@ -396,7 +407,15 @@ func (s *ServicesService) publishResult(want ServiceRef) func(context.Context, *
 			default:
 				continue
 			}
-			p, err := r.Result(ctx, name)
+			var p serviceURLParam
+			var err error
+			if dst == &out.RESTURL && want.IsZero() {
+				// Only this output can name the new service: an answer
+				// that does not is reported by decode, as any bad answer.
+				err = r.readResult(ctx, name, &p)
+			} else {
+				err = r.readResult(ctx, name, &p.GPParam)
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -409,12 +428,22 @@ func (s *ServicesService) publishResult(want ServiceRef) func(context.Context, *
 			}
 		}
 		if want.IsZero() {
-			return nil, &ResponseError{Op: "Publish Service Definition", URL: cleanURL(r.jobURL), HTTPStatus: http.StatusOK,
-				Reason: fmt.Sprintf("the job succeeded, but out_rest_svc_url (%q) does not name the new service", truncate(out.RESTURL, 120))}
+			return nil, errors.New("the job lists no out_rest_svc_url output to name the new service")
 		}
 		out.Service = want
 		return out, nil
 	}
+}
+
+// serviceURLParam is the out_rest_svc_url output read when it alone can
+// name the new service: its value must be a service URL.
+type serviceURLParam struct{ GPParam }
+
+func (p *serviceURLParam) checkAnswer() error {
+	if _, err := ParseServiceRef(strings.TrimSpace(p.String())); err != nil {
+		return badAnswer(fmt.Sprintf("out_rest_svc_url (%q) does not name the new service", truncate(p.String(), 120)))
+	}
+	return nil
 }
 
 // sdSource is the checked source of a PublishSD.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -284,4 +285,49 @@ func TestPublishSDGivenItemKeptWhenRefusedBeforeJob(t *testing.T) {
 	_, err = c.Services.PublishSD(ctx, PublishSDRequest{ItemID: item.ItemID, IfNotExists: true})
 	require.True(t, errors.Is(err, ErrServiceExists), "%v", err)
 	assert.Len(t, srv.Uploads(), 1, "an item the caller uploaded is not deleted for a refusal before the job")
+}
+
+// TestPublishSDJobNeedsTheNewServiceURL: re-attached, a publish job knows
+// the new service only from its out_rest_svc_url output; an output that
+// does not name one is reported by the decoder, with the answer's status
+// and a snippet, and a job without that output is an error too.
+func TestPublishSDJobNeedsTheNewServiceURL(t *testing.T) {
+	succeeded := func(t *testing.T) string {
+		return gpStatusBody(t, "jp", "esriJobSucceeded", nil, map[string]string{"out_rest_svc_url": "results/out_rest_svc_url"})
+	}
+	c, mux, _ := setup(t)
+	installClock(c)
+	bad := `{"paramName":"out_rest_svc_url","dataType":"GPString","value":"nowhere"}`
+	(&fakeTask{t: t, task: PublishSDTask, jobID: "jp", status: writeBody(succeeded(t)),
+		results: map[string]string{"out_rest_svc_url": bad}}).mount(mux)
+	job, err := c.Services.PublishSDJob("jp")
+	require.NoError(t, err)
+	_, err = job.Wait(context.Background(), nil)
+	var re *ResponseError
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, `out_rest_svc_url ("nowhere") does not name the new service`, re.Reason)
+	assert.Equal(t, http.StatusOK, re.HTTPStatus)
+	assert.Equal(t, bad, re.Snippet)
+	assert.Contains(t, re.URL, "/jobs/jp/results/out_rest_svc_url")
+
+	c, mux, _ = setup(t)
+	installClock(c)
+	(&fakeTask{t: t, task: PublishSDTask, jobID: "jp",
+		status: writeBody(gpStatusBody(t, "jp", "esriJobSucceeded", nil, map[string]string{}))}).mount(mux)
+	job, err = c.Services.PublishSDJob("jp")
+	require.NoError(t, err)
+	_, err = job.Wait(context.Background(), nil)
+	assert.ErrorContains(t, err, "no out_rest_svc_url output")
+
+	// A good URL names the service.
+	c, mux, _ = setup(t)
+	installClock(c)
+	(&fakeTask{t: t, task: PublishSDTask, jobID: "jp", status: writeBody(succeeded(t)),
+		results: map[string]string{"out_rest_svc_url": `{"paramName":"out_rest_svc_url","dataType":"GPString",` +
+			`"value":"https://gis.example.com/arcgis/rest/services/Transport/Roads/MapServer"}`}}).mount(mux)
+	job, err = c.Services.PublishSDJob("jp")
+	require.NoError(t, err)
+	res, err := job.Wait(context.Background(), nil)
+	require.NoError(t, err)
+	assert.Equal(t, ServiceRef{Folder: "Transport", Name: "Roads", Type: MapServer}, res.Service)
 }

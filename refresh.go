@@ -72,7 +72,9 @@ type RefreshResult struct {
 // The service must be an ImageServer, MapServer, FeatureServer or
 // SceneServer (any case); the reference is checked before anything is
 // sent (*ValidationError). Store Job.ID to re-attach later with
-// RefreshJob. Needs publisher or administrator privileges.
+// RefreshJob. Needs publisher or administrator privileges. A refresh is
+// idempotent, so its submit is retried like a read after a gateway error
+// or a dropped connection (at worst a second refresh job runs).
 // https://developers.arcgis.com/rest/services-reference/enterprise/refreshservice
 func (s *ServicesService) Refresh(ctx context.Context, ref ServiceRef, opts ...RefreshOption) (*Job[*RefreshResult], error) {
 	ref, err := refOfType("", ref, refreshableTypes...)
@@ -85,7 +87,9 @@ func (s *ServicesService) Refresh(ctx context.Context, ref ServiceRef, opts ...R
 	}
 	params := refreshParams{ServiceName: ref.Name, ServiceType: string(ref.Type),
 		ServiceFolder: ref.Folder, RefreshOptions: cfg.options}
-	return submitGP(ctx, s.client, cfg.task, params, readRefreshResult)
+	// Refreshing a service twice leaves it as refreshing it once: the
+	// submit is retried like a read (a duplicate job is harmless).
+	return submitGP(ctx, s.client, cfg.task, params, readRefreshResult, true)
 }
 
 // RefreshJob re-attaches to a Refresh Service job by its ID, on

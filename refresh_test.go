@@ -62,7 +62,7 @@ func refreshTask(t *testing.T, mux *http.ServeMux, status func(n int, w http.Res
 
 func TestRefreshEndToEnd(t *testing.T) {
 	c, mux, site := setup(t)
-	ns := installNoSleep(c)
+	ns := installClock(c)
 	succeeded := refreshSucceededBody(t)
 	ft := refreshTask(t, mux, func(n int, w http.ResponseWriter, r *http.Request) {
 		if n == 1 {
@@ -109,7 +109,7 @@ func TestRefreshEndToEnd(t *testing.T) {
 	}
 	submits, polls, cancels := ft.count()
 	assert.Equal(t, [3]int{1, 2, 0}, [3]int{submits, polls, cancels})
-	assert.Len(t, ns.sleeps(), 2)
+	assert.Len(t, ns.Sleeps(), 2)
 
 	// The result's own parameter read is there too.
 	p, err := res.Result(context.Background(), "refreshResults")
@@ -119,7 +119,7 @@ func TestRefreshEndToEnd(t *testing.T) {
 
 func TestRefreshAndWaitRootFolderAndTypeSpelling(t *testing.T) {
 	c, mux, _ := setup(t)
-	installNoSleep(c)
+	installClock(c)
 	ft := refreshTask(t, mux, writeBody(refreshSucceededBody(t)))
 	res, err := c.Services.RefreshAndWait(context.Background(), ServiceRef{Folder: "/", Name: "Parcels", Type: "featureserver"}, nil, WithRefreshOptions("{}"))
 	require.NoError(t, err)
@@ -132,7 +132,7 @@ func TestRefreshAndWaitRootFolderAndTypeSpelling(t *testing.T) {
 
 func TestRefreshWithoutListedResult(t *testing.T) {
 	c, mux, _ := setup(t)
-	installNoSleep(c)
+	installClock(c)
 	ft := refreshTask(t, mux, writeBody(gpStatusBody(t, refreshJobID, "esriJobSucceeded", nil, nil)))
 	res, err := c.Services.RefreshAndWait(context.Background(),
 		ServiceRef{Name: "Roads", Type: MapServer}, nil)
@@ -143,7 +143,7 @@ func TestRefreshWithoutListedResult(t *testing.T) {
 
 func TestRefreshFailedQuotesLastErrorMessage(t *testing.T) {
 	c, mux, _ := setup(t)
-	installNoSleep(c)
+	installClock(c)
 	failed := gpStatusBody(t, refreshJobID, "esriJobFailed", []JobMessage{
 		msg("Informative", "Submitted."),
 		msg("Informative", "Executing..."),
@@ -185,7 +185,7 @@ func TestRefreshCancelled(t *testing.T) {
 	} {
 		t.Run(tc.fixture, func(t *testing.T) {
 			c, mux, _ := setup(t)
-			installNoSleep(c)
+			installClock(c)
 			refreshTask(t, mux, statusFixture(t, tc.fixture))
 			_, err := c.Services.RefreshAndWait(context.Background(),
 				ServiceRef{Name: "Landsat", Type: ImageServer}, nil)
@@ -214,7 +214,7 @@ func statusFixture(t *testing.T, name string) func(int, http.ResponseWriter, *ht
 
 func TestRefreshJobReattach(t *testing.T) {
 	c, mux, _ := setup(t)
-	ns := installNoSleep(c)
+	ns := installClock(c)
 	ft := refreshTask(t, mux, func(n int, w http.ResponseWriter, r *http.Request) {
 		if n == 1 {
 			fmt.Fprint(w, gpStatusBody(t, refreshJobID, "esriJobWaiting", nil, nil))
@@ -231,7 +231,7 @@ func TestRefreshJobReattach(t *testing.T) {
 	submits, polls, _ := ft.count()
 	assert.Equal(t, 0, submits)
 	assert.Equal(t, 2, polls)
-	assert.Len(t, ns.sleeps(), 1)
+	assert.Len(t, ns.Sleeps(), 1)
 
 	_, err = c.Services.RefreshJob("../x")
 	var ve *ValidationError
@@ -240,7 +240,7 @@ func TestRefreshJobReattach(t *testing.T) {
 
 func TestRefreshTaskPathOverride(t *testing.T) {
 	c, mux, _ := setup(t)
-	installNoSleep(c)
+	installClock(c)
 	const task = "System/PublishingToolsEx/GPServer/Refresh Service"
 	ft := (&fakeTask{t: t, task: task, jobID: "jex",
 		status: writeBody(gpStatusBody(t, "jex", "esriJobSucceeded", nil, nil))}).mount(mux)

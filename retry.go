@@ -9,18 +9,26 @@ import (
 	"github.com/seed9bfd6bbc/ags/internal/transport"
 )
 
-// DefaultRetryPolicy is the retry policy of a new Client.
-var DefaultRetryPolicy = RetryPolicy{MaxRetries: 4, MinDelay: 500 * time.Millisecond, MaxDelay: 30 * time.Second}
+// defaultRetryPolicy is the retry policy of a new Client; see RetryPolicy.
+var defaultRetryPolicy = RetryPolicy{MaxRetries: 4, MinDelay: 500 * time.Millisecond, MaxDelay: 30 * time.Second}
 
-// RetryPolicy bounds the retries of one call. Zero fields take the values of
-// DefaultRetryPolicy; a negative MaxRetries disables retries.
+// RetryPolicy bounds the retries of one call (WithRetryPolicy). Zero fields
+// take their defaults: MaxRetries 4, MinDelay 500 ms, MaxDelay 30 s. A
+// negative MaxRetries disables retries.
+//
+// MaxRetries is one budget for the whole call: a call makes at most
+// MaxRetries+1 attempts, whether they fail with a 502, a dropped connection
+// or the admin "store busy" answer (plus one replay after a rejected token
+// is renewed).
 //
 // What is retried: any call after 429, 503 with Retry-After, a connection
 // that never opened, or the admin "another administrative operation" answer
 // (the server refused before acting); idempotent calls (reads, job status,
-// token requests) also after 500, 502, 503, 504 and dropped connections.
-// Calls that change the server (createService, submitJob, updateTiles,
-// start, stop, delete, edit) are never sent twice after they may have acted.
+// token requests, Refresh Service, start, stop) also after 500, 502, 503,
+// 504 and dropped connections. Other calls that change the server are never
+// sent twice after they may have acted: createService, createFolder and
+// delete read back what happened when the answer is lost, and the rest
+// (submitJob, updateTiles, edit, uploads) are sent at most once.
 type RetryPolicy struct {
 	MaxRetries int           // retries after the first attempt
 	MinDelay   time.Duration // first backoff ceiling (full jitter, doubling)
@@ -28,7 +36,7 @@ type RetryPolicy struct {
 }
 
 func (p RetryPolicy) withDefaults() RetryPolicy {
-	d := DefaultRetryPolicy
+	d := defaultRetryPolicy
 	if p.MaxRetries > 0 {
 		d.MaxRetries = p.MaxRetries
 	} else if p.MaxRetries < 0 {
@@ -95,6 +103,19 @@ func (c *Client) guardRedirects(hc *http.Client) *http.Client {
 		if !strings.EqualFold(req.URL.Host, first.Host) || (first.Scheme == "https" && req.URL.Scheme != "https") {
 			return fmt.Errorf("%w: %s://%s to %s://%s", transport.ErrRedirectRefused,
 				first.Scheme, first.Host, req.URL.Scheme, req.URL.Host)
+		}
+		// net/http turns a POST answered 301, 302 or 303 into a GET without
+		// its form, and the JSON found there would pass for the write's
+		// answer. A write is followed only where its method and body go
+		// along (307, 308); otherwise the call fails, saying so. Reads
+		// follow any same-host redirect.
+		if m := via[0].Method; req.Method != m && !transport.Idempotent(req.Context()) {
+			status := 0
+			if req.Response != nil {
+				status = req.Response.StatusCode
+			}
+			return fmt.Errorf("%w: the server answered the %s with a %d redirect to %s, which would resend it as a %s without its parameters; the call was not repeated",
+				transport.ErrRedirectRefused, m, status, req.URL.Path, req.Method)
 		}
 		if prev != nil {
 			return prev(req, via)

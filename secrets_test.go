@@ -37,8 +37,8 @@ func TestSecretsNeverLeak(t *testing.T) {
 	clock := newFakeClock()
 	c, mux, site := setupNoAuth(t, opts...)
 	f := newFakeAuth(t, mux, site, clock)
+	useClock(c, clock)
 	cs := c.tokens.source().(*credentialSource)
-	cs.now = clock.Now
 
 	// Endpoints that misbehave, some by echoing the secrets back.
 	var flaky atomic.Int32

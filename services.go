@@ -21,9 +21,12 @@ import (
 // (letters, digits and underscores, at most 120 characters), and so are
 // service types (ServiceType.Known). Operations that change the server
 // (Create, Edit, Start, Stop, Delete, CreateFolder, StartServices,
-// StopServices) are sent once and never repeated after the server may have
-// acted; the admin API's "another administrative operation is currently
-// accessing the store" refusal is retried with backoff by the client.
+// StopServices) are never repeated blindly: Start, Stop, StartServices and
+// StopServices change nothing when repeated and are retried like reads;
+// Create, CreateFolder and Delete settle a lost answer by reading back
+// (see each); Edit is sent once. The admin API's "another administrative
+// operation is currently accessing the store" refusal is retried with
+// backoff by the client, within the call's retry budget.
 type ServicesService service
 
 // ServiceStatus is the configured and the real-time state of a service,
@@ -210,9 +213,11 @@ func (a *canCreateAnswer) UnmarshalJSON(b []byte) error {
 // definition, with one POST of admin/services/[<folder>/]createService.
 // The definition is checked first (Validate). A duplicate answers an error
 // that matches ErrServiceExists; every other refusal is an *Error with the
-// server's messages. The request is never repeated after the server may
-// have acted: on a lost answer, check with Get or CanCreate before trying
-// again.
+// server's messages. The request is never repeated blindly: when its
+// answer is lost (a gateway's 502, a dropped connection), the service is
+// read back; there with the name and type sent, the call succeeded; absent,
+// it is sent once more; if the read fails too, the error matches
+// ErrOutcomeUnknown and names the service.
 // https://developers.arcgis.com/rest/enterprise-administration/server/createservice.htm
 func (s *ServicesService) Create(ctx context.Context, folder string, def ServiceDefinition) error {
 	if err := validFolder("folder", folder); err != nil {
@@ -222,8 +227,10 @@ func (s *ServicesService) Create(ctx context.Context, folder string, def Service
 		return err
 	}
 	u := s.client.endpoint(rootAdmin, "services", normFolder(folder), "createService")
-	return s.client.do(ctx, call{op: "createService", method: http.MethodPost, url: u,
-		params: serviceParams{Service: form.JSON[ServiceDefinition]{V: def}}}, nil)
+	return s.createSettled(ctx, folder, def, func(ctx context.Context) error {
+		return s.client.do(ctx, call{op: "createService", method: http.MethodPost, url: u,
+			params: serviceParams{Service: form.JSON[ServiceDefinition]{V: def}}}, nil)
+	})
 }
 
 // CanCreate asks the server (10.5+) whether the service def describes can
@@ -307,22 +314,35 @@ func (s *ServicesService) Status(ctx context.Context, ref ServiceRef) (*ServiceS
 }
 
 // Start starts a service: POST admin/services/[<folder>/]<name>.<type>/start.
+// Starting a started service leaves it started, so the call is retried
+// like a read.
 // https://developers.arcgis.com/rest/enterprise-administration/enterprise/start-service
 func (s *ServicesService) Start(ctx context.Context, ref ServiceRef) error {
-	return s.serviceOp(ctx, ref, "start")
+	return s.serviceOp(ctx, ref, "start", true)
 }
 
 // Stop stops a service: POST admin/services/[<folder>/]<name>.<type>/stop.
+// Stopping a stopped service leaves it stopped, so the call is retried
+// like a read.
 // https://developers.arcgis.com/rest/enterprise-administration/server/stopservice
 func (s *ServicesService) Stop(ctx context.Context, ref ServiceRef) error {
-	return s.serviceOp(ctx, ref, "stop")
+	return s.serviceOp(ctx, ref, "stop", true)
 }
 
 // Delete deletes a service: POST
-// admin/services/[<folder>/]<name>.<type>/delete.
+// admin/services/[<folder>/]<name>.<type>/delete. When the answer is lost,
+// the service is read back: gone, the call succeeded; still there, it is
+// sent once more; if the read fails too, the error matches
+// ErrOutcomeUnknown and names the service.
 // https://developers.arcgis.com/rest/enterprise-administration/server/service.htm
 func (s *ServicesService) Delete(ctx context.Context, ref ServiceRef) error {
-	return s.serviceOp(ctx, ref, "delete")
+	clean, err := ref.clean("")
+	if err != nil {
+		return err
+	}
+	return s.deleteSettled(ctx, clean, func(ctx context.Context) error {
+		return s.serviceOp(ctx, clean, "delete", false)
+	})
 }
 
 // Edit replaces the definition of the service def names (def.ServiceName,
@@ -347,15 +367,19 @@ func (s *ServicesService) Edit(ctx context.Context, folder string, def ServiceDe
 
 // CreateFolder creates a folder under the root (the only level ArcGIS
 // Server has): POST admin/services/createFolder with folderName and an
-// optional description.
+// optional description. When the answer is lost, the root folder is
+// listed: the folder there, the call succeeded; absent, it is sent once
+// more; if the listing fails too, the error matches ErrOutcomeUnknown.
 // https://developers.arcgis.com/rest/enterprise-administration/server/createfolder.htm
 func (s *ServicesService) CreateFolder(ctx context.Context, name, description string) error {
 	if err := validFolderName("folderName", name); err != nil {
 		return err
 	}
 	u := s.client.endpoint(rootAdmin, "services", "createFolder")
-	return s.client.do(ctx, call{op: "createFolder", method: http.MethodPost, url: u,
-		params: createFolderParams{FolderName: name, Description: description}}, nil)
+	return s.createFolderSettled(ctx, name, func(ctx context.Context) error {
+		return s.client.do(ctx, call{op: "createFolder", method: http.MethodPost, url: u,
+			params: createFolderParams{FolderName: name, Description: description}}, nil)
+	})
 }
 
 // StartServices starts several services with one POST of
@@ -386,17 +410,19 @@ func (s *ServicesService) batch(ctx context.Context, op string, refs []ServiceRe
 		list.Services = append(list.Services, serviceRefWire{FolderName: r.Folder, ServiceName: r.Name, Type: r.Type})
 	}
 	u := s.client.endpoint(rootAdmin, "services", op)
-	return s.client.do(ctx, call{op: op, method: http.MethodPost, url: u,
+	// Starting started services (stopping stopped ones) changes nothing:
+	// retried like a read.
+	return s.client.do(ctx, call{op: op, method: http.MethodPost, url: u, idempotent: true,
 		params: servicesParams{Services: form.JSON[servicesList]{V: list}}}, nil)
 }
 
 // serviceOp POSTs one operation of a service (start, stop, delete).
-func (s *ServicesService) serviceOp(ctx context.Context, ref ServiceRef, op string) error {
+func (s *ServicesService) serviceOp(ctx context.Context, ref ServiceRef, op string, idempotent bool) error {
 	u, err := s.serviceURL(ref, op)
 	if err != nil {
 		return err
 	}
-	return s.client.do(ctx, call{op: op + " service", method: http.MethodPost, url: u}, nil)
+	return s.client.do(ctx, call{op: op + " service", method: http.MethodPost, url: u, idempotent: idempotent}, nil)
 }
 
 // serviceURL checks a service reference and returns

@@ -810,10 +810,10 @@ func TestServicesCreateRetriesStoreBusy(t *testing.T) {
 		}
 		writeJSONBody(w, http.StatusOK, `{"status":"success"}`)
 	})
-	ns := installNoSleep(c)
+	ns := installClock(c)
 	require.NoError(t, c.Services.Create(t.Context(), "Transport", roadsDef()))
 	assert.Equal(t, 3, rec.count(), "refused twice before acting, then created")
-	assert.Len(t, ns.sleeps(), 2, "backed off before each retry")
+	assert.Len(t, ns.Sleeps(), 2, "backed off before each retry")
 	for _, r := range rec.all() {
 		assert.Equal(t, "/arcgis/admin/services/Transport/createService", r.Path)
 	}
@@ -822,14 +822,14 @@ func TestServicesCreateRetriesStoreBusy(t *testing.T) {
 func TestServicesStoreBusyGivesUp(t *testing.T) {
 	t.Parallel()
 	c, rec := adminSetup(t, answerJSON(storeBusy))
-	ns := installNoSleep(c)
+	ns := installClock(c)
 	err := c.Services.Start(t.Context(), ServiceRef{Folder: "", Name: "Roads", Type: MapServer})
 	require.ErrorIs(t, err, ErrServerBusy)
 	var apiErr *Error
 	require.ErrorAs(t, err, &apiErr)
 	assert.Contains(t, apiErr.Message, "Another administrative operation")
 	assert.Equal(t, 4, rec.count(), "the first attempt and MaxRetries (3) more")
-	assert.Len(t, ns.sleeps(), 3)
+	assert.Len(t, ns.Sleeps(), 3)
 }
 
 func TestServicesCreateNotRetriedOn502(t *testing.T) {
@@ -839,12 +839,22 @@ func TestServicesCreateNotRetriedOn502(t *testing.T) {
 		w.WriteHeader(http.StatusBadGateway)
 		_, _ = w.Write([]byte("<html><body><h1>502 Bad Gateway</h1></body></html>"))
 	})
-	installNoSleep(c)
+	installClock(c)
 	err := c.Services.Create(t.Context(), "Transport", roadsDef())
 	var re *ResponseError
 	require.ErrorAs(t, err, &re)
 	assert.Equal(t, http.StatusBadGateway, re.HTTPStatus)
-	assert.Equal(t, 1, rec.count(), "a createService the server may have acted on is sent once")
+	// The answer was lost and reading back failed too: the outcome is
+	// unknown, and the error names the service.
+	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	assert.Contains(t, err.Error(), "Transport/Roads.MapServer")
+	creates := 0
+	for _, r := range rec.all() {
+		if strings.HasSuffix(r.Path, "/createService") {
+			creates++
+		}
+	}
+	assert.Equal(t, 1, creates, "a createService the server may have acted on is sent once")
 }
 
 func TestServicesGetRetriedOn502(t *testing.T) {

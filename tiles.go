@@ -80,6 +80,19 @@ type updateTilesAnswer struct {
 	Message string `json:"message"`
 }
 
+// checkAnswer accepts only a success that names its job. An answer whose
+// status is not "success" is the server's refusal in its own words.
+func (a *updateTilesAnswer) checkAnswer() error {
+	if st := strings.TrimSpace(a.Status); !strings.EqualFold(st, "success") {
+		msg := strings.TrimSpace(a.Message)
+		if msg == "" {
+			msg = fmt.Sprintf("the server answered status %q, not success", st)
+		}
+		return refusal{message: msg, details: []string{"status: " + st}}
+	}
+	return checkJobID(a.JobID)
+}
+
 // Update rebuilds part of a hosted tile layer's cache (updateTiles) and
 // returns the tile job at once; Wait on it for the job statistics.
 // ref names the layer's service (Type MapServer, or empty); the call goes to
@@ -95,8 +108,9 @@ type updateTilesAnswer struct {
 //			SpatialReference: &ags.SpatialReference{WKID: 102100}}})
 //
 // The request is sent once and never retried after the server may have
-// acted. An answer whose status is not "success", or that carries no
-// jobId, is an error.
+// acted; when its answer is lost, the error matches ErrOutcomeUnknown (list
+// the layer's jobs with Jobs to find out). An answer whose status is not
+// "success", or that carries no jobId, is an error.
 // https://developers.arcgis.com/rest/services-reference/online/update-tiles
 func (s *TilesService) Update(ctx context.Context, ref ServiceRef, req UpdateTilesRequest) (*Job[*TileJobStats], error) {
 	ref, err := tileServiceRef(ref)
@@ -113,23 +127,10 @@ func (s *TilesService) Update(ctx context.Context, ref ServiceRef, req UpdateTil
 	const op = "updateTiles"
 	var ans updateTilesAnswer
 	if err := c.do(ctx, call{op: op, method: http.MethodPost, url: u, params: params}, &ans); err != nil {
-		return nil, err
+		return nil, outcomeUnknown(err, op, "service "+ref.String(),
+			"list the layer's tile jobs (Tiles.Jobs) before updating again")
 	}
-	if st := strings.TrimSpace(ans.Status); !strings.EqualFold(st, "success") {
-		msg := strings.TrimSpace(ans.Message)
-		if msg == "" {
-			msg = fmt.Sprintf("the server answered status %q, not success", st)
-		}
-		return nil, &Error{HTTPStatus: http.StatusOK, Message: msg, Details: []string{"status: " + st}, Op: op, URL: cleanURL(u)}
-	}
-	id := strings.TrimSpace(ans.JobID)
-	if id == "" {
-		return nil, &ResponseError{Op: op, URL: cleanURL(u), HTTPStatus: http.StatusOK, Reason: "no jobId in the answer"}
-	}
-	if validJobID(id) != nil {
-		return nil, &ResponseError{Op: op, URL: cleanURL(u), HTTPStatus: http.StatusOK,
-			Reason: fmt.Sprintf("jobId %q cannot be used in a URL", truncate(id, 80))}
-	}
+	id := strings.TrimSpace(ans.JobID) // checked by decode
 	// The server has just accepted the job: Wait lets it start before the
 	// first poll.
 	return tileJob(c, ref, id, true), nil
@@ -174,23 +175,21 @@ func tileJob(c *Client, ref ServiceRef, jobID string, fresh bool) *Job[*TileJobS
 	const op = "updateTiles"
 	jobURL := c.endpoint(rootHostedAdmin, "services", ref.Folder, ref.Name, string(ref.Type), "jobs", jobID)
 	hist := &tileMessages{}
-	spec := jobSpec[*TileJobStats]{
+	spec := jobSpec[*TileJobStats, *TileJobStats]{
 		op: op,
 		poll: func(ctx context.Context) (JobStatus, *TileJobStats, error) {
-			var st TileJobStats
-			err := c.do(ctx, call{op: op + ": job " + jobID + " status", method: http.MethodGet, url: jobURL, idempotent: true}, &st)
+			var ans tileStatusAnswer
+			err := c.do(ctx, call{op: op + ": job " + jobID + " status", method: http.MethodGet, url: jobURL, idempotent: true}, &ans)
 			if err != nil {
 				return JobStatus{}, nil, err
 			}
-			if strings.TrimSpace(st.JobStatus) == "" {
-				return JobStatus{}, nil, &ResponseError{Op: op + ": job " + jobID + " status", URL: cleanURL(jobURL),
-					HTTPStatus: http.StatusOK, Reason: "no jobStatus in the answer"}
-			}
+			st := &ans.TileJobStats
 			state := ClassifyTileStatus(st.JobStatus)
 			return JobStatus{JobID: jobID, State: state, Status: st.JobStatus,
 				Progress: &JobProgress{Percent: st.PercentComplete, Message: st.Message},
-				Messages: hist.observe(st.Message, state)}, &st, nil
+				Messages: hist.observe(st.Message, state)}, st, nil
 		},
+		result: snapshotIsResult[*TileJobStats],
 		cancel: func(ctx context.Context) error {
 			// Cancelling twice is harmless, so the call may be retried.
 			return c.do(ctx, call{op: op + ": cancel job " + jobID, method: http.MethodPost, idempotent: true,
@@ -199,6 +198,12 @@ func tileJob(c *Client, ref ServiceRef, jobID string, fresh bool) *Job[*TileJobS
 	}
 	return newJob(c, jobID, cleanURL(jobURL), spec, fresh)
 }
+
+// tileStatusAnswer is a tile job status read: statistics that must name
+// the job's status.
+type tileStatusAnswer struct{ TileJobStats }
+
+func (a *tileStatusAnswer) checkAnswer() error { return checkJobStatus(a.JobStatus) }
 
 // tileMessages turns the single "message" of successive tile job
 // statistics into the list of every message so far: each change of message

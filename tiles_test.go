@@ -349,9 +349,14 @@ func TestTilesUpdateUnexpectedAnswers(t *testing.T) {
 			if tc.apiErr {
 				var apiErr *Error
 				assert.ErrorAs(t, err, &apiErr)
+				assert.Equal(t, http.StatusOK, apiErr.HTTPStatus)
+				assert.Equal(t, "updateTiles", apiErr.Op)
 			} else {
 				var re *ResponseError
-				assert.ErrorAs(t, err, &re)
+				require.ErrorAs(t, err, &re)
+				// The decoder reports it, with the answer's status and a snippet.
+				assert.Equal(t, http.StatusOK, re.HTTPStatus)
+				assert.Equal(t, strings.Join(strings.Fields(tc.answer), " "), re.Snippet)
 			}
 		})
 	}
@@ -444,7 +449,7 @@ func tilesStatus(status string, percent any, message string) string {
 // and each new message once; the last statistics are the result.
 func TestTilesJobWait(t *testing.T) {
 	c, mux, _ := setup(t)
-	ns := installNoSleep(c)
+	ns := installClock(c)
 	mux.HandleFunc(tilesAdmin+"updateTiles", serveFixture(t, "update-tiles-ok.json"))
 	done := strings.Replace(tilesExampleStats, `"jobStatus" : "DONE"`, `"jobStatus" : "Done"`, 1)
 	status := newTilesRecorder(t,
@@ -507,7 +512,7 @@ func TestTilesJobWait(t *testing.T) {
 		assert.NotContains(t, r.query, "token")
 		assert.Equal(t, "Bearer "+testToken, r.auth)
 	}
-	assert.Len(t, ns.sleeps(), 5, "a wait before each poll (the job was just submitted), none of it real")
+	assert.Len(t, ns.Sleeps(), 5, "a wait before each poll (the job was just submitted), none of it real")
 }
 
 // TestTilesJobFailures: PARTIALERROR and FAILED end the wait with a
@@ -520,7 +525,7 @@ func TestTilesJobFailures(t *testing.T) {
 	} {
 		t.Run(tc.status, func(t *testing.T) {
 			c, mux, _ := setup(t)
-			installNoSleep(c)
+			installClock(c)
 			mux.Handle(tilesAdmin+"jobs/"+tilesJobID, newTilesRecorder(t,
 				tilesStatus("INPROGRESS", 10, "Cooking level 0"),
 				tilesStatus(tc.status, 60, tc.message)))
@@ -573,7 +578,9 @@ func TestTilesJobStatusNames(t *testing.T) {
 	_, err = job.Status(context.Background())
 	var re *ResponseError
 	require.ErrorAs(t, err, &re)
-	assert.Contains(t, err.Error(), "no jobStatus")
+	assert.Equal(t, "no jobStatus in the answer", re.Reason)
+	assert.Equal(t, http.StatusOK, re.HTTPStatus)
+	assert.Equal(t, `{"jobId":"j","percentComplete":5}`, re.Snippet)
 }
 
 func TestTilesJobCancel(t *testing.T) {
@@ -653,7 +660,7 @@ func tilesAOI() *FeatureSet {
 // through the shared poller.
 func TestTilesManageCache(t *testing.T) {
 	c, mux, _ := setup(t)
-	installNoSleep(c)
+	installClock(c)
 	submit := newTilesRecorder(t, string(fixture(t, "gp-submitjob-ok.json")))
 	status := newTilesRecorder(t,
 		`{"jobId":"ja892cd2a90d149db9a171fc86ff530b4","jobStatus":"esriJobExecuting","messages":[{"type":"esriJobMessageTypeInformative","description":"Executing..."}]}`,

@@ -173,6 +173,18 @@ type uploadAnswer struct {
 	Item *UploadItem `json:"item"`
 }
 
+// checkAnswer accepts only an answer that names its item with an ID usable
+// in a URL.
+func (a *uploadAnswer) checkAnswer() error {
+	if a.Item == nil || a.Item.ItemID == "" {
+		return badAnswer("no item ID in the answer")
+	}
+	if validItemID(a.Item.ItemID) != nil {
+		return badAnswer(fmt.Sprintf("item ID %q cannot be used in a URL", truncate(a.Item.ItemID, 80)))
+	}
+	return nil
+}
+
 // Upload uploads a file to the admin API and returns the new item.
 //
 // A file smaller than PartThreshold goes in one multipart POST of
@@ -253,20 +265,12 @@ func (s *UploadsService) Upload(ctx context.Context, name string, r io.Reader, o
 		params: uploadParams{Description: o.Description}, file: part}, &ans); err != nil {
 		return nil, err
 	}
-	return s.answered(ans, "upload", name, o.Description)
+	return answered(ans, "upload", name, o.Description), nil
 }
 
-// answered checks an upload or register answer and fills what a bare ID
-// answer leaves out.
-func (s *UploadsService) answered(ans uploadAnswer, op, name, description string) (*UploadItem, error) {
-	u := s.client.endpoint(rootAdmin, "uploads", op)
-	if ans.Item == nil || ans.Item.ItemID == "" {
-		return nil, &ResponseError{Op: op, URL: cleanURL(u), HTTPStatus: http.StatusOK, Reason: "no item ID in the answer"}
-	}
-	if err := validItemID(ans.Item.ItemID); err != nil {
-		return nil, &ResponseError{Op: op, URL: cleanURL(u), HTTPStatus: http.StatusOK,
-			Reason: fmt.Sprintf("item ID %q cannot be used in a URL", truncate(ans.Item.ItemID, 80))}
-	}
+// answered fills what a bare ID answer to an upload or register leaves
+// out (decode has checked the ID).
+func answered(ans uploadAnswer, op, name, description string) *UploadItem {
 	it := ans.Item
 	if it.ItemName == "" {
 		it.ItemName = name
@@ -277,7 +281,7 @@ func (s *UploadsService) answered(ans uploadAnswer, op, name, description string
 	if op == "upload" && it.bare {
 		it.Committed = true // a one-request upload is complete
 	}
-	return it, nil
+	return it
 }
 
 // uploadParts sends a file in parts. The undocumented details are marked
@@ -292,10 +296,7 @@ func (s *UploadsService) uploadParts(ctx context.Context, name string, r io.Read
 		params: registerParams{ItemName: name, Description: o.Description}}, &ans); err != nil {
 		return nil, err
 	}
-	it, err := s.answered(ans, "register", name, o.Description)
-	if err != nil {
-		return nil, err
-	}
+	it := answered(ans, "register", name, o.Description)
 	defer func() {
 		if err != nil {
 			err = s.cleanup(ctx, it.ItemID, err)
@@ -385,29 +386,44 @@ func (s *UploadsService) Get(ctx context.Context, itemID string) (*UploadItem, e
 	if err := validItemID(itemID); err != nil {
 		return nil, err
 	}
-	var it UploadItem
+	var ans uploadItemAnswer
 	u := s.client.endpoint(rootAdmin, "uploads", itemID)
-	if err := s.client.do(ctx, call{op: "get upload", method: http.MethodGet, url: u, idempotent: true}, &it); err != nil {
+	if err := s.client.do(ctx, call{op: "get upload", method: http.MethodGet, url: u, idempotent: true}, &ans); err != nil {
 		return nil, err
 	}
-	if it.ItemID == "" {
-		return nil, &ResponseError{Op: "get upload", URL: cleanURL(u), HTTPStatus: http.StatusOK, Reason: "no itemID in the answer"}
+	return &ans.UploadItem, nil
+}
+
+// uploadItemAnswer is an item resource, which must name its item.
+type uploadItemAnswer struct{ UploadItem }
+
+func (a *uploadItemAnswer) checkAnswer() error {
+	if a.ItemID == "" {
+		return badAnswer("no itemID in the answer")
 	}
-	return &it, nil
+	return nil
+}
+
+// uploadsAnswer is the uploads resource, which must list its items (an
+// empty list included).
+type uploadsAnswer struct {
+	Items *[]UploadItem `json:"items"`
+}
+
+func (a *uploadsAnswer) checkAnswer() error {
+	if a.Items == nil {
+		return badAnswer(`no "items" in the answer`)
+	}
+	return nil
 }
 
 // List returns the uploaded items: GET admin/uploads ({"items": [...]}).
 // https://developers.arcgis.com/rest/enterprise-administration/server/uploads.htm
 func (s *UploadsService) List(ctx context.Context) ([]UploadItem, error) {
-	var out struct {
-		Items *[]UploadItem `json:"items"`
-	}
+	var out uploadsAnswer
 	u := s.client.endpoint(rootAdmin, "uploads")
 	if err := s.client.do(ctx, call{op: "list uploads", method: http.MethodGet, url: u, idempotent: true}, &out); err != nil {
 		return nil, err
-	}
-	if out.Items == nil {
-		return nil, &ResponseError{Op: "list uploads", URL: cleanURL(u), HTTPStatus: http.StatusOK, Reason: `no "items" in the answer`}
 	}
 	return *out.Items, nil
 }

@@ -474,3 +474,62 @@ func TestUploadInPartsRefusesAReaderLongerThanSize(t *testing.T) {
 	assert.Empty(t, srv.Uploads(), "the registered item is deleted")
 	assert.Equal(t, 0, srv.Count("/commit"))
 }
+
+// TestUploadAnswersLackingWhatTheCallNeeds: an answer without the item,
+// the item list or the yes/no the call needs is reported by the decoder,
+// with the answer's own status and a snippet of it.
+func TestUploadAnswersLackingWhatTheCallNeeds(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, path, answer, reason, op string
+		call                           func(c *Client) error
+	}{
+		{"upload without item", "/arcgis/admin/uploads/upload", `{"status":"success"}`, "no item ID in the answer", "upload",
+			func(c *Client) error {
+				_, err := c.Uploads.Upload(context.Background(), "Roads.sd", bytes.NewReader(pattern(100)), nil)
+				return err
+			}},
+		{"upload with an unusable ID", "/arcgis/admin/uploads/upload", `{"status":"success","item":{"itemID":"../x"}}`,
+			`item ID "../x" cannot be used in a URL`, "upload",
+			func(c *Client) error {
+				_, err := c.Uploads.Upload(context.Background(), "Roads.sd", bytes.NewReader(pattern(100)), nil)
+				return err
+			}},
+		{"register without item", "/arcgis/admin/uploads/register", `{"status":"success","item":{}}`, "no item ID in the answer", "register upload",
+			func(c *Client) error {
+				_, err := c.Uploads.Upload(context.Background(), "Big.sd", bytes.NewReader(pattern(1<<17)),
+					&UploadOptions{PartSize: 1 << 16, PartThreshold: 1})
+				return err
+			}},
+		{"item without ID", "/arcgis/admin/uploads/i1", `{"itemName":"Roads.sd"}`, "no itemID in the answer", "get upload",
+			func(c *Client) error {
+				_, err := c.Uploads.Get(context.Background(), "i1")
+				return err
+			}},
+		{"list without items", "/arcgis/admin/uploads", `{"uploads":[]}`, `no "items" in the answer`, "list uploads",
+			func(c *Client) error {
+				_, err := c.Uploads.List(context.Background())
+				return err
+			}},
+		{"exists without an answer", "/arcgis/admin/services/exists", `{"folderName":""}`, `no "exists" in the answer`, "service exists",
+			func(c *Client) error {
+				_, err := c.Services.Exists(context.Background(), ServiceRef{Name: "Roads", Type: MapServer})
+				return err
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, mux, _ := setup(t)
+			mux.HandleFunc(tc.path, func(w http.ResponseWriter, r *http.Request) {
+				_, _ = io.Copy(io.Discard, r.Body)
+				serveRaw(200, "application/json", tc.answer)(w, r)
+			})
+			var re *ResponseError
+			require.ErrorAs(t, tc.call(c), &re)
+			assert.Equal(t, tc.reason, re.Reason)
+			assert.Equal(t, http.StatusOK, re.HTTPStatus)
+			assert.Equal(t, tc.op, re.Op)
+			assert.Equal(t, tc.answer, re.Snippet)
+			assert.True(t, strings.HasSuffix(re.URL, tc.path), re.URL)
+		})
+	}
+}

@@ -17,8 +17,17 @@ type Outcome[T any] struct {
 }
 
 // DefaultWaitAllConcurrency is how many polls WaitAll runs at once unless
-// PollOptions.Concurrency says otherwise.
+// WaitAllOptions.Concurrency says otherwise.
 const DefaultWaitAllConcurrency = 32
+
+// WaitAllOptions tune WaitAll. A nil *WaitAllOptions means all defaults.
+type WaitAllOptions struct {
+	// PollOptions are each job's schedule and rules, as for Job.Wait.
+	PollOptions
+	// Concurrency is how many polls run at once (default
+	// DefaultWaitAllConcurrency).
+	Concurrency int
+}
 
 // WaitAll waits on many jobs at once and returns their outcomes in the
 // order of jobs. Each job is polled on the same schedule, with the same
@@ -28,10 +37,20 @@ const DefaultWaitAllConcurrency = 32
 // OnStatus may be called from several goroutines at once. When ctx ends,
 // every job not yet ended gets the error Wait would give (after a cancel
 // request, with CancelOnContextDone). No goroutine outlives the call.
-func WaitAll[T any](ctx context.Context, jobs []*Job[T], opts *PollOptions) []Outcome[T] {
+// The schedule runs on the clock of the first job's Client.
+func WaitAll[T any](ctx context.Context, jobs []*Job[T], opts *WaitAllOptions) []Outcome[T] {
 	out := make([]Outcome[T], len(jobs))
-	p := opts.withDefaults()
+	var o WaitAllOptions
+	if opts != nil {
+		o = *opts
+	}
+	p := o.PollOptions.withDefaults()
+	concurrency := o.Concurrency
+	if concurrency <= 0 {
+		concurrency = DefaultWaitAllConcurrency
+	}
 	var queue dueQueue
+	var clk *Client // whose clock the schedule runs on
 	waiters := make([]*waiter[T], len(jobs))
 	for i, j := range jobs {
 		out[i].Job = j
@@ -39,8 +58,11 @@ func WaitAll[T any](ctx context.Context, jobs []*Job[T], opts *PollOptions) []Ou
 			out[i].Err = invalid("jobs", "nil job at index %d", i)
 			continue
 		}
+		if clk == nil {
+			clk = j.client
+		}
 		waiters[i] = j.newWaiter(&p)
-		queue = append(queue, due{at: time.Now().Add(waiters[i].delay()), i: i})
+		queue = append(queue, due{at: clk.now().Add(waiters[i].delay()), i: i})
 	}
 	heap.Init(&queue)
 	remaining := int64(len(queue))
@@ -48,20 +70,29 @@ func WaitAll[T any](ctx context.Context, jobs []*Job[T], opts *PollOptions) []Ou
 		return out
 	}
 	var (
-		mu    sync.Mutex // guards queue
+		mu    sync.Mutex // guards queue and nap
+		nap   context.CancelFunc
 		left  atomic.Int64
 		wake  = make(chan struct{}, 1)
 		ready = make(chan int)
 		wg    sync.WaitGroup
 	)
 	left.Store(remaining)
+	// signal tells the dispatcher a poll has ended: it looks at the queue
+	// again, cutting short the wait it may be in.
 	signal := func() {
+		mu.Lock()
+		if nap != nil {
+			nap()
+			nap = nil
+		}
+		mu.Unlock()
 		select {
 		case wake <- struct{}{}:
 		default:
 		}
 	}
-	workers := min(p.Concurrency, len(queue))
+	workers := min(concurrency, len(queue))
 	for range workers {
 		wg.Add(1)
 		go func() {
@@ -73,15 +104,13 @@ func WaitAll[T any](ctx context.Context, jobs []*Job[T], opts *PollOptions) []Ou
 					left.Add(-1)
 				} else {
 					mu.Lock()
-					heap.Push(&queue, due{at: time.Now().Add(waiters[i].delay()), i: i})
+					heap.Push(&queue, due{at: clk.now().Add(waiters[i].delay()), i: i})
 					mu.Unlock()
 				}
 				signal()
 			}
 		}()
 	}
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
 	for left.Load() > 0 {
 		mu.Lock()
 		if queue.Len() == 0 { // every unfinished job is being polled
@@ -90,14 +119,17 @@ func WaitAll[T any](ctx context.Context, jobs []*Job[T], opts *PollOptions) []Ou
 			continue
 		}
 		next := queue[0]
-		if d := time.Until(next.at); d > 0 && ctx.Err() == nil {
+		if d := next.at.Sub(clk.now()); d > 0 && ctx.Err() == nil {
+			// Wait on the client's clock until the next poll is due, a poll
+			// ends (signal) or ctx ends.
+			napCtx, cancel := context.WithCancel(ctx)
+			nap = cancel
 			mu.Unlock()
-			timer.Reset(d)
-			select {
-			case <-timer.C:
-			case <-wake:
-			case <-ctx.Done():
-			}
+			_ = clk.sleep(napCtx, d)
+			mu.Lock()
+			nap = nil
+			mu.Unlock()
+			cancel()
 			continue
 		}
 		heap.Pop(&queue)

@@ -48,8 +48,8 @@ func TestWaitAllOutcomesInOrder(t *testing.T) {
 		jobs = append(jobs, j)
 	}
 	var statuses atomic.Int64
-	out := WaitAll(ctx, jobs, &PollOptions{MinDelay: 20 * time.Millisecond, Concurrency: 4,
-		OnStatus: func(JobStatus) { statuses.Add(1) }})
+	out := WaitAll(ctx, jobs, &WaitAllOptions{Concurrency: 4, PollOptions: PollOptions{MinDelay: 20 * time.Millisecond,
+		OnStatus: func(JobStatus) { statuses.Add(1) }}})
 	require.Len(t, out, 30)
 	for i, o := range out {
 		assert.Same(t, jobs[i], o.Job, "outcomes in the order of the jobs")
@@ -94,7 +94,7 @@ func TestWaitAllBoundsConcurrentPolls(t *testing.T) {
 		require.NoError(t, err)
 		jobs = append(jobs, j)
 	}
-	out := WaitAll(t.Context(), jobs, &PollOptions{MinDelay: time.Millisecond, Concurrency: 3})
+	out := WaitAll(t.Context(), jobs, &WaitAllOptions{Concurrency: 3, PollOptions: PollOptions{MinDelay: time.Millisecond}})
 	for _, o := range out {
 		require.NoError(t, o.Err)
 	}
@@ -124,7 +124,7 @@ func TestWaitAllContextEndsEveryUnfinishedJob(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 150*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	out := WaitAll(ctx, append(jobs, nil), &PollOptions{MinDelay: 10 * time.Millisecond, CancelOnContextDone: true})
+	out := WaitAll(ctx, append(jobs, nil), &WaitAllOptions{PollOptions: PollOptions{MinDelay: 10 * time.Millisecond, CancelOnContextDone: true}})
 	assert.Less(t, time.Since(start), 5*time.Second, "returns once ctx ends")
 	for i, o := range out[:5] {
 		require.ErrorIs(t, o.Err, context.DeadlineExceeded)
@@ -137,4 +137,40 @@ func TestWaitAllContextEndsEveryUnfinishedJob(t *testing.T) {
 
 func TestWaitAllNoJobs(t *testing.T) {
 	assert.Empty(t, WaitAll[*GPResult](t.Context(), nil, nil))
+}
+
+// TestWaitAllOnTheClientClock: WaitAll schedules on the client's clock, as
+// Wait does: on a fake clock it waits no wall time, and each job is polled
+// as often as Wait polls it, no sooner on that clock than Wait would.
+func TestWaitAllOnTheClientClock(t *testing.T) {
+	endsAt := func(last int) *script {
+		return &script{step: func(n int) (JobStatus, error) {
+			if n < last {
+				return running()
+			}
+			return JobStatus{State: JobSucceeded, Status: "esriJobSucceeded"}, nil
+		}}
+	}
+	c, clk := pollClient(t)
+	start := clk.Now()
+	res, err := endsAt(20).job(c, true).Wait(t.Context(), nil)
+	require.NoError(t, err)
+	require.Equal(t, "snapshot 20", res)
+	waitTook := clk.Now().Sub(start)
+
+	c, clk = pollClient(t)
+	start = clk.Now()
+	scripts := []*script{endsAt(20), endsAt(20), endsAt(20)}
+	var jobs []*Job[string]
+	for _, s := range scripts {
+		jobs = append(jobs, s.job(c, true))
+	}
+	out := WaitAll(t.Context(), jobs, nil)
+	for i, o := range out {
+		require.NoError(t, o.Err, "job %d", i)
+		assert.Equal(t, "snapshot 20", o.Result)
+		assert.Equal(t, 20, scripts[i].polls, "job %d: polled as often as by Wait", i)
+	}
+	assert.NotEmpty(t, clk.Sleeps(), "WaitAll waited on the client's clock")
+	assert.GreaterOrEqual(t, clk.Now().Sub(start), waitTook, "no job was polled ahead of Wait's schedule")
 }

@@ -209,6 +209,10 @@ func (s *Server) storeBusy(w http.ResponseWriter, r *http.Request, entry *Reques
 	busy := s.busyLeft > 0
 	if busy {
 		s.busyLeft--
+	} else if s.faults.StoreBusyRate > 0 {
+		busy = s.rnd.Float64() < s.faults.StoreBusyRate
+	}
+	if busy {
 		entry.Fault = "storebusy"
 	}
 	s.mu.Unlock()

@@ -81,8 +81,12 @@
 //   - RegisterTask adds a GP task whose TaskHandler computes its results when
 //     a job completes; FailJobs makes chosen GP and tile jobs fail.
 //   - WithFaults and SetFaults inject an HTML 502 page from a failing
-//     gateway on a share of answers, latency before every answer, and "the
-//     store is busy" refusals of admin operations.
+//     gateway on a share of answers (before the site acts, or after it, so
+//     the answer of a carried-out operation is lost), latency before every
+//     answer, a site that is down (connections closed without an answer),
+//     and "the store is busy" refusals of admin operations (the next N, or
+//     a share). With WithClock the test drives time: token expiry, job
+//     progress, and clock skew against the client.
 //   - InvalidateTokens revokes every token at once, as a restart does.
 //   - Requests returns the request log with tokens and passwords masked,
 //     including whether a token was sent in the URL query; Count counts

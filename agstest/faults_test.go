@@ -335,3 +335,64 @@ func TestDeterministicWithSeed(t *testing.T) {
 		assert.NotEqual(t, a[i], other[i])
 	}
 }
+
+func TestFaultLostAnswer(t *testing.T) {
+	t.Parallel()
+	srv := start(t)
+	c := login(t, srv)
+
+	srv.SetFaults(Faults{LostAnswerRate: 1})
+	r := c.post("/admin/services/createService", url.Values{"service": {`{"serviceName":"Lost","type":"MapServer"}`}})
+	assert.Equal(t, http.StatusBadGateway, r.status)
+	assert.Contains(t, string(r.raw), "502 Bad Gateway")
+	_, created := srv.Service("", "Lost", "MapServer")
+	assert.True(t, created, "the server acted before the answer was lost")
+	assert.Equal(t, 1, countFault(srv, "lost502"))
+
+	srv.SetFaults(Faults{})
+	code, msgs := adminErr(t, c.post("/admin/services/createService", url.Values{"service": {`{"serviceName":"Lost","type":"MapServer"}`}}))
+	assert.NotZero(t, code)
+	assert.Contains(t, strings.Join(msgs, " "), "already exists")
+}
+
+func TestFaultDown(t *testing.T) {
+	t.Parallel()
+	srv := start(t)
+	c := login(t, srv)
+	srv.SetFaults(Faults{Down: true})
+	req, err := http.NewRequest(http.MethodPost, srv.URL()+"/admin/services/createFolder",
+		strings.NewReader(url.Values{"folderName": {"Gone"}, "f": {"json"}, "token": {c.token}}.Encode()))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := srv.Client().Do(req)
+	if err == nil {
+		resp.Body.Close()
+	}
+	require.Error(t, err, "a server that is down gives no answer")
+	assert.Equal(t, 1, countFault(srv, "down"))
+
+	srv.SetFaults(Faults{})
+	assert.Equal(t, "success", c.post("/admin/services/createFolder", url.Values{"folderName": {"Back"}}).body["status"])
+	assert.Equal(t, 404, func() int {
+		code, _ := adminErr(t, c.get("/admin/services/Gone", nil))
+		return code
+	}(), "nothing was done while down")
+}
+
+func TestFaultStoreBusyRate(t *testing.T) {
+	t.Parallel()
+	srv := start(t, WithSeed(3), WithFaults(Faults{StoreBusyRate: 0.3}))
+	c := login(t, srv)
+	busy := 0
+	const n = 200
+	for i := range n {
+		r := c.post("/admin/services/createFolder", url.Values{"folderName": {fmt.Sprintf("F%d", i)}})
+		if r.body["status"] != "success" {
+			busy++
+		}
+	}
+	assert.Equal(t, busy, countFault(srv, "storebusy"))
+	assert.InDelta(t, 0.3*n, busy, 0.1*n, "about 30%% of writes refused")
+	// Reads are never refused.
+	assert.Equal(t, "/", c.get("/admin/services", nil).body["folderName"])
+}

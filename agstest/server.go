@@ -137,6 +137,18 @@ type Faults struct {
 	// delete, start, stop, createFolder) answer the "Another administrative
 	// operation is currently accessing the store" error without acting.
 	StoreBusy int
+	// StoreBusyRate is the share (0..1) of admin POST operations, past any
+	// StoreBusy count, answered "store busy" without acting (seeded).
+	StoreBusyRate float64
+	// LostAnswerRate is the share (0..1) of requests the server carries out
+	// whose answer is then replaced by the HTML 502 page, as when a gateway
+	// times out on a slow backend (Request.Fault "lost502"): the client
+	// cannot tell whether the operation happened. The choice is seeded.
+	LostAnswerRate float64
+	// Down makes the server close every connection without an answer and
+	// without acting, as a restarting site behind a load balancer does
+	// (Request.Fault "down"). Turn it off again with SetFaults.
+	Down bool
 }
 
 // storeBusyMessage is the admin error a busy configuration store gives
@@ -160,7 +172,8 @@ type Request struct {
 	Header http.Header
 	// Status is the HTTP status answered (0 if the client gave up first).
 	Status int
-	// Fault is "" or the injected fault: "html502" or "storebusy".
+	// Fault is "" or the injected fault: "html502", "lost502", "down" or
+	// "storebusy".
 	Fault string
 	// TokenInQuery is true if a token query parameter was present. A client
 	// should never send one.
@@ -432,6 +445,13 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		case <-t.C:
 		}
 	}
+	if faults.Down {
+		s.mu.Lock()
+		entry.Fault = "down"
+		s.mu.Unlock()
+		// Close the connection without a byte of answer.
+		panic(http.ErrAbortHandler)
+	}
 	if faults.HTML502Rate > 0 {
 		s.mu.Lock()
 		hit := s.rnd.Float64() < faults.HTML502Rate
@@ -447,6 +467,20 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if formErr != nil {
 		restError(rec, r, 400, "Unable to complete operation.", "Unable to parse the request body.")
 		return
+	}
+	if faults.LostAnswerRate > 0 {
+		s.mu.Lock()
+		lost := s.rnd.Float64() < faults.LostAnswerRate
+		s.mu.Unlock()
+		if lost {
+			// Carry the request out, then lose its answer.
+			s.route(httptest.NewRecorder(), r, entry)
+			s.mu.Lock()
+			entry.Fault = "lost502"
+			s.mu.Unlock()
+			writeBadGateway(rec)
+			return
+		}
 	}
 	s.route(rec, r, entry)
 }

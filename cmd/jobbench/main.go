@@ -459,7 +459,7 @@ func (b *bench) runWaitAll(ctx context.Context, jobs, conc int) {
 		}
 		var mu sync.Mutex
 		doneAt := make(map[string]time.Time, len(live))
-		out := ags.WaitAll(ctx, live, seenDone(&mu, doneAt))
+		out := ags.WaitAll(ctx, live, &ags.WaitAllOptions{PollOptions: *seenDone(&mu, doneAt)})
 		for _, o := range out {
 			k := index[o.Job.ID()]
 			b.record(first+k, o.Job.ID(), submitted[k], doneAt[o.Job.ID()], o.Err)

@@ -47,11 +47,20 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	site.Seed = func(s *agstest.Server) { s.AddService(ref.Folder, ref.Name, string(ref.Type), nil) }
-	c, closeSite, err := site.Connect(stdout)
+	closeSite, err := site.Open(stdout)
 	if err != nil {
 		return err
 	}
 	defer closeSite()
+	// Tokens are fetched with the username and password, cached and
+	// renewed before they expire. The HTTP client is the default transport,
+	// or one that trusts the embedded emulator's certificate.
+	c, err := ags.NewClient(site.URL,
+		ags.WithCredentials(site.User, site.Password),
+		ags.WithHTTPClient(site.HTTPClient))
+	if err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 

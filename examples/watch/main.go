@@ -2,6 +2,8 @@
 // watches a folder, and when new files have landed and settled (their size
 // unchanged for -settle), it runs Refresh Service once for the batch so the
 // service picks them up without a restart. It keeps watching until Ctrl-C.
+// A refresh that fails is tried again later, backing off: the wait doubles
+// from -interval with each failure in a row, up to -max-backoff.
 //
 //	AGS_PASSWORD=... go run ./examples/watch -url https://gis.example.com:6443/arcgis \
 //	    -user publisher -dir /data/incoming -service Imagery/Portland.ImageServer
@@ -40,6 +42,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	settle := fs.Duration("settle", 5*time.Second, "a file counts as landed when its size has not changed for this long")
 	timeout := fs.Duration("job-timeout", 30*time.Minute, "give up waiting for one refresh after this long")
 	maxBatches := fs.Int("batches", 0, "stop after this many refreshes (0: run until Ctrl-C)")
+	maxBackoff := fs.Duration("max-backoff", 5*time.Minute, "after failed refreshes, wait at most this long before trying again")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -51,11 +54,20 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	site.Seed = func(s *agstest.Server) { s.AddService(ref.Folder, ref.Name, string(ref.Type), nil) }
-	c, closeSite, err := site.Connect(stdout)
+	closeSite, err := site.Open(stdout)
 	if err != nil {
 		return err
 	}
 	defer closeSite()
+	// Tokens are fetched with the username and password, cached and
+	// renewed before they expire. The HTTP client is the default transport,
+	// or one that trusts the embedded emulator's certificate.
+	c, err := ags.NewClient(site.URL,
+		ags.WithCredentials(site.User, site.Password),
+		ags.WithHTTPClient(site.HTTPClient))
+	if err != nil {
+		return err
+	}
 
 	w := newWatcher(*dir, *settle)
 	if err := w.scan(time.Now()); err != nil {
@@ -65,6 +77,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "Watching %s (every %s; files settle after %s); Ctrl-C to stop\n", *dir, *interval, *settle)
 	tick := time.NewTicker(*interval)
 	defer tick.Stop()
+	gate := &backoff{base: *interval, max: *maxBackoff}
 	batches := 0
 	for {
 		select {
@@ -76,6 +89,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 				fmt.Fprintf(stdout, "scan %s: %v\n", *dir, err)
 				continue
 			}
+			if !gate.ready(now) {
+				continue // backing off after a failed refresh
+			}
 			batch := w.settled(now)
 			if len(batch) == 0 {
 				continue
@@ -86,11 +102,14 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 					fmt.Fprintln(stdout, "Stopped.")
 					return nil
 				}
-				// Keep watching: the next batch may go through.
-				fmt.Fprintf(stdout, "refresh failed: %v\n", err)
+				// Keep watching, and try the batch again later: each
+				// failure in a row doubles the wait, up to -max-backoff.
+				wait := gate.failed(time.Now())
+				fmt.Fprintf(stdout, "refresh failed: %v\n  trying again in %s\n", err, wait)
 				w.unserve(batch)
 				continue
 			}
+			gate.succeeded()
 			batches++
 			if *maxBatches > 0 && batches >= *maxBatches {
 				return nil
@@ -205,3 +224,30 @@ func (w *watcher) unserve(batch []string) {
 		}
 	}
 }
+
+// backoff spaces out refreshes after failures: the first retry waits base,
+// each further failure in a row doubles the wait, up to max; a success
+// resets it.
+type backoff struct {
+	base, max time.Duration
+	failures  int
+	next      time.Time
+}
+
+// ready reports whether a refresh may be tried at now.
+func (b *backoff) ready(now time.Time) bool { return !now.Before(b.next) }
+
+// failed records a failed refresh at now and returns the wait before the next.
+func (b *backoff) failed(now time.Time) time.Duration {
+	d := b.base
+	for i := 0; i < b.failures && d < b.max; i++ {
+		d *= 2
+	}
+	d = min(d, b.max)
+	b.failures++
+	b.next = now.Add(d)
+	return d
+}
+
+// succeeded resets the backoff.
+func (b *backoff) succeeded() { b.failures, b.next = 0, time.Time{} }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -88,4 +89,47 @@ func TestWatcherWaitsForGrowingFiles(t *testing.T) {
 	assert.Empty(t, w.settled(t0.Add(1500*time.Millisecond)), "grew at 0.9 s: settles at 1.9 s")
 	assert.Equal(t, []string{filepath.Join(dir, "a.tif")}, w.settled(t0.Add(2*time.Second)))
 	assert.Empty(t, w.settled(t0.Add(3*time.Second)), "served once")
+}
+
+func TestBackoffDoublesAndCaps(t *testing.T) {
+	b := &backoff{base: time.Second, max: 5 * time.Second}
+	t0 := time.Unix(1000, 0)
+	assert.True(t, b.ready(t0))
+	var waits []time.Duration
+	for range 5 {
+		waits = append(waits, b.failed(t0))
+	}
+	assert.Equal(t, []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 5 * time.Second, 5 * time.Second}, waits)
+	assert.False(t, b.ready(t0.Add(4*time.Second)))
+	assert.True(t, b.ready(t0.Add(5*time.Second)))
+	b.succeeded()
+	assert.True(t, b.ready(t0))
+	assert.Equal(t, time.Second, b.failed(t0), "a success resets the wait")
+}
+
+// A refresh that keeps failing is not resubmitted every interval: the
+// watcher backs off, and says so.
+func TestWatchBacksOffOnFailingRefresh(t *testing.T) {
+	t.Setenv("AGS_URL", "")
+	dir := t.TempDir()
+	var out syncBuffer
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() {
+		// A GPServer cannot be refreshed: every refresh fails at once.
+		done <- run(ctx, []string{"-dir", dir, "-service", "Tools/Buffer.GPServer",
+			"-interval", "10ms", "-settle", "10ms", "-max-backoff", "40ms"}, &out)
+	}()
+	require.Eventually(t, func() bool { return strings.Contains(out.String(), "Watching") }, 10*time.Second, 5*time.Millisecond)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "a.tif"), []byte("aaaa"), 0o644))
+	require.Eventually(t, func() bool { return strings.Count(out.String(), "refresh failed") >= 4 }, 10*time.Second, 5*time.Millisecond,
+		out.String())
+	cancel()
+	require.NoError(t, <-done)
+	s := out.String()
+	i10 := strings.Index(s, "trying again in 10ms")
+	i20 := strings.Index(s, "trying again in 20ms")
+	i40 := strings.Index(s, "trying again in 40ms")
+	require.True(t, i10 >= 0 && i20 > i10 && i40 > i20, "waits double:\n%s", s)
+	assert.NotContains(t, s, "trying again in 80ms", "capped at -max-backoff")
 }

@@ -96,12 +96,18 @@ func Encode(params any) (url.Values, error) {
 
 // scalar renders one map value: strings as they are, everything else as JSON
 // (numbers, booleans, objects and arrays alike, which is what GP tasks take).
+// A value of any string kind (a named string type such as ags.ServiceType)
+// is text too: JSON would wrap it in quotes, which a task reads as part of
+// the value.
 func scalar(v any) (string, error) {
 	switch x := v.(type) {
 	case string:
 		return x, nil
 	case fmt.Stringer:
 		return x.String(), nil
+	}
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.String {
+		return rv.String(), nil
 	}
 	b, err := json.Marshal(v)
 	if err != nil {

@@ -27,6 +27,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -69,6 +70,7 @@ type ctxKey struct{}
 type state struct {
 	idempotent bool
 	attempts   atomic.Int32
+	tries      int // attempts whose outcome CheckRetry saw
 
 	rc                 retryablehttp.Client
 	c                  *Client
@@ -81,6 +83,13 @@ type state struct {
 func WithIdempotent(ctx context.Context, idempotent bool) context.Context {
 	st := &state{idempotent: idempotent}
 	return context.WithValue(ctx, ctxKey{}, st)
+}
+
+// Idempotent reports whether the request sent with ctx was marked safe to
+// repeat (WithIdempotent).
+func Idempotent(ctx context.Context) bool {
+	st := stateOf(ctx)
+	return st != nil && st.idempotent
 }
 
 func stateOf(ctx context.Context) *state {
@@ -114,10 +123,18 @@ func (c *Client) HTTPClient() *http.Client { return c.hc }
 // error); the caller closes it. Otherwise it returns the transport error of
 // the last attempt as net/http gave it, or the context's error.
 func (c *Client) Do(req *http.Request, body []byte) (*http.Response, error) {
+	resp, _, err := c.DoN(req, body, c.policy.MaxRetries)
+	return resp, err
+}
+
+// DoN is Do with at most maxRetries retries (the caller's remaining
+// budget, which may be smaller than the policy's), and it also returns how
+// many attempts were made.
+func (c *Client) DoN(req *http.Request, body []byte, maxRetries int) (*http.Response, int, error) {
 	if body == nil {
-		return c.do(req, nil)
+		return c.do(req, nil, maxRetries)
 	}
-	return c.do(req, body)
+	return c.do(req, body, maxRetries)
 }
 
 // DoStream is Do with a streamed body: open is called for every attempt
@@ -126,10 +143,20 @@ func (c *Client) Do(req *http.Request, body []byte) (*http.Response, error) {
 // request. The body is never held in memory by this package. Whether a
 // failed attempt is retried follows the same decision as Do.
 func (c *Client) DoStream(req *http.Request, open func() (io.Reader, error)) (*http.Response, error) {
-	return c.do(req, retryablehttp.ReaderFunc(open))
+	resp, _, err := c.DoStreamN(req, open, c.policy.MaxRetries)
+	return resp, err
 }
 
-func (c *Client) do(req *http.Request, body any) (*http.Response, error) {
+// DoStreamN is DoStream with at most maxRetries retries; it also returns
+// how many attempts were made.
+func (c *Client) DoStreamN(req *http.Request, open func() (io.Reader, error), maxRetries int) (*http.Response, int, error) {
+	return c.do(req, retryablehttp.ReaderFunc(open), maxRetries)
+}
+
+func (c *Client) do(req *http.Request, body any, maxRetries int) (*http.Response, int, error) {
+	if maxRetries < 0 {
+		maxRetries = 0
+	}
 	st := stateOf(req.Context())
 	if st == nil {
 		st = &state{}
@@ -144,7 +171,7 @@ func (c *Client) do(req *http.Request, body any) (*http.Response, error) {
 		HTTPClient:   c.hc,
 		RetryWaitMin: c.policy.MinDelay,
 		RetryWaitMax: c.policy.MaxDelay,
-		RetryMax:     c.policy.MaxRetries,
+		RetryMax:     maxRetries,
 		CheckRetry:   d.checkRetry,
 		Backoff:      d.backoff,
 		ErrorHandler: handleLast,
@@ -152,17 +179,20 @@ func (c *Client) do(req *http.Request, body any) (*http.Response, error) {
 	req.Body, req.GetBody, req.ContentLength = nil, nil, 0
 	rreq, err := retryablehttp.FromRequest(req)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if body != nil {
 		if err := rreq.SetBody(body); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 	}
-	return d.rc.Do(rreq)
+	d.tries = 0
+	resp, err := d.rc.Do(rreq)
+	return resp, max(d.tries, 1), err
 }
 
 func (d *state) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	d.tries++
 	if ctx.Err() != nil {
 		return false, ctx.Err()
 	}
@@ -257,6 +287,10 @@ func NotSent(err error) bool {
 	return errors.Is(err, syscall.ECONNREFUSED)
 }
 
+// CertError reports whether err is a failed TLS certificate check: the
+// request was never sent.
+func CertError(err error) bool { return isCertError(err) }
+
 func isCertError(err error) bool {
 	var (
 		unknown  x509.UnknownAuthorityError
@@ -297,21 +331,34 @@ func Backoff(min, max time.Duration, attempt int, resp *http.Response, rnd func(
 // now is the clock Retry-After dates are read against (tests replace it).
 var now = time.Now
 
-// RetryAfter parses a Retry-After value in seconds or as an HTTP date.
+// maxRetryAfter bounds a parsed Retry-After: any larger value (a year of
+// seconds, a date far ahead) is read as this much, which every policy caps
+// further. It keeps the arithmetic far from overflow, so a huge value never
+// wraps round into a short one.
+const maxRetryAfter = 24 * time.Hour
+
+// RetryAfter parses a Retry-After value in seconds or as an HTTP date
+// (RFC 9110 §10.2.3), bounded to [0, 24h].
 func RetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0, false
 	}
-	if s, err := strconv.Atoi(v); err == nil {
-		if s < 0 {
-			return 0, false
+	if s, err := strconv.ParseUint(v, 10, 64); err == nil {
+		if s > uint64(maxRetryAfter/time.Second) {
+			return maxRetryAfter, true
 		}
 		return time.Duration(s) * time.Second, true
+	} else if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
+		return maxRetryAfter, true // all digits, too many of them
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		d := t.Sub(now)
-		if d < 0 {
+		d := t.Sub(now) // saturates rather than wraps
+		switch {
+		case d < 0:
 			d = 0
+		case d > maxRetryAfter:
+			d = maxRetryAfter
 		}
 		return d, true
 	}

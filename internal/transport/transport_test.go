@@ -143,10 +143,24 @@ func TestRetryAfter(t *testing.T) {
 		{base.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second, true},
 		{base.Add(-time.Minute).Format(http.TimeFormat), 0, true},
 		{"tomorrow", 0, false},
+		// Huge values saturate; they never wrap round into a short wait.
+		{"9999999999", 24 * time.Hour, true},
+		{"99999999999999999999999", 24 * time.Hour, true},
+		{" 30 ", 30 * time.Second, true},
+		{base.AddDate(300, 0, 0).Format(http.TimeFormat), 24 * time.Hour, true},
 	} {
 		got, ok := RetryAfter(tt.in, base)
 		assert.Equal(t, tt.ok, ok, tt.in)
 		assert.Equal(t, tt.want, got, tt.in)
+	}
+}
+
+func TestBackoffHugeRetryAfterClampedToMax(t *testing.T) {
+	min, max := 10*time.Millisecond, 30*time.Second
+	zero := func() float64 { return 0 }
+	for _, v := range []string{"9999999999", "18446744073709551616", "Fri, 31 Dec 9999 23:59:59 GMT"} {
+		assert.Equal(t, max, Backoff(min, max, 0, response(503, "Retry-After", v), zero), v)
+		assert.Equal(t, max, Backoff(min, max, 0, response(429, "Retry-After", v), zero), v)
 	}
 }
 

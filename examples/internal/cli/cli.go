@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -20,10 +21,17 @@ import (
 	"github.com/seed9bfd6bbc/ags/agstest"
 )
 
-// Site is where an example connects.
+// Site is where an example connects: the site URL and user from the -url
+// and -user flags, the password from AGS_PASSWORD, or an embedded emulator
+// when no URL is given. Each example builds its own ags.Client from it.
 type Site struct {
-	URL  string
-	User string
+	URL      string
+	User     string
+	Password string // only ever from $AGS_PASSWORD, never a flag
+	// HTTPClient carries the requests: one that trusts the embedded
+	// emulator's certificate, or for a real site one on ags.DefaultTransport
+	// (what ags.NewClient uses by default).
+	HTTPClient *http.Client
 	// Emulator options used when no URL is given.
 	Emulator []agstest.Option
 	// Seed, if set, prepares the embedded emulator (adds services, ...).
@@ -37,9 +45,10 @@ func (s *Site) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&s.User, "user", os.Getenv("AGS_USERNAME"), "username (default $AGS_USERNAME); the password is read from $AGS_PASSWORD")
 }
 
-// Connect returns a client for the site, or for an embedded emulator when
-// no URL was given (saying so on out). close releases the emulator.
-func (s *Site) Connect(out io.Writer, opts ...ags.Option) (c *ags.Client, close func(), err error) {
+// Open completes the site after the flags are parsed. With no URL it
+// starts an embedded emulator (saying so on out) and signs in as its
+// default user; close releases it.
+func (s *Site) Open(out io.Writer) (close func(), err error) {
 	if strings.TrimSpace(s.URL) == "" {
 		emuOpts := append([]agstest.Option{agstest.WithJobDuration(1500 * time.Millisecond)}, s.Emulator...)
 		srv := agstest.NewTLSServer(emuOpts...)
@@ -47,31 +56,18 @@ func (s *Site) Connect(out io.Writer, opts ...ags.Option) (c *ags.Client, close 
 			s.Seed(srv)
 		}
 		fmt.Fprintf(out, "No -url or AGS_URL given: running against an embedded ArcGIS Server emulator at %s\n", srv.URL())
-		all := append([]ags.Option{
-			ags.WithHTTPClient(srv.Client()),
-			ags.WithCredentials(agstest.DefaultUsername, agstest.DefaultPassword),
-		}, opts...)
-		c, err := ags.NewClient(srv.URL(), all...)
-		if err != nil {
-			srv.Close()
-			return nil, nil, err
-		}
-		s.User = agstest.DefaultUsername
-		return c, srv.Close, nil
+		s.URL, s.User, s.Password, s.HTTPClient = srv.URL(), agstest.DefaultUsername, agstest.DefaultPassword, srv.Client()
+		return srv.Close, nil
 	}
-	password := os.Getenv("AGS_PASSWORD")
-	all := opts
+	s.Password = os.Getenv("AGS_PASSWORD")
 	switch {
-	case s.User != "" && password == "":
-		return nil, nil, errors.New("set AGS_PASSWORD to the password of " + s.User)
-	case s.User != "":
-		all = append([]ags.Option{ags.WithCredentials(s.User, password)}, opts...)
+	case s.User == "":
+		return nil, errors.New("set -user or AGS_USERNAME to the user to sign in as")
+	case s.Password == "":
+		return nil, errors.New("set AGS_PASSWORD to the password of " + s.User)
 	}
-	c, err = ags.NewClient(s.URL, all...)
-	if err != nil {
-		return nil, nil, err
-	}
-	return c, func() {}, nil
+	s.HTTPClient = &http.Client{Transport: ags.DefaultTransport()}
+	return func() {}, nil
 }
 
 // SignalContext returns a context cancelled by Ctrl-C or SIGTERM.

@@ -41,3 +41,34 @@ func TestProgressPlainLines(t *testing.T) {
 	assert.Equal(t, "  job: Submitted.\njob: job j1 running  40%\njob: job j1 succeeded\n", out.String(),
 		"not a terminal: plain lines, a repeated status printed once")
 }
+
+func TestSiteOpen(t *testing.T) {
+	// No URL: an embedded emulator, its default user, a client that trusts it.
+	var out bytes.Buffer
+	s := Site{}
+	closeSite, err := s.Open(&out)
+	require.NoError(t, err)
+	defer closeSite()
+	assert.Contains(t, out.String(), "embedded ArcGIS Server emulator")
+	assert.NotEmpty(t, s.URL)
+	assert.NotEmpty(t, s.User)
+	assert.NotEmpty(t, s.Password)
+	require.NotNil(t, s.HTTPClient)
+	c, err := ags.NewClient(s.URL, ags.WithCredentials(s.User, s.Password), ags.WithHTTPClient(s.HTTPClient))
+	require.NoError(t, err)
+	_, err = c.Services.List(t.Context(), "")
+	require.NoError(t, err, "signed in to the emulator over TLS")
+
+	// A real site needs a user and a password from the environment.
+	t.Setenv("AGS_PASSWORD", "")
+	_, err = (&Site{URL: "https://gis.example.com/arcgis"}).Open(&out)
+	assert.ErrorContains(t, err, "AGS_USERNAME")
+	_, err = (&Site{URL: "https://gis.example.com/arcgis", User: "publisher"}).Open(&out)
+	assert.ErrorContains(t, err, "AGS_PASSWORD")
+	t.Setenv("AGS_PASSWORD", "pw")
+	s = Site{URL: "https://gis.example.com/arcgis", User: "publisher"}
+	_, err = s.Open(&out)
+	require.NoError(t, err)
+	assert.Equal(t, "pw", s.Password)
+	assert.NotNil(t, s.HTTPClient)
+}
