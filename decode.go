@@ -144,7 +144,7 @@ func (a answer) checked(err error) error {
 	case nil:
 		return nil
 	case refusal:
-		e := &Error{HTTPStatus: a.status, Message: err.message, Details: err.details, Op: a.op, URL: a.where()}
+		e := &Error{HTTPStatus: a.status, Message: err.message, Details: err.details, Op: a.op, URL: a.where(), RetryAfter: a.retryAfter}
 		e.redact(a.secrets())
 		return e
 	default:
