@@ -509,6 +509,12 @@ func (c *Client) send(ctx context.Context, r call, vals url.Values, query string
 	defer resp.Body.Close()
 	a := answer{op: r.label(), operation: r.op, url: r.url, status: resp.StatusCode,
 		contentType: resp.Header.Get("Content-Type"), secret: r.secret, redact: redact, token: secretTok}
+	if a.status == http.StatusTooManyRequests || a.status == http.StatusServiceUnavailable {
+		// The same reading of Retry-After as the transport's retries.
+		if d, ok := transport.RetryAfter(resp.Header.Get("Retry-After"), c.now()); ok {
+			a.retryAfter = d
+		}
+	}
 	if cs, ok := c.tokens.source().(*credentialSource); ok {
 		// Masked in any error text, in case a server echoes it. Taken from
 		// the source each time: the Client itself never holds it, so not

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Error is an error answer from ArcGIS Server, in any of its envelopes and on
@@ -26,6 +27,9 @@ type Error struct {
 	Details     []string // details, or the admin API's messages
 	Op          string   // the operation, e.g. "createService"
 	URL         string   // scheme, host and path of the request; never a query
+	// RetryAfter is the wait the server asked for with a 429 or 503
+	// answer (its Retry-After header), zero when it named none.
+	RetryAfter time.Duration
 
 	op    operation         // the REST operation the answer came from (Op is its label)
 	match func(*Error) bool // for sentinels: what Is accepts
@@ -241,6 +245,9 @@ type ResponseError struct {
 	Snippet     string
 	Reason      string // what was wrong, e.g. "not JSON", "empty body"
 	Err         error  // the underlying decode error, if any
+	// RetryAfter is the wait the server asked for with a 429 or 503
+	// answer (its Retry-After header), zero when it named none.
+	RetryAfter time.Duration
 }
 
 func (e *ResponseError) Error() string {

@@ -93,7 +93,8 @@
 //   - Tokens live for the requested expiration (minutes, at most 1440) or
 //     60 minutes; WithTokenLifetime fixes the lifetime whatever is
 //     requested. WithoutAuth turns token checks off.
-//   - Jobs take 300 ms (WithJobDuration): a job is submitted for the first
+//   - Jobs take 300 ms (WithJobDuration; per job, WithJobDurations, and
+//     JobEnd tells when one ends): a job is submitted for the first
 //     10% of that time, then executing with progress rising linearly, then
 //     succeeded or failed. Job state is computed from the clock when it is
 //     read, so the server starts no goroutine or timer per job.

@@ -611,7 +611,7 @@ func (s *Server) gpTaskInfo(w http.ResponseWriter, r *http.Request, t *taskDef) 
 // as a real server reports them in the job's messages.
 func (s *Server) gpSubmit(w http.ResponseWriter, r *http.Request, t *taskDef) {
 	now := s.now()
-	d := s.cfg.jobDuration
+	d := s.newJobDuration()
 	s.mu.Lock()
 	var id string
 	for {

@@ -50,6 +50,7 @@ type config struct {
 	tokenLifetime    time.Duration
 	tokenLifetimeSet bool
 	jobDuration      time.Duration
+	jobDurations     func() time.Duration
 	now              func() time.Time
 	seed             uint64
 	seedSet          bool
@@ -90,6 +91,15 @@ func WithJobDuration(d time.Duration) Option {
 		}
 		c.jobDuration = d
 	}
+}
+
+// WithJobDurations makes each new GP or tile job take next() instead of
+// the fixed WithJobDuration (a negative answer counts as zero). next is
+// called once per submitted job, in the order the submits arrive, with no
+// lock held; it must be safe for concurrent use. A seeded next gives every
+// run the same set of job lengths, as a benchmark needs.
+func WithJobDurations(next func() time.Duration) Option {
+	return func(c *config) { c.jobDurations = next }
 }
 
 // WithClock makes all time-based behaviour (job progress, token expiry,
@@ -367,6 +377,29 @@ func (s *Server) FailJobs(match func(task string, params url.Values) string) {
 }
 
 func (s *Server) now() time.Time { return s.cfg.now() }
+
+// newJobDuration is how long a job submitted now takes.
+func (s *Server) newJobDuration() time.Duration {
+	if s.cfg.jobDurations == nil {
+		return s.cfg.jobDuration
+	}
+	return max(s.cfg.jobDurations(), 0)
+}
+
+// JobEnd reports when the GP or tile job id ends, or ended, by the
+// server's clock: the moment its status turns final unless it is cancelled
+// first. ok is false for an unknown job.
+func (s *Server) JobEnd(id string) (end time.Time, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if j := s.gpJobs[id]; j != nil {
+		return j.end, true
+	}
+	if j := s.tileJobs[id]; j != nil {
+		return j.end, true
+	}
+	return time.Time{}, false
+}
 
 // randHexLocked returns n random hex digits from the seeded source. Callers hold s.mu.
 func (s *Server) randHexLocked(n int) string {

@@ -237,6 +237,7 @@ func extentBox(m map[string]any) [4]float64 {
 // tile-delete-tiles-ok.json). extent nil means the whole cache.
 func (s *Server) submitTileJob(w http.ResponseWriter, r *http.Request, key svcKey, levels []int, extent map[string]any, del bool) {
 	now := s.now()
+	d := s.newJobDuration()
 	s.mu.Lock()
 	svc := s.services[key]
 	if svc == nil {
@@ -269,7 +270,7 @@ func (s *Server) submitTileJob(w http.ResponseWriter, r *http.Request, key svcKe
 			j.fail = s.takeFailuresLocked(levels)
 		}
 	}
-	s.startTileRunLocked(j, svc, now)
+	s.startTileRunLocked(j, svc, now, d)
 	s.tileJobs[id] = j
 	s.tileJobOrder = append(s.tileJobOrder, id)
 	svcID := svc.id
@@ -285,10 +286,9 @@ func (s *Server) submitTileJob(w http.ResponseWriter, r *http.Request, key svcKe
 	})
 }
 
-// startTileRunLocked (re)starts a tile job's timeline at now and counts
-// the tiles of its levels. Callers hold s.mu.
-func (s *Server) startTileRunLocked(j *tileJob, svc *service, now time.Time) {
-	d := s.cfg.jobDuration
+// startTileRunLocked (re)starts a tile job's timeline at now, to last d,
+// and counts the tiles of its levels. Callers hold s.mu.
+func (s *Server) startTileRunLocked(j *tileJob, svc *service, now time.Time, d time.Duration) {
 	j.submitted, j.start, j.end = now, now.Add(time.Duration(float64(d)*startFraction)), now.Add(d)
 	j.cancelled, j.finalized, j.failed, j.failMsg, j.outcome = false, false, false, "", nil
 	j.expected = nil
@@ -661,7 +661,7 @@ func (s *Server) tileJobRerun(w http.ResponseWriter, r *http.Request, key svcKey
 		tileJobNotFound(w, r, id)
 		return
 	}
-	now := s.now()
+	now, d := s.now(), s.newJobDuration()
 	s.settleTile(j, now)
 	code := strings.ToUpper(strings.TrimSpace(param(r, "code")))
 	s.mu.Lock()
@@ -698,7 +698,7 @@ func (s *Server) tileJobRerun(w http.ResponseWriter, r *http.Request, key svcKey
 	if svc.scheme != nil && !j.del {
 		j.fail = s.takeFailuresLocked(levels)
 	}
-	s.startTileRunLocked(j, svc, now)
+	s.startTileRunLocked(j, svc, now, d)
 	writeJSON(w, r, obj{"success": true})
 }
 
