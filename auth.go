@@ -290,9 +290,10 @@ type serverInfo struct {
 	} `json:"authInfo"`
 }
 
-// discover finds the token endpoint once: an explicit WithTokenURL, else
-// rest/info's authInfo.tokenServicesUrl (the portal's, for a federated
-// server), else tokens/generateToken.
+// discover finds the token endpoint once: an explicit WithTokenURL; for a
+// federated server (rest/info names an owningSystemUrl) the portal's, from
+// the portal's own sharing/rest/info; else rest/info's
+// authInfo.tokenServicesUrl; else tokens/generateToken.
 func (s *credentialSource) discover(ctx context.Context) (*tokenEndpoint, error) {
 	s.mu.Lock()
 	ep := s.endpoint
@@ -312,7 +313,7 @@ func (s *credentialSource) discover(ctx context.Context) (*tokenEndpoint, error)
 	} else {
 		var info serverInfo
 		infoURL, _ := c.site.Parse("rest/info")
-		err := c.do(ctx, call{op: "rest/info", method: http.MethodGet, url: infoURL,
+		err := c.do(ctx, call{op: opInfo, scope: "rest", method: http.MethodGet, url: infoURL,
 			idempotent: true, noAuth: true}, &info)
 		if err != nil && isContextErr(err) {
 			return nil, err
@@ -326,19 +327,26 @@ func (s *credentialSource) discover(ctx context.Context) (*tokenEndpoint, error)
 		}
 		fallback, _ := c.site.Parse("tokens/generateToken")
 		ep.url = fallback
-		if err == nil {
-			if info.OwningSystemURL != "" {
-				// Federated: the portal issues tokens, exchanged for this
-				// server's own.
-				ep.federated = true
-				ep.url, _ = url.Parse(strings.TrimSuffix(info.OwningSystemURL, "/") + "/sharing/rest/generateToken")
+		switch {
+		case err == nil && strings.TrimSpace(info.OwningSystemURL) != "":
+			// Federated: the portal issues tokens, exchanged for this
+			// server's own. The server's tokenServicesUrl is not trusted
+			// to name the portal's (Esri's own example shows it pointing
+			// at the server's /tokens): the portal's sharing/rest/info
+			// says, as ArcGIS REST JS reads it (REST-REFERENCE §7.4).
+			ep.federated = true
+			var perr error
+			ep.url, cache, perr = c.portalTokenURL(ctx, info.OwningSystemURL)
+			if perr != nil {
+				return nil, perr
 			}
+		case err == nil:
 			if tu := info.AuthInfo.TokenServicesURL; tu != "" {
 				if u, perr := url.Parse(tu); perr == nil && u.IsAbs() {
 					ep.url = u
 				}
 			}
-		} else {
+		default:
 			// Only a definite answer (the server said there is no rest/info)
 			// fixes the fallback for good; after a transport failure or a
 			// 5xx the next token request asks again.
@@ -362,6 +370,37 @@ func (s *credentialSource) discover(ctx context.Context) (*tokenEndpoint, error)
 	s.endpoint = ep
 	s.mu.Unlock()
 	return ep, nil
+}
+
+// portalTokenURL finds the token endpoint of a federated server's portal:
+// authInfo.tokenServicesUrl of <owningSystemUrl>/sharing/rest/info, else
+// <owningSystemUrl>/sharing/rest/generateToken. cache is false when the
+// portal gave no definite answer, so the next token request asks again.
+func (c *Client) portalTokenURL(ctx context.Context, owningSystemURL string) (u *url.URL, cache bool, err error) {
+	root := strings.TrimSuffix(strings.TrimSpace(owningSystemURL), "/")
+	fallback, perr := url.Parse(root + "/sharing/rest/generateToken")
+	infoURL, ierr := url.Parse(root + "/sharing/rest/info")
+	if perr != nil || ierr != nil || !infoURL.IsAbs() || infoURL.User != nil || infoURL.RawQuery != "" {
+		return nil, false, &ValidationError{Field: "owningSystemUrl", Reason: "rest/info names a portal that is not an absolute URL"}
+	}
+	var info serverInfo
+	err = c.do(ctx, call{op: opInfo, scope: "portal sharing/rest", method: http.MethodGet, url: infoURL,
+		idempotent: true, noAuth: true}, &info)
+	switch {
+	case err != nil && isContextErr(err):
+		return nil, false, err
+	case err != nil:
+		if c.logger != nil {
+			c.logger.Debug("ags: portal sharing/rest/info unavailable; using sharing/rest/generateToken", "error", err)
+		}
+		return fallback, definiteAnswer(err), nil
+	}
+	if tu := info.AuthInfo.TokenServicesURL; tu != "" {
+		if u, perr := url.Parse(tu); perr == nil && u.IsAbs() {
+			return u, true, nil
+		}
+	}
+	return fallback, true, nil
 }
 
 // definiteAnswer reports whether err is the server's own answer (an
@@ -397,7 +436,7 @@ type tokenResponse struct {
 func (s *credentialSource) generate(ctx context.Context, u *url.URL, params url.Values) (Token, error) {
 	var tr tokenResponse
 	now := s.clock()
-	err := s.client.do(ctx, call{op: "generateToken", method: http.MethodPost, url: u, params: params,
+	err := s.client.do(ctx, call{op: opGenerateToken, method: http.MethodPost, url: u, params: params,
 		idempotent: true, noAuth: true, secret: true}, &tr)
 	if err != nil {
 		return Token{}, err

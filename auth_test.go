@@ -564,8 +564,8 @@ func TestCredentialsOnlyInPOSTBody(t *testing.T) {
 	require.NoError(t, c.Post(t.Context(), "admin/services/x.MapServer/stop", nil, nil))
 	d := f.dataRequests()
 	require.Len(t, d, 2)
-	assert.Equal(t, http.MethodGet, d[0].method, "a read stays a GET; its token is in the header")
-	assert.Equal(t, "detail=true&f=json", d[0].rawQuery)
+	assert.Equal(t, http.MethodPost, d[0].method, "an authenticated read is a POST with the token in the body")
+	assert.Empty(t, d[0].rawQuery)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var inBody int
@@ -582,15 +582,27 @@ func TestCredentialsOnlyInPOSTBody(t *testing.T) {
 	assert.Equal(t, 1, inBody)
 }
 
-// TestFederated: rest/info names an owning portal; a portal token is got
-// with the credentials and exchanged for a server token, each cached with
-// its own expiry.
+// TestFederated: rest/info names an owning portal; the portal's token URL
+// comes from the portal's sharing/rest/info (not from the server's
+// tokenServicesUrl, which here names the server's own /tokens, as in
+// Esri's example); a portal token is got with the credentials and
+// exchanged for a server token, each cached with its own expiry.
 func TestFederated(t *testing.T) {
 	clock := newFakeClock()
 	var mu sync.Mutex
 	var portalReqs []url.Values
-	var portalCalls atomic.Int32
+	var portalCalls, portalInfo atomic.Int32
+	var portalURL string
 	portal := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/portal/sharing/rest/info" {
+			portalInfo.Add(1)
+			assert.Empty(t, r.Header.Get("X-Esri-Authorization"))
+			// The recorded answer of a portal, with this portal's own
+			// token URL (testdata/fixtures/portal-sharing-rest-info-agol-captured.json).
+			fmt.Fprintf(w, `{"owningSystemUrl":%q,"authInfo":{"tokenServicesUrl":%q,"isTokenBasedSecurity":true}}`,
+				portalURL+"/portal", portalURL+"/portal/sharing/rest/generateToken")
+			return
+		}
 		require.Equal(t, "/portal/sharing/rest/generateToken", r.URL.Path)
 		require.Equal(t, http.MethodPost, r.Method)
 		require.Empty(t, r.URL.RawQuery)
@@ -611,12 +623,16 @@ func TestFederated(t *testing.T) {
 		fmt.Fprintf(w, `{"token":"portal-%d","expires":%d,"ssl":true}`, n, now.Add(2*time.Hour).UnixMilli())
 	}))
 	t.Cleanup(portal.Close)
+	portalURL = portal.URL
 
 	c, mux, site := setupNoAuth(t, WithCredentials("admin", testPassword), WithReferer("https://app.example.com"))
 	useClock(c, clock)
 	mux.HandleFunc("/arcgis/rest/info", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintf(w, `{"currentVersion":11.3,"owningSystemUrl":%q,"authInfo":{"isTokenBasedSecurity":true,"tokenServicesUrl":%q}}`,
-			portal.URL+"/portal", portal.URL+"/portal/sharing/rest/generateToken")
+			portal.URL+"/portal", site+"/tokens/")
+	})
+	mux.HandleFunc("/arcgis/tokens/", func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("a federated server's own token service was used: %s", r.URL.Path)
 	})
 	var used []string
 	mux.HandleFunc("/arcgis/rest/services/x", func(w http.ResponseWriter, r *http.Request) {
@@ -649,6 +665,55 @@ func TestFederated(t *testing.T) {
 	require.Len(t, portalReqs, 5)
 	assert.Equal(t, testPassword, portalReqs[3].Get("password"))
 	assert.Equal(t, "portal-4", portalReqs[4].Get("token"))
+	assert.Equal(t, int32(1), portalInfo.Load(), "the portal's info is read once")
+}
+
+// TestFederatedPortalInfoFallback: a portal whose sharing/rest/info names
+// no token URL, or fails, is asked at sharing/rest/generateToken; a failure
+// that may pass is not cached.
+func TestFederatedPortalInfoFallback(t *testing.T) {
+	for _, tc := range []struct {
+		name, info string
+		status     int
+		infoCalls  int32
+	}{
+		{"no tokenServicesUrl", `{"owningSystemUrl":"x","authInfo":{"isTokenBasedSecurity":true}}`, 200, 1},
+		{"error answer", `{"error":{"code":400,"message":"Invalid URL","details":[]}}`, 200, 1},
+		{"gateway failure, asked again", `<html>502</html>`, http.StatusBadGateway, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := newFakeClock()
+			var infoCalls, tokenCalls atomic.Int32
+			portal := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				switch r.URL.Path {
+				case "/portal/sharing/rest/info":
+					infoCalls.Add(1)
+					w.WriteHeader(tc.status)
+					_, _ = io.WriteString(w, tc.info)
+				case "/portal/sharing/rest/generateToken":
+					n := tokenCalls.Add(1)
+					fmt.Fprintf(w, `{"token":"t-%d","expires":%d}`, n, clock.Now().Add(30*time.Minute).UnixMilli())
+				default:
+					t.Errorf("unexpected portal request %s", r.URL.Path)
+				}
+			}))
+			t.Cleanup(portal.Close)
+			c, mux, _ := setupNoAuth(t, WithCredentials("admin", testPassword),
+				WithRetryPolicy(RetryPolicy{MaxRetries: -1}))
+			useClock(c, clock)
+			mux.HandleFunc("/arcgis/rest/info", func(w http.ResponseWriter, _ *http.Request) {
+				fmt.Fprintf(w, `{"owningSystemUrl":%q,"authInfo":{"isTokenBasedSecurity":true}}`, portal.URL+"/portal/")
+			})
+			mux.HandleFunc("/arcgis/rest/services/x", func(w http.ResponseWriter, _ *http.Request) {
+				_, _ = io.WriteString(w, `{}`)
+			})
+			require.NoError(t, c.Get(t.Context(), "rest/services/x", nil, nil))
+			clock.Advance(time.Hour) // past the token's expiry: a new one is fetched
+			require.NoError(t, c.Get(t.Context(), "rest/services/x", nil, nil))
+			assert.Equal(t, tc.infoCalls, infoCalls.Load())
+			assert.GreaterOrEqual(t, tokenCalls.Load(), int32(2))
+		})
+	}
 }
 
 func TestTokenNeverPrinted(t *testing.T) {

@@ -243,10 +243,12 @@ func (c *Client) GoString() string { return c.String() }
 // Format makes every fmt verb print String.
 func (c *Client) Format(f fmt.State, _ rune) { io.WriteString(f, c.String()) }
 
-// Get sends a GET to path (relative to the site URL, e.g.
+// Get reads path (relative to the site URL, e.g.
 // "admin/services/Maps/Roads.MapServer/iteminfo", or an absolute URL on the
-// site) through the same pipeline as every other call: f=json, the token in
-// a header, retries for an idempotent read, every error envelope decoded.
+// site) through the same pipeline as every other call: f=json, retries for
+// an idempotent read, every error envelope decoded. With a token it is sent
+// as a POST with the token in the form body (and the X-Esri-Authorization
+// header), as every authenticated call is; without one, as a GET.
 // params is nil, url.Values, map[string]any or a struct with `url` tags; out
 // receives the decoded JSON (nil to discard). It reaches endpoints this
 // package does not wrap yet.
@@ -255,7 +257,7 @@ func (c *Client) Get(ctx context.Context, path string, params, out any) error {
 	if err != nil {
 		return err
 	}
-	return c.do(ctx, call{op: "GET " + rel, method: http.MethodGet, url: u, params: params, idempotent: true}, out)
+	return c.do(ctx, call{op: operation("GET " + rel), method: http.MethodGet, url: u, params: params, idempotent: true}, out)
 }
 
 // Post sends a form POST like Get. It is treated as not idempotent: it is
@@ -265,7 +267,7 @@ func (c *Client) Post(ctx context.Context, path string, params, out any) error {
 	if err != nil {
 		return err
 	}
-	return c.do(ctx, call{op: "POST " + rel, method: http.MethodPost, url: u, params: params}, out)
+	return c.do(ctx, call{op: operation("POST " + rel), method: http.MethodPost, url: u, params: params}, out)
 }
 
 // siteRelative resolves path against the site URL and refuses anything
@@ -330,13 +332,14 @@ func (c *Client) endpoint(root int, segments ...string) *url.URL {
 
 // call is one request through the pipeline.
 type call struct {
-	op         string   // operation name for errors and logs
-	method     string   // GET or POST
-	url        *url.URL // without query
-	params     any      // form parameters (see form.Encode)
-	idempotent bool     // safe to repeat after the server may have acted
-	noAuth     bool     // send no token (rest/info, generateToken)
-	secret     bool     // the answer may hold a credential: no snippet in errors
+	op         operation // the REST operation (see ops.go)
+	scope      string    // what it acts on, for errors and logs (see call.label)
+	method     string    // GET or POST
+	url        *url.URL  // without query
+	params     any       // form parameters (see form.Encode)
+	idempotent bool      // safe to repeat after the server may have acted
+	noAuth     bool      // send no token (rest/info, generateToken)
+	secret     bool      // the answer may hold a credential: no snippet in errors
 
 	file *filePart // a multipart POST streaming this file after the form fields
 }
@@ -364,9 +367,15 @@ func (c *Client) do(ctx context.Context, r call, out any) error {
 		}
 		query = vals.Encode()
 	}
-	if r.method == http.MethodGet && (len(redact) > 0 || len(r.url.Path)+len(query) > maxGETURL) {
+	if r.method == http.MethodGet && (len(redact) > 0 || len(r.url.Path)+len(query) > maxGETURL ||
+		(!r.noAuth && c.tokens != nil)) {
 		// A credential never goes into a URL, nor does a query too long
-		// for one; either way the call stays idempotent.
+		// for one; either way the call stays idempotent. An authenticated
+		// read is a POST with the token in the form body: the
+		// X-Esri-Authorization header (sent too) is documented for services
+		// but not for admin reads nor older releases, and Esri's own Refresh
+		// Service example polls with POST content f=json&token=...
+		// (REST-REFERENCE §7.3).
 		r.method = http.MethodPost
 	}
 	// One retry budget for the whole call: transport retries (a 502, a
@@ -378,7 +387,7 @@ func (c *Client) do(ctx context.Context, r call, out any) error {
 		var tok Token
 		if !r.noAuth && c.tokens != nil {
 			if tok, err = c.tokens.ts.Token(ctx); err != nil {
-				return &unsentError{fmt.Errorf("%s: get token: %w", r.op, err)}
+				return &unsentError{fmt.Errorf("%s: get token: %w", r.label(), err)}
 			}
 		}
 		a, n, err := c.send(ctx, r, vals, query, tok, redact, maxAttempts-attempts-1)
@@ -407,10 +416,10 @@ func (c *Client) do(ctx context.Context, r call, out any) error {
 			// store": refused before any work, so it is retried for every call.
 			wait := transport.Backoff(c.retry.MinDelay, c.retry.MaxDelay, busy, nil, c.rnd)
 			busy++
-			c.onRetry(RetryEvent{Op: r.op, Attempt: attempts, Method: r.method, Host: r.url.Host,
+			c.onRetry(RetryEvent{Op: r.label(), Attempt: attempts, Method: r.method, Host: r.url.Host,
 				Path: r.url.Path, Status: a.status, Err: err, Wait: wait})
 			if serr := c.sleep(ctx, wait); serr != nil {
-				return &RequestError{Op: r.op, URL: cleanURL(r.url), Err: serr}
+				return &RequestError{Op: r.label(), URL: cleanURL(r.url), Err: serr}
 			}
 		default:
 			return err
@@ -429,7 +438,7 @@ func (c *Client) send(ctx context.Context, r call, vals url.Values, query string
 	if r.file != nil {
 		open, ct, err := r.file.body(vals, secretTok)
 		if err != nil {
-			return answer{}, 0, &RequestError{Op: r.op, URL: cleanURL(r.url), Err: err}
+			return answer{}, 0, &RequestError{Op: r.label(), URL: cleanURL(r.url), Err: err}
 		}
 		stream, contentType = open, []string{ct}
 	} else if r.method != http.MethodGet {
@@ -459,7 +468,7 @@ func (c *Client) send(ctx context.Context, r call, vals url.Values, query string
 	// parse its text again.
 	req, err := http.NewRequestWithContext(transport.WithIdempotent(ctx, r.idempotent), r.method, "", nil)
 	if err != nil {
-		return answer{}, 0, &RequestError{Op: r.op, URL: cleanURL(r.url), Err: err}
+		return answer{}, 0, &RequestError{Op: r.label(), URL: cleanURL(r.url), Err: err}
 	}
 	*req.URL = *r.url
 	if r.method == http.MethodGet {
@@ -483,7 +492,7 @@ func (c *Client) send(ctx context.Context, r call, vals url.Values, query string
 		select {
 		case c.slots <- struct{}{}:
 		case <-ctx.Done():
-			return answer{}, 0, &RequestError{Op: r.op, URL: cleanURL(r.url), Err: ctx.Err()}
+			return answer{}, 0, &RequestError{Op: r.label(), URL: cleanURL(r.url), Err: ctx.Err()}
 		}
 		defer func() { <-c.slots }()
 	}
@@ -495,11 +504,17 @@ func (c *Client) send(ctx context.Context, r call, vals url.Values, query string
 		resp, n, err = c.http.DoN(req, body, retries)
 	}
 	if err != nil {
-		return answer{}, n, &RequestError{Op: r.op, URL: cleanURL(r.url), Err: transport.StripURL(err)}
+		return answer{}, n, &RequestError{Op: r.label(), URL: cleanURL(r.url), Err: transport.StripURL(err)}
 	}
 	defer resp.Body.Close()
-	a := answer{op: r.op, url: r.url, status: resp.StatusCode,
+	a := answer{op: r.label(), operation: r.op, url: r.url, status: resp.StatusCode,
 		contentType: resp.Header.Get("Content-Type"), secret: r.secret, redact: redact, token: secretTok}
+	if a.status == http.StatusTooManyRequests || a.status == http.StatusServiceUnavailable {
+		// The same reading of Retry-After as the transport's retries.
+		if d, ok := transport.RetryAfter(resp.Header.Get("Retry-After"), c.now()); ok {
+			a.retryAfter = d
+		}
+	}
 	if cs, ok := c.tokens.source().(*credentialSource); ok {
 		// Masked in any error text, in case a server echoes it. Taken from
 		// the source each time: the Client itself never holds it, so not
@@ -508,7 +523,7 @@ func (c *Client) send(ctx context.Context, r call, vals url.Values, query string
 	}
 	a.body, err = readBody(resp, c.maxBody)
 	if err != nil {
-		return answer{}, n, &RequestError{Op: r.op, URL: a.where(), Err: fmt.Errorf("reading response: %w", transport.StripURL(err))}
+		return answer{}, n, &RequestError{Op: r.label(), URL: a.where(), Err: fmt.Errorf("reading response: %w", transport.StripURL(err))}
 	}
 	if int64(len(a.body)) > c.maxBody {
 		a.body = a.body[:c.maxBody]

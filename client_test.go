@@ -250,9 +250,10 @@ func TestWithHTTPClientCopied(t *testing.T) {
 	assert.Equal(t, 7*time.Second, c.http.HTTPClient().Timeout)
 }
 
-// TestTokenPlacement: X-Esri-Authorization on every request, token in the
-// body of every POST, never in a URL; f=json always; Referer and
-// User-Agent on every request.
+// TestTokenPlacement: every authenticated call is a POST with the token in
+// its form body, reads included (REST-REFERENCE §7.3), and
+// X-Esri-Authorization along; never a token in a URL; f=json always;
+// Referer and User-Agent on every request.
 func TestTokenPlacement(t *testing.T) {
 	type seen struct {
 		method, rawQuery, auth, referer, ua, ctype, accept string
@@ -291,16 +292,15 @@ func TestTokenPlacement(t *testing.T) {
 		assert.NotContains(t, r.rawQuery, testToken, "request %d", i)
 		assert.NotContains(t, r.rawQuery, "token", "request %d", i)
 	}
-	assert.Equal(t, "GET", reqs[0].method)
-	assert.Equal(t, "detail=true&f=json", reqs[0].rawQuery)
-	for i, r := range reqs[1:] {
-		assert.Equal(t, "POST", r.method, "request %d", i+1)
-		assert.Empty(t, r.rawQuery, "request %d", i+1)
+	for i, r := range reqs {
+		assert.Equal(t, "POST", r.method, "request %d", i)
+		assert.Empty(t, r.rawQuery, "request %d", i)
 		assert.Equal(t, "application/x-www-form-urlencoded", r.ctype)
-		assert.Equal(t, testToken, r.form.Get("token"), "request %d", i+1)
+		assert.Equal(t, testToken, r.form.Get("token"), "request %d", i)
 		assert.Len(t, r.form["token"], 1)
 		assert.Equal(t, "json", r.form.Get("f"))
 	}
+	assert.Equal(t, "true", reqs[0].form.Get("detail"), "a read's parameters travel in the body")
 	assert.Equal(t, `{"serviceName":"x"}`, reqs[1].form.Get("service"))
 	assert.Equal(t, strings.Repeat("a", 3000), reqs[4].form.Get("where"))
 }
@@ -333,8 +333,9 @@ func TestGetPostPaths(t *testing.T) {
 	require.NoError(t, c.Get(ctx, "/rest/info", nil, nil))
 	require.NoError(t, c.Get(ctx, site+"/rest/services/A%20B", nil, nil))
 	require.NoError(t, c.Post(ctx, "admin/services/x.MapServer/stop", nil, nil))
-	assert.Equal(t, []string{"GET /arcgis/admin/services/Maps/Roads.MapServer/iteminfo", "GET /arcgis/rest/info",
-		"GET /arcgis/rest/services/A%20B", "POST /arcgis/admin/services/x.MapServer/stop"}, got)
+	// With a token, reads go as POSTs too.
+	assert.Equal(t, []string{"POST /arcgis/admin/services/Maps/Roads.MapServer/iteminfo", "POST /arcgis/rest/info",
+		"POST /arcgis/rest/services/A%20B", "POST /arcgis/admin/services/x.MapServer/stop"}, got)
 
 	for _, bad := range []string{"../admin", "rest/../../x", "rest/./info", "rest/info?token=x", "rest/info#x",
 		"https://evil.example.com/arcgis/rest/info", strings.Replace(site, "/arcgis", "/other", 1) + "/rest/info", "mailto:x"} {
@@ -508,6 +509,8 @@ func TestPOST502SentOnce(t *testing.T) {
 	assert.Empty(t, *events)
 }
 
+// TestGETSurvivesTwo503: a read goes as a POST when it carries a token,
+// and stays a read: it is retried after a 503.
 func TestGETSurvivesTwo503(t *testing.T) {
 	var n atomic.Int32
 	c, events := retryClient(t, func(w http.ResponseWriter, _ *http.Request) {
@@ -524,7 +527,7 @@ func TestGETSurvivesTwo503(t *testing.T) {
 	require.Len(t, *events, 2)
 	for i, e := range *events {
 		assert.Equal(t, i+1, e.Attempt)
-		assert.Equal(t, http.MethodGet, e.Method)
+		assert.Equal(t, http.MethodPost, e.Method)
 		assert.Equal(t, "/arcgis/rest/services/x/GPServer/t/jobs/j1", e.Path)
 		assert.Equal(t, http.StatusServiceUnavailable, e.Status)
 		assert.Nil(t, e.Err)
@@ -735,7 +738,7 @@ func TestLoggingOneLinePerAttempt(t *testing.T) {
 	require.Len(t, attempts, 2, buf.String())
 	require.Len(t, retries, 1)
 	for i, l := range attempts {
-		assert.Contains(t, l, `"method":"GET"`)
+		assert.Contains(t, l, `"method":"POST"`, "a read with a token goes as a POST")
 		assert.Contains(t, l, `"host":"127.0.0.1:`)
 		assert.Contains(t, l, `"path":"/arcgis/rest/services/x"`)
 		assert.Contains(t, l, `"duration":`)

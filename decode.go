@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -18,15 +19,17 @@ const snippetLen = 200
 
 // answer is one HTTP response as the decoder sees it.
 type answer struct {
-	op          string
-	url         *url.URL // the request URL; errors show it without query
+	op          string    // the call's label, for errors
+	operation   operation // the REST operation: errors record it
+	url         *url.URL  // the request URL; errors show it without query
 	status      int
 	contentType string
 	body        []byte
-	secret      bool     // the body may hold a credential: keep no snippet
-	redact      []string // credentials sent as parameters: masked in any error text
-	token       string   // the token sent: masked too
-	password    string   // the client's password, if it has one: masked too
+	secret      bool          // the body may hold a credential: keep no snippet
+	redact      []string      // credentials sent as parameters: masked in any error text
+	token       string        // the token sent: masked too
+	password    string        // the client's password, if it has one: masked too
+	retryAfter  time.Duration // Retry-After of a 429 or 503 answer
 }
 
 // where is the request URL as errors show it: no query, no user info.
@@ -70,7 +73,7 @@ func decode(a answer, out any) error {
 			return a.responseError("malformed JSON", err)
 		}
 		if apiErr := envelopeError(top); apiErr != nil {
-			apiErr.HTTPStatus, apiErr.Op, apiErr.URL = a.status, a.op, a.where()
+			apiErr.HTTPStatus, apiErr.Op, apiErr.URL, apiErr.op, apiErr.RetryAfter = a.status, a.op, a.where(), a.operation, a.retryAfter
 			if apiErr.Code == 0 && a.status >= 400 {
 				apiErr.Code = a.status
 			}
@@ -87,7 +90,7 @@ func decode(a answer, out any) error {
 	if a.status >= 300 {
 		// JSON without a recognised error envelope on an error status.
 		return &Error{HTTPStatus: a.status, Code: a.status, Message: strings.ToLower(http.StatusText(a.status)),
-			Op: a.op, URL: a.where()}
+			Op: a.op, URL: a.where(), RetryAfter: a.retryAfter}
 	}
 	if out == nil {
 		return nil
@@ -142,7 +145,7 @@ func (a answer) checked(err error) error {
 	case nil:
 		return nil
 	case refusal:
-		e := &Error{HTTPStatus: a.status, Message: err.message, Details: err.details, Op: a.op, URL: a.where()}
+		e := &Error{HTTPStatus: a.status, Message: err.message, Details: err.details, Op: a.op, URL: a.where(), op: a.operation, RetryAfter: a.retryAfter}
 		e.redact(a.secrets())
 		return e
 	default:
@@ -287,7 +290,7 @@ func hasJobID(top map[string]json.RawMessage) bool {
 
 func (a answer) responseError(reason string, err error) *ResponseError {
 	re := &ResponseError{Op: a.op, URL: a.where(), HTTPStatus: a.status, ContentType: a.contentType,
-		Reason: reason, Err: err}
+		Reason: reason, Err: err, RetryAfter: a.retryAfter}
 	if !a.secret {
 		re.Snippet = snippet(a.body, a.secrets())
 	}

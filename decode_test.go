@@ -57,6 +57,17 @@ type (
 			ParameterType string `json:"parameterType"`
 		} `json:"parameters"`
 	}
+	fxJobStatistics struct {
+		Total     Int `json:"total"`
+		Cancelled Int `json:"cancelled"`
+		Failed    Int `json:"failed"`
+		Succeeded Int `json:"succeeded"`
+	}
+	fxGPService struct {
+		CurrentVersion float64  `json:"currentVersion"`
+		Tasks          []string `json:"tasks"`
+		ExecutionType  string   `json:"executionType"`
+	}
 	fxUpdateTiles struct {
 		ID      string `json:"id"`
 		Name    string `json:"name"`
@@ -169,6 +180,67 @@ func TestDecodeFixtures(t *testing.T) {
 				}
 				return v
 			}()},
+		{file: "admin-error-404-service-not-found.json", out: func() any { return &ServiceDefinition{} },
+			err: &wantErr{code: 404, message: "Could not find resource or operation 'BZK1.MapServer' on the system.",
+				is: []error{ErrNotFound}, isNot: append(authErrs, ErrServiceExists)}},
+		{file: "admin-gp-jobs-statistics.json", out: func() any { return &fxJobStatistics{} },
+			want: &fxJobStatistics{Total: 19, Cancelled: 0, Failed: 2, Succeeded: 17}},
+		{file: "gp-job-progress-default.json", out: func() any { return &gpJobInfo{} },
+			want: &gpJobInfo{Progress: &JobProgress{Type: "default", Message: "Executing..."}}},
+		{file: "gp-job-progress-step.json", out: func() any { return &gpJobInfo{} },
+			want: &gpJobInfo{Progress: &JobProgress{Type: "step", Message: "This is a step progressor with minimum 2, maximum 10, step 2"}}},
+		{file: "gp-job-succeeded-inputs-messages.json", out: func() any { return &gpJobInfo{} },
+			want: func() any {
+				var msgs []JobMessage
+				for _, d := range []string{"Start Time: Friday, December 16, 2022 6:05:31 PM", "", "Start Time: Friday, December 16, 2022 6:05:32 PM",
+					"Succeeded at Friday, December 16, 2022 6:05:53 PM (Elapsed Time: 21.18 seconds)",
+					"Succeeded at Friday, December 16, 2022 6:05:53 PM (Elapsed Time: 22.04 seconds)"} {
+					msgs = append(msgs, JobMessage{Type: "esriJobMessageTypeInformative", Description: d})
+				}
+				var raw struct{ Messages []JobMessage }
+				require.NoError(t, json.Unmarshal(fixture(t, "gp-job-succeeded-inputs-messages.json"), &raw))
+				require.True(t, strings.HasPrefix(raw.Messages[1].Description, "Executing (Empirical Bayesian Kriging): "))
+				msgs[1].Description = raw.Messages[1].Description
+				return &gpJobInfo{JobID: "jfae883d52a074359a0bac3d5b353fe16", JobStatus: "esriJobSucceeded", Messages: msgs,
+					Results: map[string]gpParamRef{"Output_Long": {"results/Output_Long"}, "Output_Feature_Class": {"results/Output_Feature_Class"}}}
+			}()},
+		{file: "gp-service-cachingcontrollers-captured.json", out: func() any { return &fxGPService{} },
+			want: &fxGPService{CurrentVersion: 10.81, ExecutionType: "esriExecutionTypeAsynchronous", Tasks: []string{"Export Cache",
+				"ImportCache", "Manage Map Cache Tiles", "Manage Map Cache Status", "Convert Cache Storage Format", "Upgrade Cache Storage Format"}}},
+		{file: "gp-service-cachingtools-captured.json", out: func() any { return &fxGPService{} },
+			want: &fxGPService{CurrentVersion: 10.81, ExecutionType: "esriExecutionTypeAsynchronous", Tasks: []string{
+				"Convert Cache Storage Format", "Convert Cache Storage Format Worker", "Manage Map Cache Tiles", "Manage Map Cache Tiles Worker",
+				"Export Cache", "Export Cache Worker", "DeleteCache", "Create Map Cache", "ImportCache", "Import Cache Worker",
+				"Suggest Default Scales", "Manage Map Cache Scales", "Manage Map Cache Status", "Manage Map Cache Status Worker",
+				"Upgrade Cache Storage Format Worker"}}},
+		{file: "portal-sharing-rest-info-agol-captured.json", out: func() any { return &serverInfo{} },
+			want: func() any {
+				v := &serverInfo{OwningSystemURL: "https://www.arcgis.com"}
+				v.AuthInfo.TokenServicesURL = "https://www.arcgis.com/sharing/rest/generateToken"
+				v.AuthInfo.IsTokenBasedSecurity = true
+				return v
+			}()},
+		{file: "portal-token-ok-mock.json", out: func() any { return &tokenResponse{} },
+			want: &tokenResponse{Token: "12345", Expires: Time{time.UnixMilli(1716805837870)}, SSL: true}},
+		// The services directory answers a missing service with code 500,
+		// and a stopped one the same way: only the first is ErrNotFound.
+		{file: "rest-error-500-service-not-found.json", out: func() any { return &ServiceDefinition{} },
+			err: &wantErr{code: 500, message: "Service FGP/RainbowSmelt_Eperlan_LarvalRetentionArea/MapServer not found ",
+				is: []error{ErrNotFound}, isNot: authErrs}},
+		{file: "rest-error-500-service-not-started-b.json", out: func() any { return &ServiceDefinition{} },
+			err: &wantErr{code: 500, message: "Service ArcMap_IMS/MapServer not started ", isNot: append(authErrs, ErrNotFound)}},
+		{file: "tile-cancel-job-ok.json", out: func() any { return &successAnswer{} },
+			want: &successAnswer{Success: Ptr(lenientBool(true))}},
+		{file: "tile-delete-all-tiles-ok.json", out: func() any { return &successAnswer{} },
+			want: &successAnswer{Success: Ptr(lenientBool(true))}},
+		// A validation error with code 404: by its code it matches
+		// ErrNotFound, though the server means a missing parameter.
+		{file: "tile-delete-tiles-error-404-levels.json", out: func() any { return &updateTilesAnswer{} },
+			err: &wantErr{code: 404, message: "Unable to delete tiles.", details: []string{"'levels' parameter cannot be empty"},
+				is: []error{ErrNotFound}, isNot: authErrs}},
+		{file: "tile-delete-tiles-ok.json", out: func() any { return &updateTilesAnswer{} },
+			want: &updateTilesAnswer{ID: "82cc6785db3dcd0d", Name: "World", ItemID: "87147b59c92c44de92152730634aa1a4",
+				Status: "Success", Type: "Map Service", JobID: "bee23b456506f414", Message: "success"}},
 		{file: "update-tiles-error-extent.json", out: func() any { return &fxUpdateTiles{} },
 			err: &wantErr{code: 400, details: []string{"Invalid extent."}, isNot: authErrs}},
 		{file: "update-tiles-error-levels.json", out: func() any { return &fxUpdateTiles{} },
@@ -192,6 +264,11 @@ func TestDecodeFixtures(t *testing.T) {
 	sort.Strings(onDisk)
 	sort.Strings(inTable)
 	require.Equal(t, onDisk, inTable, "every fixture needs an expected outcome here")
+	sources, err := os.ReadFile(filepath.Join("testdata", "fixtures", "SOURCES.md"))
+	require.NoError(t, err)
+	for _, f := range onDisk {
+		assert.Equal(t, 1, strings.Count(string(sources), "\n| "+f+" |"), "SOURCES.md names the origin of %s once", f)
+	}
 
 	c, mux, site := setup(t)
 	for _, tt := range tests {

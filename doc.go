@@ -33,8 +33,9 @@
 // is discovered from rest/info (authInfo.tokenServicesUrl), falling back to
 // tokens/generateToken; WithTokenURL("admin/generateToken") uses the admin
 // API's own. For a server federated with a portal (rest/info has
-// owningSystemUrl), a portal token is obtained and exchanged for a server
-// token. Tokens are bound to a referer (WithReferer, default
+// owningSystemUrl), a portal token is obtained from the token service the
+// portal's own sharing/rest/info names, and exchanged for a server token.
+// Tokens are bound to a referer (WithReferer, default
 // DefaultReferer) that is also sent as the Referer header on every request,
 // renewed before they expire (10% of their lifetime ahead) with one request
 // however many goroutines wait, and renewed once more if the server rejects
@@ -45,9 +46,11 @@
 // # Security
 //
 // A token or password never goes into a URL query, a log line, an error
-// string or the fmt output of any value of this package: tokens travel in
-// the X-Esri-Authorization header and, for POSTs (as the admin API
-// requires), in the form body. Credentials are only ever sent over https,
+// string or the fmt output of any value of this package: every
+// authenticated call, reads included, is a POST with the token in its form
+// body (the admin API requires it, and the X-Esri-Authorization header,
+// which goes along, is not honoured everywhere); a read sent this way is
+// still retried as a read. Credentials are only ever sent over https,
 // unless WithInsecureHTTP is given for a test server. Redirects to another
 // host, or from https to http, are refused. TLS verification is never
 // turned off; supply custom CAs, client certificates and proxies through
@@ -60,7 +63,10 @@
 // against sentinels (ErrInvalidToken, ErrTokenRequired, ErrUnauthorized,
 // ErrForbidden, ErrNotFound, ErrServiceExists, ErrFolderExists,
 // ErrServerBusy) and
-// errors.As exposes with the server's message, details and codes. An answer
+// errors.As exposes with the server's message, details and codes.
+// ErrNotFound matches code 404 and the services directory's code-500
+// "Service … not found " answer; ErrServiceExists and ErrFolderExists match
+// only answers of createService and createFolder. An answer
 // that is not ArcGIS JSON (an HTML page from a proxy, an empty or truncated
 // body) is a *ResponseError with a short, secret-free snippet. Bad input is
 // a *ValidationError, returned before any request is sent. A job that ends

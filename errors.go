@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Error is an error answer from ArcGIS Server, in any of its envelopes and on
@@ -26,7 +27,11 @@ type Error struct {
 	Details     []string // details, or the admin API's messages
 	Op          string   // the operation, e.g. "createService"
 	URL         string   // scheme, host and path of the request; never a query
+	// RetryAfter is the wait the server asked for with a 429 or 503
+	// answer (its Retry-After header), zero when it named none.
+	RetryAfter time.Duration
 
+	op    operation         // the REST operation the answer came from (Op is its label)
 	match func(*Error) bool // for sentinels: what Is accepts
 	kinds errKind           // what the server's own words said, read before masking
 }
@@ -38,6 +43,7 @@ const (
 	kindBusy errKind = 1 << iota
 	kindExists
 	kindBadCredentials
+	kindServiceNotFound // the services directory's "Service … not found "
 )
 
 // kindPhrases are the words that make each kind, matched in lower case.
@@ -65,6 +71,9 @@ func (e *Error) classify() {
 				e.kinds |= k.kind
 			}
 		}
+	}
+	if isServiceNotFound(e.Message) {
+		e.kinds |= kindServiceNotFound
 	}
 }
 
@@ -174,17 +183,31 @@ var (
 	ErrUnauthorized = codeSentinel(401, "unauthorized")
 	// ErrForbidden: the user lacks the privilege for the operation (403).
 	ErrForbidden = codeSentinel(403, "forbidden")
-	// ErrNotFound: the resource does not exist (404).
-	ErrNotFound = codeSentinel(404, "not found")
-	// ErrServiceExists: createService named a service that already exists.
-	// The server's wording is matched ("... already exists"), on any
-	// operation but createFolder.
-	ErrServiceExists = &Error{Message: "service already exists", match: func(e *Error) bool {
-		return e.Op != "createFolder" && e.is(kindExists)
+	// ErrNotFound: the resource does not exist. It matches code 404 (the
+	// admin API's "Could not find resource or operation '…' on the system."
+	// comes with it), and the services directory's answer for a missing
+	// service, which real servers send with code 500: {"error":{"code":500,
+	// "message":"Service FGP/Name/MapServer not found ","details":[]}}
+	// (REST-REFERENCE §7.1, a captured answer, trailing space included).
+	// Other code-500 answers, "Service … not started " among them, do not
+	// match.
+	ErrNotFound = &Error{Code: 404, Message: "not found", match: func(e *Error) bool {
+		return e.code() == 404 || (e.code() == 500 && e.is(kindServiceNotFound))
 	}}
-	// ErrFolderExists: createFolder named a folder that already exists.
+	// ErrServiceExists: createService named a service that already exists.
+	// It matches only answers of createService (never canCreateService,
+	// edit or any other operation) whose words contain "already exists".
+	// That wording is unconfirmed: no public capture of the real refusal
+	// was found (REST-REFERENCE §7.1), so a server that words it otherwise
+	// gives a plain *Error.
+	ErrServiceExists = &Error{Message: "service already exists", match: func(e *Error) bool {
+		return e.op == opCreateService && e.is(kindExists)
+	}}
+	// ErrFolderExists: createFolder named a folder that already exists. It
+	// matches only answers of createFolder, on the same unconfirmed
+	// "already exists" wording as ErrServiceExists.
 	ErrFolderExists = &Error{Message: "folder already exists", match: func(e *Error) bool {
-		return e.Op == "createFolder" && e.is(kindExists)
+		return e.op == opCreateFolder && e.is(kindExists)
 	}}
 	// ErrServerBusy: the admin API answered "Another administrative operation
 	// is currently accessing the store" (or "...being configured by another
@@ -197,6 +220,13 @@ var (
 	// Check the credentials; retrying will not help.
 	ErrBadCredentials = kindSentinel("invalid username or password", kindBadCredentials)
 )
+
+// isServiceNotFound reports whether msg is the services directory's "not
+// found" wording, "Service <path> not found " (REST-REFERENCE §7.1).
+func isServiceNotFound(msg string) bool {
+	m := strings.ToLower(strings.TrimSpace(msg))
+	return strings.HasPrefix(m, "service ") && strings.HasSuffix(strings.TrimSuffix(m, "."), " not found")
+}
 
 // isAuthError reports whether an answer means the token must be renewed.
 func isAuthError(err error) bool {
@@ -215,6 +245,9 @@ type ResponseError struct {
 	Snippet     string
 	Reason      string // what was wrong, e.g. "not JSON", "empty body"
 	Err         error  // the underlying decode error, if any
+	// RetryAfter is the wait the server asked for with a 429 or 503
+	// answer (its Retry-After header), zero when it named none.
+	RetryAfter time.Duration
 }
 
 func (e *ResponseError) Error() string {

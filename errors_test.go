@@ -50,8 +50,23 @@ func TestErrorIs(t *testing.T) {
 		{"403", &Error{Code: 403, HTTPStatus: 200}, []*Error{ErrForbidden}},
 		{"404", &Error{Code: 404}, []*Error{ErrNotFound}},
 		{"body code wins over status", &Error{Code: 500, HTTPStatus: 404}, nil},
-		{"exists", &Error{Code: 500, Op: "createService", Message: "Service 'Roads.MapServer' already exists"}, []*Error{ErrServiceExists}},
-		{"folder exists", &Error{Code: 400, Op: "createFolder", Message: "Folder 'Transport' already exists."}, []*Error{ErrFolderExists}},
+		{"exists", &Error{Code: 500, op: opCreateService, Message: "Service 'Roads.MapServer' already exists"}, []*Error{ErrServiceExists}},
+		{"folder exists", &Error{Code: 400, op: opCreateFolder, Message: "Folder 'Transport' already exists."}, []*Error{ErrFolderExists}},
+		// "already exists" counts only on the create operations, whatever
+		// the error's Op text says.
+		{"exists on canCreateService", &Error{Code: 500, op: opCanCreateService, Message: "Service 'Roads.MapServer' already exists"}, nil},
+		{"exists on edit", &Error{Code: 500, op: opEdit, Op: "createService", Message: "Service 'Roads.MapServer' already exists"}, nil},
+		{"exists on submitJob", &Error{Code: 500, op: opSubmitJob, Message: "ERROR 003308: The service already exists."}, nil},
+		{"exists, Op text only", &Error{Code: 500, Op: "createService", Message: "Service 'Roads.MapServer' already exists"}, nil},
+		{"folder exists on createService", &Error{Code: 400, op: opCreateService, Message: "Folder 'Transport' already exists."}, []*Error{ErrServiceExists}},
+		// The services directory answers a missing service with code 500
+		// (REST-REFERENCE §7.1); a stopped one, or any other 500, is not
+		// "not found".
+		{"500 service not found", &Error{Code: 500, Message: "Service FGP/RainbowSmelt_Eperlan_LarvalRetentionArea/MapServer not found "}, []*Error{ErrNotFound}},
+		{"500 service not started", &Error{Code: 500, Message: "Service ArcMap_IMS/MapServer not started "}, nil},
+		{"500 other", &Error{Code: 500, Message: "Unable to complete operation.", Details: []string{"Service not found in cache"}}, nil},
+		{"400 service not found", &Error{Code: 400, Message: "Service X/MapServer not found "}, nil},
+		{"admin 404", &Error{Code: 404, Details: []string{"Could not find resource or operation 'BZK1.MapServer' on the system."}}, []*Error{ErrNotFound}},
 		{"busy", &Error{Code: 500, Details: []string{"Another administrative operation is currently accessing the store. Please try again later."}},
 			[]*Error{ErrServerBusy}},
 		{"configuring", &Error{Message: "ArcGIS Server Site currently being configured by another administrative operation: Please try Again Later."},
@@ -143,4 +158,15 @@ func TestErrorURLHasNoQuery(t *testing.T) {
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, site+"/rest/services/x", apiErr.URL)
 	assert.NotContains(t, err.Error(), "where")
+}
+
+// TestNotFoundClassifiedBeforeMasking: the services directory's code-500
+// "not found" is recognised on the server's own words, even when masking
+// a token that is a word of them changes what the error shows.
+func TestNotFoundClassifiedBeforeMasking(t *testing.T) {
+	c, mux, _ := setupNoAuth(t, WithToken("found"))
+	mux.HandleFunc("/arcgis/rest/services/x", serveFixture(t, "rest-error-500-service-not-found.json"))
+	err := c.Get(t.Context(), "rest/services/x", nil, nil)
+	require.ErrorIs(t, err, ErrNotFound)
+	assert.NotContains(t, err.Error(), " found", "the token is masked in what is shown")
 }

@@ -44,6 +44,43 @@ func ExampleNewClient_plainHTTP() {
 	// Output: true siteURL
 }
 
+func ExampleServicesService_CanCreate() {
+	// A server that answers canCreateService with {"status": "success"},
+	// and with an admin error when it refuses.
+	srv := agstest.NewTLSServer(agstest.WithCanCreateAnswer(agstest.CanCreateStatus))
+	defer srv.Close()
+	c, err := ags.NewClient(srv.URL(), ags.WithHTTPClient(srv.Client()),
+		ags.WithCredentials(agstest.DefaultUsername, agstest.DefaultPassword))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx := context.Background()
+	def := ags.ServiceDefinition{ServiceName: "Roads", Type: ags.MapServer}
+
+	can, err := c.Services.CanCreate(ctx, "", def)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("before:", can.OK)
+
+	if err := c.Services.Create(ctx, "", def); err != nil {
+		fmt.Println(err)
+		return
+	}
+	// A refusal is an answer, not an error: the server's words are in Reasons.
+	can, err = c.Services.CanCreate(ctx, "", def)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("after:", can.OK, len(can.Reasons) > 0)
+	// Output:
+	// before: true
+	// after: false true
+}
+
 func ExampleServicesService_Create() {
 	c, srv := emulator()
 	defer srv.Close()
@@ -170,5 +207,5 @@ func ExampleError() {
 	if errors.As(err, &apiErr) {
 		fmt.Println(errors.Is(err, ags.ErrNotFound), apiErr.Code, apiErr.Op)
 	}
-	// Output: true 404 service status
+	// Output: true 404 Nope.MapServer: status
 }

@@ -4,10 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
+
+	"github.com/seed9bfd6bbc/ags/internal/form"
 )
 
 // GPService runs geoprocessing tasks. Reach it as Client.GP.
@@ -25,6 +29,7 @@ type GPResult struct {
 	jobURL    *url.URL
 	paramURLs map[string]string // output name -> the job's own link, e.g. "results/output_features"
 	client    *Client
+	scope     string // "<task> job <id>", naming the job in errors
 }
 
 // GPParam is one input or output parameter value of a job.
@@ -71,7 +76,7 @@ func (r *GPResult) readResult(ctx context.Context, name string, out any) error {
 	if rel, ok := r.paramURL(name); ok {
 		u = r.jobURL.JoinPath(rel)
 	}
-	return r.client.do(ctx, call{op: "job " + r.JobID + " result " + name, method: http.MethodGet, url: u, idempotent: true}, out)
+	return r.client.do(ctx, call{op: opResults, scope: r.scope, method: http.MethodGet, url: u, idempotent: true}, out)
 }
 
 // paramURL returns the job's own relative link for output name, when it
@@ -123,6 +128,10 @@ type gpJobInfo struct {
 	Progress  *JobProgress          `json:"progress"`
 }
 
+// returnMessages is the job status form: messages are asked for (the
+// default, sent anyway). Only ever read.
+var returnMessages = url.Values{"returnMessages": {"true"}}
+
 // gpSubmitAnswer is submitJob's answer: a job resource that must name its job.
 type gpSubmitAnswer struct{ gpJobInfo }
 
@@ -149,7 +158,7 @@ type gpParamRef struct {
 // before submitting again.
 // https://developers.arcgis.com/rest/services-reference/enterprise/submit-gp-job
 func (s *GPService) SubmitJob(ctx context.Context, taskPath string, params any) (*Job[*GPResult], error) {
-	return submitGP(ctx, s.client, taskPath, params, gpIdentity, false)
+	return submitGP(ctx, s.client, taskPath, params, nil, gpIdentity, false)
 }
 
 // Job re-attaches to a job submitted earlier, from its task and ID (Job.ID
@@ -161,6 +170,37 @@ func (s *GPService) Job(taskPath, jobID string) (*Job[*GPResult], error) {
 
 func gpIdentity(_ context.Context, r *GPResult) (*GPResult, error) { return r, nil }
 
+// ExtraParams are form parameters that a typed task request (Refresh,
+// PublishSD, the caching tasks) adds to the ones it sends, or sends
+// instead of them: a key given here replaces the request's own value of
+// that key. It is the way out where Esri's documentation and its servers
+// disagree on a parameter, and is never needed for the documented
+// parameters. "f" and "token" cannot be set. With GP.SubmitJob, which
+// takes any parameters, pass them directly instead.
+type ExtraParams url.Values
+
+// apply returns the form of params with extra added or replacing. The
+// caller's values are not changed.
+func (extra ExtraParams) apply(params any) (any, error) {
+	if len(extra) == 0 {
+		return params, nil
+	}
+	vals, err := form.Encode(params)
+	if err != nil {
+		return nil, &ValidationError{Field: "params", Reason: err.Error()}
+	}
+	for _, k := range slices.Sorted(maps.Keys(extra)) {
+		switch strings.TrimSpace(k) {
+		case "":
+			return nil, invalid("ExtraParams", "a parameter needs a name")
+		case "f", "token":
+			return nil, invalid("ExtraParams", "%q is set by the client and cannot be overridden", k)
+		}
+		vals[k] = append([]string(nil), extra[k]...)
+	}
+	return vals, nil
+}
+
 // SubmitAndWait submits a job and waits for it.
 func (s *GPService) SubmitAndWait(ctx context.Context, taskPath string, params any, opts *PollOptions) (*GPResult, error) {
 	job, err := s.SubmitJob(ctx, taskPath, params)
@@ -171,25 +211,28 @@ func (s *GPService) SubmitAndWait(ctx context.Context, taskPath string, params a
 }
 
 // submitGP submits to a task and builds a Job whose result is convert'ed
-// from the GP result. An idempotent task (Refresh Service) is retried like
+// from the GP result. Typed task requests (Refresh, PublishSD, the caching
+// tasks) pass the caller's ExtraParams, which are added to params or
+// replace its values. An idempotent task (Refresh Service) is retried like
 // a read; any other submit is sent at most once, and a lost answer is an
 // *OutcomeUnknownError.
-func submitGP[T any](ctx context.Context, c *Client, taskPath string, params any,
+func submitGP[T any](ctx context.Context, c *Client, taskPath string, params any, extra ExtraParams,
 	convert func(context.Context, *GPResult) (T, error), idempotent bool) (*Job[T], error) {
 	task, err := normTaskPath(taskPath)
 	if err != nil {
 		return nil, err
 	}
-	op := taskName(task)
-	submitURL := c.endpoint(rootServices, task, "submitJob")
+	if params, err = extra.apply(params); err != nil {
+		return nil, err
+	}
+	r := call{op: opSubmitJob, scope: taskName(task), method: http.MethodPost,
+		url: c.endpoint(rootServices, task, "submitJob"), params: params, idempotent: idempotent}
 	var info gpSubmitAnswer
-	err = c.do(ctx, call{op: op + ": submitJob", method: http.MethodPost, url: submitURL, params: params,
-		idempotent: idempotent}, &info)
-	if err != nil {
+	if err = c.do(ctx, r, &info); err != nil {
 		if idempotent {
 			return nil, err
 		}
-		return nil, outcomeUnknown(err, op+": submitJob", "", gpJobsHint(task))
+		return nil, outcomeUnknown(err, r.label(), "", gpJobsHint(task))
 	}
 	id := strings.TrimSpace(info.JobID) // checked by decode
 	return gpJob(c, task, id, convert, true), nil
@@ -219,13 +262,14 @@ func attachGP[T any](c *Client, taskPath, jobID string, convert func(context.Con
 // outputs.
 func gpJob[T any](c *Client, task, jobID string, convert func(context.Context, *GPResult) (T, error), fresh bool) *Job[T] {
 	op := taskName(task)
+	scope := op + " job " + jobID
 	jobURL := c.endpoint(rootServices, task, "jobs", jobID)
 	spec := jobSpec[*gpStatusAnswer, T]{
 		op: op,
 		poll: func(ctx context.Context) (JobStatus, *gpStatusAnswer, error) {
 			info := new(gpStatusAnswer)
-			err := c.do(ctx, call{op: op + ": job " + jobID + " status", method: http.MethodGet, url: jobURL,
-				params: url.Values{"returnMessages": {"true"}}, idempotent: true}, info)
+			err := c.do(ctx, call{op: opStatus, scope: scope, method: http.MethodGet, url: jobURL,
+				params: returnMessages, idempotent: true}, info)
 			if err != nil {
 				return JobStatus{}, nil, err
 			}
@@ -233,7 +277,7 @@ func gpJob[T any](c *Client, task, jobID string, convert func(context.Context, *
 				Progress: info.Progress, Messages: info.Messages}, info, nil
 		},
 		result: func(ctx context.Context, st JobStatus, info *gpStatusAnswer) (T, error) {
-			r := &GPResult{JobID: jobID, Status: st.Status, Messages: st.Messages, jobURL: jobURL, client: c,
+			r := &GPResult{JobID: jobID, Status: st.Status, Messages: st.Messages, jobURL: jobURL, client: c, scope: scope,
 				Outputs: make([]string, 0, len(info.Results)), paramURLs: make(map[string]string, len(info.Results))}
 			for name, ref := range info.Results {
 				r.Outputs = append(r.Outputs, name)
@@ -247,7 +291,7 @@ func gpJob[T any](c *Client, task, jobID string, convert func(context.Context, *
 		cancel: func(ctx context.Context) error {
 			// Cancelling twice is harmless, so the call may be retried.
 			// https://developers.arcgis.com/rest/services-reference/enterprise/cancel-gp-job
-			return c.do(ctx, call{op: op + ": cancel job " + jobID, method: http.MethodPost,
+			return c.do(ctx, call{op: opCancel, scope: scope, method: http.MethodPost,
 				url: c.endpoint(rootServices, task, "jobs", jobID, "cancel"), idempotent: true}, nil)
 		},
 	}

@@ -39,6 +39,7 @@ type fakeTask struct {
 	submitURI   string
 	polls       int
 	pollQueries []url.Values
+	pollForms   []url.Values // POST bodies of the polls
 	cancels     int
 	cancelForm  url.Values
 	resultPaths []string
@@ -90,6 +91,7 @@ func (f *fakeTask) serve(prefix string) http.HandlerFunc {
 			f.polls++
 			n := f.polls
 			f.pollQueries = append(f.pollQueries, r.URL.Query())
+			f.pollForms = append(f.pollForms, r.PostForm)
 			f.mu.Unlock()
 			f.status(n, w, r)
 		case len(segs) == 3 && segs[0] == "jobs" && segs[2] == "cancel":
@@ -197,8 +199,12 @@ func TestGPSubmitJobAndResults(t *testing.T) {
 	assert.Equal(t, id, res.JobID)
 	assert.Equal(t, "esriJobSucceeded", res.Status)
 	assert.Equal(t, []string{"Hotspot_Raster", "Output_Features"}, res.Outputs)
-	for _, q := range ft.pollQueries {
+	for _, q := range ft.pollForms {
 		assert.Equal(t, "true", q.Get("returnMessages"))
+		assert.Equal(t, testToken, q.Get("token"), "a status read carries the token in its POST body")
+	}
+	for _, q := range ft.pollQueries {
+		assert.Empty(t, q, "nothing in the URL of a status read")
 	}
 
 	p, err := res.Result(context.Background(), "Output_Features")

@@ -207,3 +207,27 @@ func lenientExtent(raw json.RawMessage) *Extent {
 	}
 	return &e
 }
+
+// successAnswer is the answer of an operation that reports its outcome in
+// a "success" field: the hosted tile service's cancel ({"success": true})
+// and deleteAllTiles ({"success": "true"}, a string) (REST-REFERENCE §7.5).
+// {"success": false} is a refusal, not a success. The admin API's standard
+// {"status": "success"} is read as a success too.
+type successAnswer struct {
+	Success *lenientBool `json:"success"`
+	Status  string       `json:"status"`
+}
+
+// checkAnswer accepts a success; {"success": false} is a refusal, and an
+// answer that says neither is a bad answer.
+func (a *successAnswer) checkAnswer() error {
+	switch {
+	case a.Success != nil && bool(*a.Success):
+		return nil
+	case a.Success != nil:
+		return refusal{message: `the server answered "success": false`}
+	case strings.EqualFold(strings.TrimSpace(a.Status), "success"):
+		return nil
+	}
+	return badAnswer(`neither "success" nor "status": "success" in the answer`)
+}

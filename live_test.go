@@ -85,9 +85,9 @@ func TestLiveScratchServiceLifecycle(t *testing.T) {
 		}
 	})
 
-	ok, err := c.Services.CanCreate(ctx, folder, def)
+	can, err := c.Services.CanCreate(ctx, folder, def)
 	require.NoError(t, err)
-	require.True(t, ok, "canCreateService")
+	require.True(t, can.OK, "canCreateService: %v", can.Reasons)
 	require.NoError(t, c.Services.Create(ctx, folder, def))
 	err = c.Services.Create(ctx, folder, def)
 	assert.ErrorIs(t, err, ags.ErrServiceExists, "a second create names the duplicate")

@@ -143,22 +143,33 @@ type JobStatus struct {
 	NewMessages []JobMessage // in Wait's OnStatus: only the messages not reported before
 }
 
-// PollOptions tune Job.Wait. A nil *PollOptions means all defaults; zero
-// fields take their defaults.
+// PollOptions tune Job.Wait and WaitAll. A nil *PollOptions means all
+// defaults; zero fields take their defaults.
 //
-// The n-th wait between polls is MinDelay·Factor^n, capped at MaxDelay and
-// at a tenth of the time waited so far (but never below MinDelay), then
-// shortened by up to Jitter of itself (but again never below MinDelay). So
-// a job is seen done soon after it ends: a job that runs T (longer than
-// ten MinDelays) is seen done before 1.1·T, a shorter one within MinDelay
-// of its end, with O(log T) polls until the waits reach MaxDelay. With the
-// defaults a 500 ms job is seen done at 500 ms, a 60 s job before 66 s
-// (45 to 50 polls), a 10 min job within 15 s of its end (85 to 95 polls).
+// The schedule: the first poll comes MinDelay (500 ms) after the submit,
+// the waits then grow by Factor (3) up to Interval (2.3 s), so polls come
+// at 0.5 s, 2 s, 4.3 s, 6.6 s, ...; once a sixteenth of the time waited
+// beyond the first 40 s is longer than Interval (after about 77 s), each
+// wait is that sixteenth, capped at MaxDelay (20 s). Waits above MinDelay
+// vary by up to ±Jitter/2 of themselves, so jobs submitted together do not
+// poll in step. When the job reports progress that moves (a tile job's
+// percentComplete, a GP step progressor's percent), its end is predicted
+// from the rate since the first report and the next poll comes just after
+// it, if that is sooner: never sooner than MinDelay, never later than the
+// plain schedule. After a failed poll answered with Retry-After (429, 503)
+// the next wait is at least that long (up to 10 minutes). The trade-off:
+// against a client that polls every 2 s, this costs the server no more
+// requests on jobs of half a second to two minutes and about a quarter of
+// them on a ten-minute job, and sees a half-second job done at once; the
+// price is that a job without progress reports that runs more than about
+// a minute is seen done later, by up to a sixteenth of its length (at most
+// MaxDelay), where progress reports bring that back to about 1 %.
 type PollOptions struct {
-	MinDelay             time.Duration // default 250 ms
-	MaxDelay             time.Duration // default 15 s
-	Factor               float64       // default 1.5
-	Jitter               float64       // 0..1, default 0.1; negative for none (never shortens a wait below MinDelay)
+	MinDelay             time.Duration // the first wait and the shortest; default 500 ms
+	Interval             time.Duration // the steady wait of the first minute; default 2.3 s
+	MaxDelay             time.Duration // the longest wait; default 20 s
+	Factor               float64       // growth from MinDelay to Interval, default 3
+	Jitter               float64       // 0..1, default 0.1; negative for none (never below MinDelay)
 	MaxConsecutiveErrors int           // failed polls tolerated in a row, default 5; negative for none
 	// OnStatus is called after every successful poll, from the waiting
 	// goroutine, with only the messages not reported before.
@@ -170,11 +181,21 @@ type PollOptions struct {
 
 // Polling defaults.
 const (
-	DefaultPollMinDelay             = 250 * time.Millisecond
-	DefaultPollMaxDelay             = 15 * time.Second
-	DefaultPollFactor               = 1.5
+	DefaultPollMinDelay             = 500 * time.Millisecond
+	DefaultPollInterval             = 2300 * time.Millisecond
+	DefaultPollMaxDelay             = 20 * time.Second
+	DefaultPollFactor               = 3.0
 	DefaultPollJitter               = 0.1
 	DefaultPollMaxConsecutiveErrors = 5
+)
+
+// The long-job part of the schedule: a wait is growthShare of the time
+// waited beyond growthAfter, when that is longer than Interval.
+const (
+	growthAfter = 40 * time.Second
+	growthShare = 1.0 / 16
+	// maxRetryAfterWait caps how long a server's Retry-After holds a poll.
+	maxRetryAfterWait = 10 * time.Minute
 )
 
 func (o *PollOptions) withDefaults() PollOptions {
@@ -191,6 +212,10 @@ func (o *PollOptions) withDefaults() PollOptions {
 	if p.MaxDelay < p.MinDelay {
 		p.MaxDelay = p.MinDelay
 	}
+	if p.Interval <= 0 {
+		p.Interval = DefaultPollInterval
+	}
+	p.Interval = min(max(p.Interval, p.MinDelay), p.MaxDelay)
 	if !(p.Factor >= 1) || math.IsInf(p.Factor, 0) { // NaN too
 		p.Factor = DefaultPollFactor
 	}
@@ -211,20 +236,20 @@ func (o *PollOptions) withDefaults() PollOptions {
 	return p
 }
 
-// pollDelay is the wait before poll n+1 (n counts from 0) after waiting
-// `waited` since the job was submitted or re-attached. It is never below
-// MinDelay nor above MaxDelay; jitter only shortens a wait, and never
-// below MinDelay, so the early polls of a short job stay on the MinDelay
-// grid (250 ms, 500 ms, ...) and a 500 ms job is seen done at 500 ms.
+// pollDelay is the plain schedule's wait before poll n+1 (n counts from 0)
+// after waiting `waited` since the job was submitted or re-attached: see
+// PollOptions. It is never below MinDelay nor above MaxDelay, and the first
+// wait is never jittered, so a 500 ms job is seen done at 500 ms.
 func (p PollOptions) pollDelay(n int, waited time.Duration, rnd func() float64) time.Duration {
-	lo := float64(p.MinDelay)
+	lo, hi := float64(p.MinDelay), float64(p.MaxDelay)
 	d := lo * math.Pow(p.Factor, float64(n))
-	if d > float64(p.MaxDelay) || math.IsInf(d, 0) || math.IsNaN(d) {
-		d = float64(p.MaxDelay)
+	if d > float64(p.Interval) || math.IsInf(d, 0) || math.IsNaN(d) {
+		d = float64(p.Interval)
 	}
-	if tenth := float64(waited) / 10; d > tenth {
-		d = math.Max(tenth, lo)
+	if g := float64(waited-growthAfter) * growthShare; g > d {
+		d = g
 	}
+	d = min(d, hi)
 	if p.Jitter > 0 && d > lo && rnd != nil {
 		r := rnd()
 		if !(r >= 0) { // NaN or negative
@@ -232,9 +257,55 @@ func (p PollOptions) pollDelay(n int, waited time.Duration, rnd func() float64) 
 		} else if r > 1 {
 			r = 1
 		}
-		d = math.Max(d-d*p.Jitter*r, lo)
+		d = min(max(d+d*p.Jitter*(r-0.5), lo), hi)
 	}
 	return time.Duration(d)
+}
+
+// progressClock predicts a job's end from its progress reports. Percents
+// are whole numbers on the wire (REST-REFERENCE §7.7 for GP; tile jobs'
+// percentComplete likewise), so the rate is taken one point low: the
+// predicted end is then, for steady progress, just after the real one,
+// and the poll sent there finds the job done rather than nearly done.
+type progressClock struct {
+	anchorAt  time.Duration // time waited at the first report of this run
+	endAt     time.Duration
+	anchorPct float32 // float32: percents need no more, and WaitAll keeps one per job
+	lastPct   float32 // 0: no report to build on
+}
+
+// observe records the percent reported after waiting `at`, and predicts
+// the end when progress has moved since the previous report. A percent
+// that goes back (a new step) starts over.
+func (c *progressClock) observe(at time.Duration, percent float64) {
+	c.endAt = 0
+	if !(percent > 0 && percent < 100) {
+		c.lastPct = 0
+		return
+	}
+	pct := float32(percent)
+	if c.lastPct == 0 || pct < c.lastPct {
+		c.anchorAt, c.anchorPct, c.lastPct = at, pct, pct
+		return
+	}
+	moved := pct > c.lastPct
+	c.lastPct = pct
+	gained := float64(pct - c.anchorPct - 1)
+	if !moved || gained < 1 || at <= c.anchorAt {
+		return
+	}
+	perPoint := float64(at-c.anchorAt) / gained
+	if left := float64(100-pct) * perPoint; left < float64(24*time.Hour) {
+		c.endAt = at + time.Duration(left)
+	}
+}
+
+// until is the wait until the predicted end, if there is one.
+func (c *progressClock) until(now time.Duration) (time.Duration, bool) {
+	if c.endAt == 0 {
+		return 0, false
+	}
+	return c.endAt - now, true
 }
 
 // newMessages tracks which job messages Wait has already reported. A
@@ -279,20 +350,40 @@ type jobSpec[S, T any] struct {
 	// failed, if set, runs when the job ends failed, cancelled or timed
 	// out (to clean up after it) and returns the error Wait reports.
 	failed func(ctx context.Context, e *JobError) error
+	// failure, if set, builds what Wait returns for a job that ended
+	// failed, cancelled or timed out from that read's snapshot: a result
+	// and an error wrapping e (tile jobs: the statistics, in a
+	// *TileJobError).
+	failure func(snap S, e *JobError) (T, error)
 }
 
 // snapshotIsResult is a jobSpec result for a family whose last status read
 // is the job's result (tile jobs: their statistics).
 func snapshotIsResult[T any](_ context.Context, _ JobStatus, snap T) (T, error) { return snap, nil }
 
-// observe reads the status once. For a job that has succeeded it also
-// returns how to read the result from this read's snapshot.
-func (s jobSpec[S, T]) observe(ctx context.Context) (JobStatus, func(context.Context) (T, error), error) {
+// observed is one status read and what the poller can build from its
+// snapshot: the result of a job that has succeeded, or what Wait returns
+// for one that ended otherwise. Either is nil when it does not apply.
+type observed[T any] struct {
+	status  JobStatus
+	result  func(context.Context) (T, error)
+	failure func(*JobError) (T, error)
+}
+
+// observe reads the status once, keeping the snapshot's result or failure.
+func (s jobSpec[S, T]) observe(ctx context.Context) (observed[T], error) {
 	st, snap, err := s.poll(ctx)
-	if err != nil || st.State != JobSucceeded || s.result == nil {
-		return st, nil, err
+	o := observed[T]{status: st}
+	if err != nil {
+		return o, err
 	}
-	return st, func(ctx context.Context) (T, error) { return s.result(ctx, st, snap) }, nil
+	switch {
+	case st.State == JobSucceeded && s.result != nil:
+		o.result = func(ctx context.Context) (T, error) { return s.result(ctx, st, snap) }
+	case st.State.Terminal() && st.State != JobSucceeded && s.failure != nil:
+		o.failure = func(e *JobError) (T, error) { return s.failure(snap, e) }
+	}
+	return o, nil
 }
 
 // Job is a handle on one server-side job: a geoprocessing job or a tile
@@ -302,7 +393,7 @@ type Job[T any] struct {
 	id      string
 	url     string // the job resource, no query
 	op      string
-	observe func(ctx context.Context) (JobStatus, func(context.Context) (T, error), error) // jobSpec.observe
+	observe func(ctx context.Context) (observed[T], error) // jobSpec.observe
 	cancel  func(ctx context.Context) error
 	failed  func(ctx context.Context, e *JobError) error // jobSpec.failed
 	client  *Client
@@ -331,8 +422,8 @@ func (j *Job[T]) URL() string { return j.url }
 
 // Status reads the job's status once.
 func (j *Job[T]) Status(ctx context.Context) (JobStatus, error) {
-	st, _, err := j.observe(ctx)
-	return st, err
+	o, err := j.observe(ctx)
+	return o.status, err
 }
 
 // Cancel asks the server to cancel the job. The job then reads cancelling,
@@ -372,12 +463,14 @@ func (j *Job[T]) Wait(ctx context.Context, opts *PollOptions) (T, error) {
 // Job.Wait (which sleeps between steps) and by WaitAll (which schedules
 // many waiters on a few goroutines).
 type waiter[T any] struct {
-	j        *Job[T]
-	p        *PollOptions
-	start    time.Time
-	polls    int // polls made, failed ones included
-	failures int // failed polls in a row
-	msgs     newMessages
+	j          *Job[T]
+	p          *PollOptions
+	start      time.Time
+	polls      int32 // polls made, failed ones included
+	failures   int32 // failed polls in a row
+	msgs       newMessages
+	progress   progressClock
+	retryAfter time.Duration // the server's Retry-After on the last poll, if it failed
 }
 
 func (j *Job[T]) newWaiter(p *PollOptions) *waiter[T] {
@@ -389,13 +482,23 @@ func (j *Job[T]) newWaiter(p *PollOptions) *waiter[T] {
 }
 
 // delay is how long to wait before the next poll: nothing before the
-// first poll of a re-attached job, whose status is unknown.
+// first poll of a re-attached job, whose status is unknown; otherwise the
+// plain schedule, brought forward to a predicted end, or stretched to the
+// server's Retry-After.
 func (w *waiter[T]) delay() time.Duration {
 	if w.polls == 0 && !w.j.fresh {
 		return 0
 	}
 	c := w.j.client
-	return w.p.pollDelay(w.polls, c.now().Sub(w.start), c.rnd)
+	waited := c.now().Sub(w.start)
+	d := w.p.pollDelay(int(w.polls), waited, c.rnd)
+	if until, ok := w.progress.until(waited); ok && until < d {
+		d = max(until, w.p.MinDelay)
+	}
+	if w.retryAfter > d {
+		d = min(w.retryAfter, maxRetryAfterWait)
+	}
+	return d
 }
 
 // step polls once and reports whether the wait is over, with its outcome.
@@ -407,38 +510,49 @@ func (w *waiter[T]) step(ctx context.Context) (res T, done bool, err error) {
 		return res, true, j.waitEnded(ctx, err, *p)
 	}
 	w.polls++
-	st, result, err := j.observe(ctx)
+	o, err := j.observe(ctx)
+	st := o.status
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil {
 			return res, true, j.waitEnded(ctx, cerr, *p)
 		}
-		if !transientPollError(err) || w.failures >= p.MaxConsecutiveErrors {
+		if !transientPollError(err) || int(w.failures) >= p.MaxConsecutiveErrors {
 			return res, true, fmt.Errorf("%s: wait for job %s: %w", j.op, j.id, err)
 		}
 		w.failures++
+		w.retryAfter = retryAfterOf(err)
 		return res, false, nil
 	}
-	w.failures = 0
+	w.failures, w.retryAfter = 0, 0
+	if st.State == JobRunning && st.Progress != nil {
+		w.progress.observe(j.client.now().Sub(w.start), st.Progress.Percent)
+	} else {
+		w.progress.observe(0, 0)
+	}
 	st.NewMessages = w.msgs.add(st.Messages)
 	if p.OnStatus != nil {
 		p.OnStatus(st)
 	}
 	switch st.State {
 	case JobSucceeded:
-		if result == nil {
+		if o.result == nil {
 			return res, true, nil
 		}
-		res, err := result(ctx)
+		res, err := o.result(ctx)
 		if err != nil {
 			return res, true, fmt.Errorf("%s: job %s succeeded, but reading its result failed: %w", j.op, j.id, err)
 		}
 		return res, true, nil
 	case JobFailed, JobCancelled, JobTimedOut:
 		jerr := &JobError{JobID: j.id, Status: st.Status, State: st.State, Messages: st.Messages, Op: j.op}
-		if j.failed != nil {
-			return res, true, j.failed(ctx, jerr)
+		var out error = jerr
+		if o.failure != nil {
+			res, out = o.failure(jerr)
 		}
-		return res, true, jerr
+		if j.failed != nil {
+			out = j.failed(ctx, jerr)
+		}
+		return res, true, out
 	}
 	return res, false, nil
 }
@@ -455,6 +569,20 @@ func (j *Job[T]) waitEnded(ctx context.Context, err error, p PollOptions) error 
 		return fmt.Errorf("%s: wait for job %s: %w (job cancelled)", j.op, j.id, err)
 	}
 	return fmt.Errorf("%s: wait for job %s: %w", j.op, j.id, err)
+}
+
+// retryAfterOf is the Retry-After the server sent with a failed answer,
+// as the pipeline read it (zero when none).
+func retryAfterOf(err error) time.Duration {
+	var apiErr *Error
+	if errors.As(err, &apiErr) {
+		return apiErr.RetryAfter
+	}
+	var re *ResponseError
+	if errors.As(err, &re) {
+		return re.RetryAfter
+	}
+	return 0
 }
 
 // transientPollError reports whether a failed poll may be followed by a

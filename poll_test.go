@@ -205,9 +205,10 @@ func TestJobProgressUnmarshal(t *testing.T) {
 func TestPollOptionsDefaults(t *testing.T) {
 	var nilOpts *PollOptions
 	d := nilOpts.withDefaults()
-	assert.Equal(t, 250*time.Millisecond, d.MinDelay)
-	assert.Equal(t, 15*time.Second, d.MaxDelay)
-	assert.Equal(t, 1.5, d.Factor)
+	assert.Equal(t, 500*time.Millisecond, d.MinDelay)
+	assert.Equal(t, 2300*time.Millisecond, d.Interval)
+	assert.Equal(t, 20*time.Second, d.MaxDelay)
+	assert.Equal(t, 3.0, d.Factor)
 	assert.Equal(t, 0.1, d.Jitter)
 	assert.Equal(t, 5, d.MaxConsecutiveErrors)
 	assert.Equal(t, d, (&PollOptions{}).withDefaults())
@@ -215,23 +216,27 @@ func TestPollOptionsDefaults(t *testing.T) {
 	o := (&PollOptions{MinDelay: time.Second, MaxDelay: time.Millisecond, Factor: math.NaN(),
 		Jitter: math.NaN(), MaxConsecutiveErrors: -1}).withDefaults()
 	assert.Equal(t, time.Second, o.MaxDelay, "MaxDelay raised to MinDelay")
-	assert.Equal(t, 1.5, o.Factor)
+	assert.Equal(t, time.Second, o.Interval, "Interval within MinDelay..MaxDelay")
+	assert.Equal(t, 3.0, o.Factor)
 	assert.Equal(t, 0.1, o.Jitter)
 	assert.Equal(t, 0, o.MaxConsecutiveErrors)
 
-	o = (&PollOptions{Factor: 0.5, Jitter: -1}).withDefaults()
-	assert.Equal(t, 1.5, o.Factor)
+	o = (&PollOptions{Factor: 0.5, Jitter: -1, Interval: time.Millisecond}).withDefaults()
+	assert.Equal(t, 3.0, o.Factor)
 	assert.Equal(t, 0.0, o.Jitter)
-	o = (&PollOptions{Factor: math.Inf(1), Jitter: 7}).withDefaults()
-	assert.Equal(t, 1.5, o.Factor)
+	assert.Equal(t, 500*time.Millisecond, o.Interval, "raised to MinDelay")
+	o = (&PollOptions{Factor: math.Inf(1), Jitter: 7, Interval: time.Hour}).withDefaults()
+	assert.Equal(t, 3.0, o.Factor)
 	assert.Equal(t, 1.0, o.Jitter)
+	assert.Equal(t, 20*time.Second, o.Interval, "lowered to MaxDelay")
 }
 
 func TestPollDelay(t *testing.T) {
+	mid := func() float64 { return 0.5 } // no jitter
 	zero := func() float64 { return 0 }
 	one := func() float64 { return 1 }
 	def := (*PollOptions)(nil).withDefaults()
-	ms := time.Millisecond
+	ms, s := time.Millisecond, time.Second
 	tests := []struct {
 		name   string
 		p      PollOptions
@@ -240,20 +245,21 @@ func TestPollDelay(t *testing.T) {
 		rnd    func() float64
 		want   time.Duration
 	}{
-		{"first wait is MinDelay", def, 0, 0, zero, 250 * ms},
-		{"a tenth of 1s is below MinDelay", def, 5, time.Second, zero, 250 * ms},
-		{"a tenth of the time waited", def, 20, 60 * time.Second, zero, 6 * time.Second},
-		{"capped at MaxDelay", def, 40, 10 * time.Minute, zero, 15 * time.Second},
-		{"factor binds when smaller", PollOptions{MinDelay: 250 * ms, MaxDelay: 15 * time.Second, Factor: 1.01},
-			20, 60 * time.Second, zero, time.Duration(250 * float64(ms) * math.Pow(1.01, 20))},
-		{"huge n does not overflow", def, 1 << 20, time.Hour, zero, 15 * time.Second},
-		{"jitter shortens", PollOptions{MinDelay: 250 * ms, MaxDelay: 15 * time.Second, Factor: 1.5, Jitter: 0.5},
-			20, 60 * time.Second, one, 3 * time.Second},
-		{"jitter never below MinDelay", PollOptions{MinDelay: 250 * ms, MaxDelay: 15 * time.Second, Factor: 1.5, Jitter: 1},
-			20, 3 * time.Second, one, 250 * ms},
-		{"no jitter at the MinDelay floor", def, 0, 0, one, 250 * ms},
-		{"a bad random value counts as none", def, 20, 60 * time.Second, func() float64 { return math.NaN() }, 6 * time.Second},
-		{"custom bounds", PollOptions{MinDelay: time.Second, MaxDelay: 2 * time.Second, Factor: 2}, 10, time.Hour, zero, 2 * time.Second},
+		{"first wait is MinDelay", def, 0, 0, mid, 500 * ms},
+		{"then Factor times more", def, 1, 500 * ms, mid, 1500 * ms},
+		{"up to Interval", def, 2, 2 * s, mid, 2300 * ms},
+		{"Interval for the first minute", def, 20, 60 * s, mid, 2300 * ms},
+		{"a sixteenth beyond 40 s once longer", def, 40, 120 * s, mid, 5 * s},
+		{"capped at MaxDelay", def, 100, 10 * time.Minute, mid, 20 * s},
+		{"huge n does not overflow", def, 1 << 20, time.Hour, mid, 20 * s},
+		{"jitter shortens by up to half of Jitter", def, 40, 120 * s, zero, 4750 * ms},
+		{"and lengthens", def, 40, 120 * s, one, 5250 * ms},
+		{"never above MaxDelay", def, 100, time.Hour, one, 20 * s},
+		{"never below MinDelay", PollOptions{MinDelay: 500 * ms, Interval: 520 * ms, MaxDelay: s, Factor: 3, Jitter: 1},
+			5, 2 * s, zero, 500 * ms},
+		{"no jitter on the first wait", def, 0, 0, one, 500 * ms},
+		{"a bad random value counts as the lowest", def, 40, 120 * s, func() float64 { return math.NaN() }, 4750 * ms},
+		{"a fixed poller", PollOptions{MinDelay: 2 * s, Interval: 2 * s, MaxDelay: 2 * s, Factor: 3}, 500, time.Hour, one, 2 * s},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -326,7 +332,7 @@ func TestWaitFreshJobWaitsFirstAndReattachedPollsAtOnce(t *testing.T) {
 	got, err := s.job(c, true).Wait(context.Background(), nil)
 	require.NoError(t, err)
 	assert.Equal(t, "snapshot 1", got)
-	assert.Equal(t, []time.Duration{250 * time.Millisecond}, ns.Sleeps())
+	assert.Equal(t, []time.Duration{500 * time.Millisecond}, ns.Sleeps())
 
 	c2, ns2 := pollClient(t)
 	s2 := &script{step: func(n int) (JobStatus, error) { return succeeded() }}
@@ -336,7 +342,7 @@ func TestWaitFreshJobWaitsFirstAndReattachedPollsAtOnce(t *testing.T) {
 	assert.Equal(t, 1, s2.polls)
 }
 
-func TestWaitBackoffSequenceAndCap(t *testing.T) {
+func TestWaitScheduleSequenceAndCap(t *testing.T) {
 	c, ns := pollClient(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -347,31 +353,29 @@ func TestWaitBackoffSequenceAndCap(t *testing.T) {
 		}
 	})
 	s := &script{step: func(int) (JobStatus, error) { return running() }}
-	_, err := s.job(c, true).Wait(ctx, nil)
+	_, err := s.job(c, true).Wait(ctx, &PollOptions{Jitter: -1})
 	require.ErrorIs(t, err, context.Canceled)
 
 	sl := ns.Sleeps()
 	require.Len(t, sl, n)
 	ms := time.Millisecond
-	// Ten waits on the MinDelay grid (until 2.5 s have passed), then each
-	// wait is a tenth of the time waited so far, until the 15 s cap.
-	for i := 0; i < 10; i++ {
-		assert.Equal(t, 250*ms, sl[i], "wait %d", i)
-	}
-	assert.Equal(t, 250*ms, sl[10]) // waited 2.5 s
-	assert.Equal(t, 275*ms, sl[11]) // waited 2.75 s
-	assert.InDelta(t, float64(302500*time.Microsecond), float64(sl[12]), float64(time.Microsecond))
+	assert.Equal(t, []time.Duration{500 * ms, 1500 * ms, 2300 * ms}, sl[:3])
 	var waited time.Duration
 	for i, d := range sl {
-		assert.GreaterOrEqual(t, d, 250*ms, "wait %d", i)
-		assert.LessOrEqual(t, d, 15*time.Second, "wait %d", i)
-		assert.LessOrEqual(t, d, max(waited/10, 250*ms), "wait %d: at most a tenth of %v", i, waited)
+		assert.GreaterOrEqual(t, d, 500*ms, "wait %d", i)
+		assert.LessOrEqual(t, d, 20*time.Second, "wait %d", i)
+		if waited < 76*time.Second && i >= 2 {
+			assert.Equal(t, 2300*ms, d, "wait %d after %v: Interval", i, waited)
+		}
+		if waited > 80*time.Second && d < 20*time.Second {
+			assert.Equal(t, (waited-40*time.Second)/16, d, "wait %d after %v: a sixteenth beyond 40 s", i, waited)
+		}
 		if i > 0 {
 			assert.GreaterOrEqual(t, d, sl[i-1], "without jitter the waits never shrink (wait %d)", i)
 		}
 		waited += d
 	}
-	assert.Equal(t, 15*time.Second, sl[n-1], "the cap is reached")
+	assert.Equal(t, 20*time.Second, sl[n-1], "the cap is reached")
 	assert.Equal(t, n-1, s.polls)
 }
 
@@ -381,7 +385,7 @@ func TestWaitJitterBounds(t *testing.T) {
 		rnd  func() float64
 	}{
 		{"max", func() float64 { return 0.999999 }},
-		{"half", func() float64 { return 0.5 }},
+		{"min", func() float64 { return 0 }},
 		{"pseudo-random", func() func() float64 {
 			x := uint32(12345)
 			return func() float64 { x = x*1664525 + 1013904223; return float64(x) / (1 << 32) }
@@ -406,10 +410,11 @@ func TestWaitJitterBounds(t *testing.T) {
 			jittered := 0
 			for i, d := range ns.Sleeps() {
 				full := p.pollDelay(i, waited, nil)
-				low := max(time.Duration(float64(full)*0.7), p.MinDelay)
+				low := max(time.Duration(float64(full)*0.85), p.MinDelay)
+				high := min(time.Duration(float64(full)*1.15)+1, p.MaxDelay)
 				assert.GreaterOrEqual(t, d, low, "wait %d", i)
-				assert.LessOrEqual(t, d, full, "wait %d", i)
-				if d < full {
+				assert.LessOrEqual(t, d, high, "wait %d", i)
+				if d != full {
 					jittered++
 				}
 				waited += d
@@ -417,76 +422,6 @@ func TestWaitJitterBounds(t *testing.T) {
 			assert.Greater(t, jittered, 50, "waits above MinDelay are jittered")
 		})
 	}
-}
-
-// TestPollSpeed checks the speed promise on the fake clock with no request
-// latency: with the defaults a 500 ms job is seen done within 1.3× its
-// length, longer jobs within 1.1×, with O(log T) polls until the 15 s cap.
-func TestPollSpeed(t *testing.T) {
-	// Poll counts: 10 polls on the 250 ms grid up to 2.5 s, then one per
-	// 10% (9% with full jitter) more time waited up to 150 s, ln(T/2.5s)/
-	// ln(1.1) of them, then one per 15 s: about 18, 45 and 85 polls for 5 s,
-	// 60 s and 10 min. (A fixed 2 s interval would take 3, 30 and 300.)
-	cases := []struct {
-		length   time.Duration
-		ratio    float64
-		maxPolls int
-	}{
-		{500 * time.Millisecond, 1.3, 2},
-		{5 * time.Second, 1.1, 20},
-		{60 * time.Second, 1.1, 48},
-		{10 * time.Minute, 1.1, 95},
-	}
-	rnds := map[string]func() float64{
-		"no jitter":  func() float64 { return 0 },
-		"mid jitter": func() float64 { return 0.5 },
-		"max jitter": func() float64 { return 0.999999 },
-	}
-	for _, tc := range cases {
-		for name, rnd := range rnds {
-			t.Run(fmt.Sprintf("%v/%s", tc.length, name), func(t *testing.T) {
-				c, ns := pollClient(t)
-				c.rnd = rnd
-				submitted := ns.Now()
-				var seen time.Duration
-				s := &script{step: func(int) (JobStatus, error) {
-					if el := ns.Now().Sub(submitted); el >= tc.length {
-						seen = el
-						return succeeded()
-					}
-					return running()
-				}}
-				job := s.job(c, true) // as SubmitJob builds it: started now
-				_, err := job.Wait(context.Background(), nil)
-				require.NoError(t, err)
-				ratio := float64(seen) / float64(tc.length)
-				t.Logf("job %v seen done at %v (%.3f×) after %d polls", tc.length, seen, ratio, s.polls)
-				assert.LessOrEqual(t, ratio, tc.ratio)
-				assert.LessOrEqual(t, s.polls, tc.maxPolls)
-			})
-		}
-	}
-}
-
-// TestPollCountIsLogarithmic: until the waits reach MaxDelay, multiplying
-// the job's length by ten adds a constant number of polls (about 25).
-func TestPollCountIsLogarithmic(t *testing.T) {
-	polls := func(length time.Duration) int {
-		c, ns := pollClient(t)
-		start := ns.Now()
-		s := &script{step: func(int) (JobStatus, error) {
-			if ns.Now().Sub(start) >= length {
-				return succeeded()
-			}
-			return running()
-		}}
-		_, err := s.job(c, true).Wait(context.Background(), nil)
-		require.NoError(t, err)
-		return s.polls
-	}
-	p3, p30, p150 := polls(3*time.Second), polls(30*time.Second), polls(150*time.Second)
-	assert.InDelta(t, 25, p30-p3, 3, "3 s: %d polls, 30 s: %d polls", p3, p30)
-	assert.InDelta(t, 17, p150-p30, 3, "30 s: %d polls, 150 s: %d polls", p30, p150)
 }
 
 func TestWaitOnStatusReportsEachMessageOnce(t *testing.T) {

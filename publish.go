@@ -101,7 +101,7 @@ func (s *UploadsService) ServiceConfiguration(ctx context.Context, itemID string
 	}
 	var cfg ServiceConfiguration
 	u := s.client.endpoint(rootAdmin, "uploads", itemID, "serviceconfiguration.json")
-	if err := s.client.do(ctx, call{op: "service configuration", method: http.MethodGet, url: u, idempotent: true}, &cfg); err != nil {
+	if err := s.client.do(ctx, call{op: opServiceConfig, scope: "upload " + itemID, method: http.MethodGet, url: u, idempotent: true}, &cfg); err != nil {
 		return nil, err
 	}
 	return &cfg, nil
@@ -119,7 +119,7 @@ func (s *ServicesService) Exists(ctx context.Context, ref ServiceRef) (bool, err
 	}
 	var out existsAnswer
 	u := s.client.endpoint(rootAdmin, "services", "exists")
-	if err := s.client.do(ctx, call{op: "service exists", method: http.MethodPost, url: u, idempotent: true,
+	if err := s.client.do(ctx, call{op: opExists, scope: ref.String(), method: http.MethodPost, url: u, idempotent: true,
 		params: existsParams{FolderName: ref.Folder, ServiceName: ref.Name, Type: string(ref.Type)}}, &out); err != nil {
 		return false, err
 	}
@@ -185,6 +185,10 @@ type PublishSDRequest struct {
 	IfNotExists bool
 	// Upload tunes the upload (progress, parts).
 	Upload *UploadOptions
+	// ExtraParams are added to the task's form, or replace its
+	// parameters: the escape hatch described at ExtraParams, never needed
+	// for the documented task.
+	ExtraParams ExtraParams
 }
 
 // A PublishOption changes how PublishSD and PublishSDJob reach and clean
@@ -321,7 +325,7 @@ func (s *ServicesService) PublishSD(ctx context.Context, req PublishSDRequest, o
 	if req.PublishOptions != nil {
 		params.PublishOptions = form.NewJSON(req.PublishOptions)
 	}
-	job, err := submitGP(ctx, s.client, task, params, s.publishResult(ref), false)
+	job, err := submitGP(ctx, s.client, task, params, req.ExtraParams, s.publishResult(ref), false)
 	if errors.Is(err, ErrOutcomeUnknown) {
 		// The job may be running on the upload: keep it.
 		return nil, err
@@ -376,7 +380,7 @@ func (s *ServicesService) cleanupOnFailure(job *Job[*PublishResult], task, itemI
 		if id == "" {
 			var p GPParam
 			u := c.endpoint(rootServices, task, "jobs", job.id, "inputs", "in_sdp_id")
-			if err := c.do(ctx, call{op: "publish: job " + job.id + " input in_sdp_id", method: http.MethodGet,
+			if err := c.do(ctx, call{op: opInputs, scope: taskName(task) + " job " + job.id, method: http.MethodGet,
 				url: u, idempotent: true}, &p); err != nil {
 				return &cleanupError{err: jerr, itemID: "of the job", cleanup: err}
 			}

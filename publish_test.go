@@ -62,6 +62,7 @@ func TestPublishSD(t *testing.T) {
 				Properties:     map[string]any{"maxRecordCount": 5000},
 				PublishOptions: map[string]any{"overwrite": false},
 				Upload:         opts,
+				ExtraParams:    ExtraParams{"esri_extra": {"1"}},
 			})
 			require.NoError(t, err)
 			require.NotEmpty(t, job.ID())
@@ -94,6 +95,7 @@ func TestPublishSD(t *testing.T) {
 			}
 			require.NotNil(t, submit)
 			assert.True(t, strings.HasPrefix(submit.Form.Get("in_sdp_id"), "i"))
+			assert.Equal(t, "1", submit.Form.Get("esri_extra"), "ExtraParams travel with the submit")
 			var sent map[string]any
 			require.NoError(t, json.Unmarshal([]byte(submit.Form.Get("in_config_overwrite")), &sent))
 			assert.Equal(t, "Transport", sent["folderName"])

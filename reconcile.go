@@ -158,7 +158,7 @@ func (s *ServicesService) createSettled(ctx context.Context, folder string, def 
 		}
 		return strings.EqualFold(got.ServiceName, def.ServiceName) && strings.EqualFold(string(got.Type), string(def.Type)), nil
 	}
-	return s.client.settle(ctx, "createService", "service "+ref.String(),
+	return s.client.settle(ctx, string(opCreateService), "service "+ref.String(),
 		"check with Services.Get before creating it again", err, check, send)
 }
 
@@ -175,7 +175,7 @@ func (s *ServicesService) deleteSettled(ctx context.Context, ref ServiceRef, sen
 		}
 		return false, err
 	}
-	return s.client.settle(ctx, "delete service", "service "+ref.String(),
+	return s.client.settle(ctx, string(opDelete), "service "+ref.String(),
 		"check with Services.Get before deleting it again", err, check, send)
 }
 
@@ -197,6 +197,6 @@ func (s *ServicesService) createFolderSettled(ctx context.Context, name string, 
 		}
 		return false, nil
 	}
-	return s.client.settle(ctx, "createFolder", "folder "+name,
+	return s.client.settle(ctx, string(opCreateFolder), "folder "+name,
 		"check with Services.List before creating it again", err, check, send)
 }

@@ -57,7 +57,7 @@ func (m *miniAdmin) serve(_ int, r *http.Request, w http.ResponseWriter) {
 	var body string
 	m.mu.Lock()
 	switch {
-	case p == "" && r.Method == http.MethodGet:
+	case p == "": // the folder listing (a read, sent as a POST with the token)
 		var fs []string
 		for f := range m.folders {
 			fs = append(fs, `"`+f+`"`)

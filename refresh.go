@@ -16,6 +16,7 @@ type RefreshOption func(*refreshConfig)
 type refreshConfig struct {
 	task    string
 	options string
+	extra   ExtraParams
 }
 
 // WithRefreshTask sends the job to another Refresh Service task than
@@ -30,6 +31,16 @@ func WithRefreshTask(taskPath string) RefreshOption {
 // supported."
 func WithRefreshOptions(text string) RefreshOption {
 	return func(c *refreshConfig) { c.options = text }
+}
+
+// WithRefreshParams adds form parameters to the Refresh Service submit,
+// or replaces the ones Refresh sends (serviceName, serviceType,
+// serviceFolder, refreshOptions): the escape hatch for a server that wants
+// what the documentation does not say, e.g. the standard GP environment
+// parameter "env:outSR". It is never needed for the documented task. See
+// ExtraParams.
+func WithRefreshParams(extra ExtraParams) RefreshOption {
+	return func(c *refreshConfig) { c.extra = extra }
 }
 
 func refreshSettings(opts []RefreshOption) (refreshConfig, error) {
@@ -89,7 +100,7 @@ func (s *ServicesService) Refresh(ctx context.Context, ref ServiceRef, opts ...R
 		ServiceFolder: ref.Folder, RefreshOptions: cfg.options}
 	// Refreshing a service twice leaves it as refreshing it once: the
 	// submit is retried like a read (a duplicate job is harmless).
-	return submitGP(ctx, s.client, cfg.task, params, readRefreshResult, true)
+	return submitGP(ctx, s.client, cfg.task, params, cfg.extra, readRefreshResult, true)
 }
 
 // RefreshJob re-attaches to a Refresh Service job by its ID, on

@@ -104,8 +104,14 @@ func TestRefreshEndToEnd(t *testing.T) {
 	}, news)
 	assert.Equal(t, []string{"refreshResults"}, ft.resultPaths)
 	for _, q := range ft.pollQueries {
-		assert.Equal(t, "true", q.Get("returnMessages"))
 		assert.Empty(t, q.Get("token"))
+	}
+	// Polled as Esri's Refresh Service example does: POST content
+	// f=json&token=... (REST-REFERENCE §4.1).
+	for _, q := range ft.pollForms {
+		assert.Equal(t, "true", q.Get("returnMessages"))
+		assert.Equal(t, "json", q.Get("f"))
+		assert.Equal(t, testToken, q.Get("token"))
 	}
 	submits, polls, cancels := ft.count()
 	assert.Equal(t, [3]int{1, 2, 0}, [3]int{submits, polls, cancels})
@@ -249,6 +255,37 @@ func TestRefreshTaskPathOverride(t *testing.T) {
 	_, err = job.Wait(context.Background(), nil)
 	require.NoError(t, err)
 	assert.Equal(t, "/arcgis/rest/services/System/PublishingToolsEx/GPServer/Refresh%20Service/submitJob", ft.submitURI)
+}
+
+// TestRefreshExtraParams: WithRefreshParams adds parameters to the submit
+// and replaces the ones Refresh sends; "f" and "token" cannot be set, and
+// a bad key is refused before anything is sent.
+func TestRefreshExtraParams(t *testing.T) {
+	c, mux, _ := setup(t)
+	installClock(c)
+	ft := refreshTask(t, mux, writeBody(refreshSucceededBody(t)))
+	extra := ExtraParams{"env:outSR": {"3857"}, "serviceType": {"MapServer"}}
+	job, err := c.Services.Refresh(t.Context(), ServiceRef{Folder: "Imagery", Name: "Landsat", Type: ImageServer},
+		WithRefreshParams(extra))
+	require.NoError(t, err)
+	assert.Equal(t, "3857", ft.submitForm.Get("env:outSR"), "added")
+	assert.Equal(t, []string{"MapServer"}, ft.submitForm["serviceType"], "replaced, not doubled")
+	assert.Equal(t, "Landsat", ft.submitForm.Get("serviceName"), "the rest as Refresh sends it")
+	assert.Equal(t, "Imagery", ft.submitForm.Get("serviceFolder"))
+	assert.Equal(t, "json", ft.submitForm.Get("f"))
+	assert.Equal(t, []string{testToken}, ft.submitForm["token"])
+	assert.Equal(t, ExtraParams{"env:outSR": {"3857"}, "serviceType": {"MapServer"}}, extra, "the caller's values are not changed")
+	_, err = job.Wait(t.Context(), nil)
+	require.NoError(t, err)
+
+	for _, bad := range []ExtraParams{{"f": {"html"}}, {"token": {"x"}}, {" ": {"x"}}} {
+		_, err := c.Services.Refresh(t.Context(), ServiceRef{Name: "Landsat", Type: ImageServer}, WithRefreshParams(bad))
+		var ve *ValidationError
+		require.ErrorAs(t, err, &ve, "%v", bad)
+		assert.Equal(t, "ExtraParams", ve.Field)
+		submits, _, _ := ft.count()
+		assert.Equal(t, 1, submits, "nothing sent for %v", bad)
+	}
 }
 
 func TestRefreshValidation(t *testing.T) {

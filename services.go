@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/seed9bfd6bbc/ags/internal/form"
@@ -191,22 +192,62 @@ type (
 	}
 )
 
-// canCreateAnswer is canCreateService's answer, {"createService": true}.
-// An answer without that field is an error, never a guessed false.
-type canCreateAnswer struct{ ok bool }
+// CanCreateResult is canCreateService's answer.
+type CanCreateResult struct {
+	// OK is true when the server said the service can be created.
+	OK bool
+	// Reasons are the server's words when it refused with an error answer
+	// (its messages and details); empty for a plain {"createService": false}.
+	Reasons []string
+	// Refusal is that error answer as an *Error (code, messages), nil when
+	// the server answered OK or a plain {"createService": false}.
+	Refusal *Error
+}
 
-func (a *canCreateAnswer) UnmarshalJSON(b []byte) error {
-	var w struct {
-		CreateService *lenientBool `json:"createService"`
+// canCreateAnswer reads canCreateService's answer in either of its shapes:
+// {"createService": true|false}, or the admin API's standard
+// {"status": "success"}, which is what the only Esri client that reads the
+// answer (the ArcGIS API for Python) tests (REST-REFERENCE §7.2). An answer
+// with neither is a bad answer, never a guessed false.
+type canCreateAnswer struct {
+	CreateService *lenientBool `json:"createService"`
+	Status        string       `json:"status"`
+}
+
+func (a *canCreateAnswer) checkAnswer() error {
+	if a.CreateService == nil && !a.statusSuccess() {
+		return badAnswer(`neither a "createService" field nor "status": "success" in the answer`)
 	}
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
-	}
-	if w.CreateService == nil {
-		return errors.New(`no "createService" field`)
-	}
-	a.ok = bool(*w.CreateService)
 	return nil
+}
+
+func (a *canCreateAnswer) statusSuccess() bool {
+	return strings.EqualFold(strings.TrimSpace(a.Status), "success")
+}
+
+// ok is the answer: the flag when the server sent one, else the status.
+func (a *canCreateAnswer) ok() bool {
+	if a.CreateService != nil {
+		return bool(*a.CreateService)
+	}
+	return a.statusSuccess()
+}
+
+// isRefusal reports whether err, an answer of canCreateService, is the
+// server saying no rather than a request that failed: an error answer
+// other than an authentication or permission failure (401, 403, 498, 499),
+// a missing operation (404: a release before 10.5) or a busy store.
+func isRefusal(err error) (*Error, bool) {
+	var e *Error
+	if !errors.As(err, &e) {
+		return nil, false
+	}
+	for _, s := range []*Error{ErrUnauthorized, ErrForbidden, ErrInvalidToken, ErrTokenRequired, ErrNotFound, ErrServerBusy} {
+		if errors.Is(e, s) {
+			return nil, false
+		}
+	}
+	return e, true
 }
 
 // Create creates a service in folder ("" or "/" for the root) from its
@@ -228,7 +269,7 @@ func (s *ServicesService) Create(ctx context.Context, folder string, def Service
 	}
 	u := s.client.endpoint(rootAdmin, "services", normFolder(folder), "createService")
 	return s.createSettled(ctx, folder, def, func(ctx context.Context) error {
-		return s.client.do(ctx, call{op: "createService", method: http.MethodPost, url: u,
+		return s.client.do(ctx, call{op: opCreateService, method: http.MethodPost, url: u,
 			params: serviceParams{Service: form.JSON[ServiceDefinition]{V: def}}}, nil)
 	})
 }
@@ -237,32 +278,48 @@ func (s *ServicesService) Create(ctx context.Context, folder string, def Service
 // be created in folder ("" or "/" for the root): POST
 // admin/services/canCreateService with folderName, serviceType and, when
 // def names the service, service (the whole definition). With an empty
-// def.ServiceName only the type is asked about. The answer is the server's
-// "createService" flag; an answer without it is a *ResponseError.
-// Asking changes nothing, so the call is retried like a read.
+// def.ServiceName only the type is asked about.
+//
+// The server answers {"createService": true|false} or {"status":
+// "success"}; both are read. An error answer is the server saying no: the
+// result has OK false and the server's words in Reasons and Refusal, and
+// the error is nil. An error is returned only when the question got no
+// answer: bad input (*ValidationError), a failed request, an
+// authentication or permission failure, a server without the operation
+// (ErrNotFound), or an answer of neither shape (*ResponseError). Asking
+// changes nothing, so the call is retried like a read.
 // https://developers.arcgis.com/rest/enterprise-administration/server/cancreateservice.htm
-func (s *ServicesService) CanCreate(ctx context.Context, folder string, def ServiceDefinition) (bool, error) {
+func (s *ServicesService) CanCreate(ctx context.Context, folder string, def ServiceDefinition) (*CanCreateResult, error) {
 	if err := validFolder("folder", folder); err != nil {
-		return false, err
+		return nil, err
 	}
 	p := canCreateParams{FolderName: normFolder(folder), ServiceType: string(def.Type)}
 	if def.ServiceName == "" {
 		if err := validType("Type", def.Type); err != nil {
-			return false, err
+			return nil, err
 		}
 	} else {
 		if err := def.Validate(); err != nil {
-			return false, err
+			return nil, err
 		}
 		p.Service = form.NewJSON(def)
 	}
 	var ans canCreateAnswer
 	u := s.client.endpoint(rootAdmin, "services", "canCreateService")
-	if err := s.client.do(ctx, call{op: "canCreateService", method: http.MethodPost, url: u, params: p,
-		idempotent: true}, &ans); err != nil {
-		return false, err
+	err := s.client.do(ctx, call{op: opCanCreateService, method: http.MethodPost, url: u, params: p,
+		idempotent: true}, &ans)
+	if err != nil {
+		refusal, ok := isRefusal(err)
+		if !ok {
+			return nil, err
+		}
+		reasons := append([]string(nil), refusal.Details...)
+		if m := strings.TrimSpace(refusal.Message); m != "" && !slices.Contains(reasons, m) {
+			reasons = append([]string{m}, reasons...)
+		}
+		return &CanCreateResult{Reasons: reasons, Refusal: refusal}, nil
 	}
-	return ans.ok, nil
+	return &CanCreateResult{OK: ans.ok()}, nil
 }
 
 // List returns a folder's services (and, for the root folder, its
@@ -276,7 +333,7 @@ func (s *ServicesService) List(ctx context.Context, folder string) (*FolderListi
 	}
 	var out FolderListing
 	u := s.client.endpoint(rootAdmin, "services", normFolder(folder))
-	if err := s.client.do(ctx, call{op: "list services", method: http.MethodGet, url: u, idempotent: true}, &out); err != nil {
+	if err := s.client.do(ctx, call{op: opServices, scope: normFolder(folder), method: http.MethodGet, url: u, idempotent: true}, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -292,7 +349,7 @@ func (s *ServicesService) Get(ctx context.Context, ref ServiceRef) (*ServiceDefi
 		return nil, err
 	}
 	var out ServiceDefinition
-	if err := s.client.do(ctx, call{op: "get service", method: http.MethodGet, url: u, idempotent: true}, &out); err != nil {
+	if err := s.client.do(ctx, call{op: opService, scope: ref.String(), method: http.MethodGet, url: u, idempotent: true}, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -307,7 +364,7 @@ func (s *ServicesService) Status(ctx context.Context, ref ServiceRef) (*ServiceS
 		return nil, err
 	}
 	var out ServiceStatus
-	if err := s.client.do(ctx, call{op: "service status", method: http.MethodGet, url: u, idempotent: true}, &out); err != nil {
+	if err := s.client.do(ctx, call{op: opStatus, scope: ref.String(), method: http.MethodGet, url: u, idempotent: true}, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -318,7 +375,7 @@ func (s *ServicesService) Status(ctx context.Context, ref ServiceRef) (*ServiceS
 // like a read.
 // https://developers.arcgis.com/rest/enterprise-administration/enterprise/start-service
 func (s *ServicesService) Start(ctx context.Context, ref ServiceRef) error {
-	return s.serviceOp(ctx, ref, "start", true)
+	return s.serviceOp(ctx, ref, opStart, true)
 }
 
 // Stop stops a service: POST admin/services/[<folder>/]<name>.<type>/stop.
@@ -326,7 +383,7 @@ func (s *ServicesService) Start(ctx context.Context, ref ServiceRef) error {
 // like a read.
 // https://developers.arcgis.com/rest/enterprise-administration/server/stopservice
 func (s *ServicesService) Stop(ctx context.Context, ref ServiceRef) error {
-	return s.serviceOp(ctx, ref, "stop", true)
+	return s.serviceOp(ctx, ref, opStop, true)
 }
 
 // Delete deletes a service: POST
@@ -341,7 +398,7 @@ func (s *ServicesService) Delete(ctx context.Context, ref ServiceRef) error {
 		return err
 	}
 	return s.deleteSettled(ctx, clean, func(ctx context.Context) error {
-		return s.serviceOp(ctx, clean, "delete", false)
+		return s.serviceOp(ctx, clean, opDelete, false)
 	})
 }
 
@@ -357,11 +414,12 @@ func (s *ServicesService) Edit(ctx context.Context, folder string, def ServiceDe
 	if err := def.Validate(); err != nil {
 		return err
 	}
-	u, err := s.serviceURL(ServiceRef{Folder: folder, Name: def.ServiceName, Type: def.Type}, "edit")
+	ref := ServiceRef{Folder: folder, Name: def.ServiceName, Type: def.Type}
+	u, err := s.serviceURL(ref, string(opEdit))
 	if err != nil {
 		return err
 	}
-	return s.client.do(ctx, call{op: "edit service", method: http.MethodPost, url: u,
+	return s.client.do(ctx, call{op: opEdit, scope: ref.String(), method: http.MethodPost, url: u,
 		params: serviceParams{Service: form.JSON[ServiceDefinition]{V: def}}}, nil)
 }
 
@@ -377,7 +435,7 @@ func (s *ServicesService) CreateFolder(ctx context.Context, name, description st
 	}
 	u := s.client.endpoint(rootAdmin, "services", "createFolder")
 	return s.createFolderSettled(ctx, name, func(ctx context.Context) error {
-		return s.client.do(ctx, call{op: "createFolder", method: http.MethodPost, url: u,
+		return s.client.do(ctx, call{op: opCreateFolder, method: http.MethodPost, url: u,
 			params: createFolderParams{FolderName: name, Description: description}}, nil)
 	})
 }
@@ -387,17 +445,17 @@ func (s *ServicesService) CreateFolder(ctx context.Context, name, description st
 // folderName "", as the operation wants.
 // https://developers.arcgis.com/rest/enterprise-administration/server/start-services
 func (s *ServicesService) StartServices(ctx context.Context, refs []ServiceRef) error {
-	return s.batch(ctx, "startServices", refs)
+	return s.batch(ctx, opStartServices, refs)
 }
 
 // StopServices stops several services with one POST of
 // admin/services/stopServices (10.3+), like StartServices.
 // https://developers.arcgis.com/rest/enterprise-administration/server/stop-services
 func (s *ServicesService) StopServices(ctx context.Context, refs []ServiceRef) error {
-	return s.batch(ctx, "stopServices", refs)
+	return s.batch(ctx, opStopServices, refs)
 }
 
-func (s *ServicesService) batch(ctx context.Context, op string, refs []ServiceRef) error {
+func (s *ServicesService) batch(ctx context.Context, op operation, refs []ServiceRef) error {
 	if len(refs) == 0 {
 		return invalid("services", "at least one service is needed")
 	}
@@ -409,7 +467,7 @@ func (s *ServicesService) batch(ctx context.Context, op string, refs []ServiceRe
 		}
 		list.Services = append(list.Services, serviceRefWire{FolderName: r.Folder, ServiceName: r.Name, Type: r.Type})
 	}
-	u := s.client.endpoint(rootAdmin, "services", op)
+	u := s.client.endpoint(rootAdmin, "services", string(op))
 	// Starting started services (stopping stopped ones) changes nothing:
 	// retried like a read.
 	return s.client.do(ctx, call{op: op, method: http.MethodPost, url: u, idempotent: true,
@@ -417,12 +475,12 @@ func (s *ServicesService) batch(ctx context.Context, op string, refs []ServiceRe
 }
 
 // serviceOp POSTs one operation of a service (start, stop, delete).
-func (s *ServicesService) serviceOp(ctx context.Context, ref ServiceRef, op string, idempotent bool) error {
-	u, err := s.serviceURL(ref, op)
+func (s *ServicesService) serviceOp(ctx context.Context, ref ServiceRef, op operation, idempotent bool) error {
+	u, err := s.serviceURL(ref, string(op))
 	if err != nil {
 		return err
 	}
-	return s.client.do(ctx, call{op: op + " service", method: http.MethodPost, url: u, idempotent: idempotent}, nil)
+	return s.client.do(ctx, call{op: op, scope: ref.String(), method: http.MethodPost, url: u, idempotent: idempotent}, nil)
 }
 
 // serviceURL checks a service reference and returns

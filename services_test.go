@@ -199,21 +199,21 @@ func TestServicesEndpoints(t *testing.T) {
 		answer string
 		call   func(context.Context, *ServicesService) error
 	}{
-		{"list root", http.MethodGet, "/arcgis/admin/services", `{"folderName":"/","services":[]}`,
+		{"list root", http.MethodPost, "/arcgis/admin/services", `{"folderName":"/","services":[]}`,
 			func(ctx context.Context, s *ServicesService) error { _, err := s.List(ctx, "/"); return err }},
-		{"list folder", http.MethodGet, "/arcgis/admin/services/Transport", `{"folderName":"Transport","services":[]}`,
+		{"list folder", http.MethodPost, "/arcgis/admin/services/Transport", `{"folderName":"Transport","services":[]}`,
 			func(ctx context.Context, s *ServicesService) error { _, err := s.List(ctx, "Transport"); return err }},
-		{"get", http.MethodGet, "/arcgis/admin/services/Transport/Roads.MapServer", `{"serviceName":"Roads","type":"MapServer"}`,
+		{"get", http.MethodPost, "/arcgis/admin/services/Transport/Roads.MapServer", `{"serviceName":"Roads","type":"MapServer"}`,
 			func(ctx context.Context, s *ServicesService) error {
 				_, err := s.Get(ctx, ServiceRef{Folder: "Transport", Name: "Roads", Type: MapServer})
 				return err
 			}},
-		{"get in root", http.MethodGet, "/arcgis/admin/services/Roads.MapServer", `{"serviceName":"Roads","type":"MapServer"}`,
+		{"get in root", http.MethodPost, "/arcgis/admin/services/Roads.MapServer", `{"serviceName":"Roads","type":"MapServer"}`,
 			func(ctx context.Context, s *ServicesService) error {
 				_, err := s.Get(ctx, ServiceRef{Folder: "", Name: "Roads", Type: MapServer})
 				return err
 			}},
-		{"status", http.MethodGet, "/arcgis/admin/services/Transport/Roads.MapServer/status", string(fixture(t, "admin-service-status.json")),
+		{"status", http.MethodPost, "/arcgis/admin/services/Transport/Roads.MapServer/status", string(fixture(t, "admin-service-status.json")),
 			func(ctx context.Context, s *ServicesService) error {
 				_, err := s.Status(ctx, ServiceRef{Folder: "Transport", Name: "Roads", Type: MapServer})
 				return err
@@ -270,48 +270,96 @@ func TestServicesStatus(t *testing.T) {
 	assert.False(t, st.Started(), "the real-time state decides")
 }
 
+// TestServicesCanCreate: canCreateService answers {"createService": bool}
+// or {"status": "success"} (REST-REFERENCE §7.2); an error answer is a
+// refusal the caller reads in the result, while an authentication,
+// permission or missing-operation failure stays an error.
 func TestServicesCanCreate(t *testing.T) {
 	t.Parallel()
+	refusal := `{"status":"error","messages":["Service 'Transport/Roads.MapServer' cannot be created.","The folder is read-only."],"code":400}`
 	cases := []struct {
-		answer string
-		want   bool
+		answer  string
+		want    bool
+		reasons []string
 	}{
-		{`{"createService":true}`, true},
-		{`{"createService":false}`, false},
-		{`{"createService":"true"}`, true},
+		{`{"createService":true}`, true, nil},
+		{`{"createService":false}`, false, nil},
+		{`{"createService":"true"}`, true, nil},
+		{`{"createService":"false"}`, false, nil},
+		{`{"status":"success"}`, true, nil},
+		{`{"status":"SUCCESS"}`, true, nil},
+		{refusal, false, []string{"Service 'Transport/Roads.MapServer' cannot be created.", "The folder is read-only."}},
+		{`{"error":{"code":500,"message":"Unable to create the service.","details":["Invalid JSON."]}}`, false,
+			[]string{"Unable to create the service.", "Invalid JSON."}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.answer, func(t *testing.T) {
 			t.Parallel()
 			c, rec := adminSetup(t, answerJSON(tc.answer))
-			ok, err := c.Services.CanCreate(t.Context(), "Transport", roadsDef())
+			got, err := c.Services.CanCreate(t.Context(), "Transport", roadsDef())
 			require.NoError(t, err)
-			assert.Equal(t, tc.want, ok)
+			assert.Equal(t, tc.want, got.OK)
+			assert.Equal(t, tc.reasons, got.Reasons)
+			if tc.reasons == nil {
+				assert.Nil(t, got.Refusal)
+			} else {
+				require.NotNil(t, got.Refusal)
+				assert.Equal(t, "canCreateService", got.Refusal.Op)
+				// A refusal is not a duplicate create: ErrServiceExists is for
+				// createService only.
+				assert.NotErrorIs(t, got.Refusal, ErrServiceExists)
+			}
 			f := rec.all()[0].Form
 			assert.Equal(t, "Transport", f.Get("folderName"))
 			assert.Equal(t, "MapServer", f.Get("serviceType"))
 			assert.Equal(t, "Roads", jsonValue(t, f.Get("service")).(map[string]any)["serviceName"])
 		})
 	}
+	t.Run("already exists is a refusal, not ErrServiceExists", func(t *testing.T) {
+		t.Parallel()
+		c, _ := adminSetup(t, answerJSON(`{"status":"error","messages":["Service 'Roads.MapServer' already exists."],"code":500}`))
+		got, err := c.Services.CanCreate(t.Context(), "", roadsDef())
+		require.NoError(t, err)
+		assert.False(t, got.OK)
+		assert.Equal(t, []string{"Service 'Roads.MapServer' already exists."}, got.Reasons)
+		assert.NotErrorIs(t, got.Refusal, ErrServiceExists)
+	})
 	t.Run("type only", func(t *testing.T) {
 		t.Parallel()
 		c, rec := adminSetup(t, answerJSON(`{"createService":true}`))
-		ok, err := c.Services.CanCreate(t.Context(), "", ServiceDefinition{Type: ImageServer})
+		got, err := c.Services.CanCreate(t.Context(), "", ServiceDefinition{Type: ImageServer})
 		require.NoError(t, err)
-		assert.True(t, ok)
+		assert.True(t, got.OK)
 		f := rec.all()[0].Form
 		assert.Equal(t, "ImageServer", f.Get("serviceType"))
 		assert.False(t, f.Has("service"))
 		assert.False(t, f.Has("folderName"))
 	})
-	t.Run("answer without the flag is an error, not false", func(t *testing.T) {
-		t.Parallel()
-		c, _ := adminSetup(t, answerJSON(`{"status":"success"}`))
-		_, err := c.Services.CanCreate(t.Context(), "", roadsDef())
-		var re *ResponseError
-		require.ErrorAs(t, err, &re)
-		assert.Contains(t, re.Error(), "createService")
-	})
+	for _, tc := range []struct {
+		name, answer string
+		is           error
+	}{
+		{"forbidden", `{"status":"error","messages":["You do not have permissions to access this resource or perform this operation."],"code":403}`, ErrForbidden},
+		{"missing operation (before 10.5)", string(fixture(t, "admin-error-404-service-not-found.json")), ErrNotFound},
+	} {
+		t.Run(tc.name+" is an error, not a refusal", func(t *testing.T) {
+			t.Parallel()
+			c, _ := adminSetup(t, answerJSON(tc.answer))
+			got, err := c.Services.CanCreate(t.Context(), "", roadsDef())
+			require.ErrorIs(t, err, tc.is)
+			assert.Nil(t, got)
+		})
+	}
+	for _, answer := range []string{`{}`, `{"status":"pending"}`, `{"createService":"maybe"}`} {
+		t.Run(answer+" is an error, not false", func(t *testing.T) {
+			t.Parallel()
+			c, _ := adminSetup(t, answerJSON(answer))
+			got, err := c.Services.CanCreate(t.Context(), "", roadsDef())
+			var re *ResponseError
+			require.ErrorAs(t, err, &re)
+			assert.Nil(t, got)
+		})
+	}
 }
 
 // TestServiceDefinitionLenientDecoding decodes recorded shapes of the
@@ -501,7 +549,7 @@ func TestServicesGetEditRoundTrip(t *testing.T) {
  "jsonProperties":{},"datasets":[],
  "serverId":"srv1","id":"4f2e","replicas":2,"futureSetting":{"nested":[1,2.5,{"x":null}]},"nothing":null}`
 	c, rec := adminSetup(t, func(_ int, r *http.Request, w http.ResponseWriter) {
-		if r.Method == http.MethodGet {
+		if !strings.HasSuffix(r.URL.Path, "/edit") {
 			writeJSONBody(w, http.StatusOK, stored)
 			return
 		}
@@ -587,11 +635,24 @@ func TestServicesErrorFixtures(t *testing.T) {
 		"error-499-token-required.json",
 		"update-tiles-error-extent.json",
 		"update-tiles-error-levels.json",
+		"admin-error-404-service-not-found.json",
+		"rest-error-500-service-not-found.json",
+		"rest-error-500-service-not-started-b.json",
+		"tile-delete-tiles-error-404-levels.json",
+		"token-error-400-invalid-credentials-mock.json",
 	}
 	methods := map[string]func(context.Context, *ServicesService) error{
 		"Create": func(ctx context.Context, s *ServicesService) error { return s.Create(ctx, "Transport", roadsDef()) },
 		"CanCreate": func(ctx context.Context, s *ServicesService) error {
-			_, err := s.CanCreate(ctx, "", roadsDef())
+			// An error answer to canCreateService is a refusal: the result
+			// holds it, with nil error, unless it is an auth failure.
+			got, err := s.CanCreate(ctx, "", roadsDef())
+			if err == nil {
+				require.NotNil(t, got.Refusal, "an error answer is a refusal")
+				assert.False(t, got.OK)
+				assert.NotEmpty(t, got.Reasons)
+				return got.Refusal
+			}
 			return err
 		},
 		"List": func(ctx context.Context, s *ServicesService) error { _, err := s.List(ctx, ""); return err },
@@ -899,6 +960,40 @@ func TestServicesDuplicateIsErrServiceExists(t *testing.T) {
 			require.ErrorAs(t, err, &apiErr)
 			assert.Contains(t, err.Error(), "already exists")
 			assert.Equal(t, 1, rec.count())
+		})
+	}
+}
+
+// TestAlreadyExistsOnlyOnCreate: the same "already exists" answer matches
+// ErrServiceExists only from Create and ErrFolderExists only from
+// CreateFolder; from any other operation it is a plain *Error. Each error
+// names its operation by the REST name.
+func TestAlreadyExistsOnlyOnCreate(t *testing.T) {
+	t.Parallel()
+	const body = `{"status":"error","messages":["Service 'Transport/Roads.MapServer' already exists."],"code":500}`
+	ref := ServiceRef{Folder: "Transport", Name: "Roads", Type: MapServer}
+	for _, tc := range []struct {
+		op          string
+		call        func(context.Context, *ServicesService) error
+		svc, folder bool
+	}{
+		{"createService", func(ctx context.Context, s *ServicesService) error { return s.Create(ctx, "Transport", roadsDef()) }, true, false},
+		{"createFolder", func(ctx context.Context, s *ServicesService) error { return s.CreateFolder(ctx, "Transport", "") }, false, true},
+		{"Transport/Roads.MapServer: edit", func(ctx context.Context, s *ServicesService) error { return s.Edit(ctx, "Transport", roadsDef()) }, false, false},
+		{"Transport/Roads.MapServer: start", func(ctx context.Context, s *ServicesService) error { return s.Start(ctx, ref) }, false, false},
+		{"Transport/Roads.MapServer: service", func(ctx context.Context, s *ServicesService) error { _, err := s.Get(ctx, ref); return err }, false, false},
+		{"startServices", func(ctx context.Context, s *ServicesService) error { return s.StartServices(ctx, []ServiceRef{ref}) }, false, false},
+		{"Transport/Roads.MapServer: exists", func(ctx context.Context, s *ServicesService) error { _, err := s.Exists(ctx, ref); return err }, false, false},
+	} {
+		t.Run(tc.op, func(t *testing.T) {
+			t.Parallel()
+			c, _ := adminSetup(t, answerJSON(body))
+			err := tc.call(t.Context(), c.Services)
+			var apiErr *Error
+			require.ErrorAs(t, err, &apiErr)
+			assert.Equal(t, tc.op, apiErr.Op)
+			assert.Equal(t, tc.svc, errors.Is(err, ErrServiceExists), "ErrServiceExists")
+			assert.Equal(t, tc.folder, errors.Is(err, ErrFolderExists), "ErrFolderExists")
 		})
 	}
 }

@@ -11,19 +11,24 @@ import (
 	"github.com/seed9bfd6bbc/ags/internal/form"
 )
 
-// TilesService updates tile caches. Reach it as Client.Tiles.
+// TilesService runs tile caches, from creation to nightly updates. Reach
+// it as Client.Tiles.
 //
-// Esri's "Automating cache creation and updates with geoprocessing" names
-// two targeted updates; each is one call here:
+// Esri's "Automating cache creation and updates with geoprocessing" starts
+// with Create Map Cache, then Manage Map Cache Tiles; each step is one call
+// here:
 //
-//   - Update only the levels that changed: Update with Levels (hosted tile
-//     layers), or ManageCache with Scales (a cached map or image service on
-//     ArcGIS Server).
-//   - Update only the area inside a boundary: Update with Extent, or
-//     ManageCache with AreaOfInterest (a polygon feature set) or Extent.
+//   - Read the tiling scheme (Scheme) and estimate a job's tiles per level
+//     (TileScheme.Estimate) before running it.
+//   - Standalone and federated ArcGIS Server (the caching tools):
+//     CreateCache, ManageCache (levels or scales, an extent or an area of
+//     interest, e.g. from GeoJSONArea), SetCacheScales, CacheStatus,
+//     ResumeCache and DeleteCacheAndRestartService.
+//   - Hosted tile layers: Update, DeleteTiles, DeleteAllTiles, Rerun, and
+//     the job statistics (a failed job returns them in a *TileJobError).
 //
-// Both return a Job at once; store its ID to re-attach later (Tiles.Job,
-// or GP.Job(ManageMapCacheTilesTask, id)).
+// Every job is returned at once; store its ID to re-attach later
+// (Tiles.Job, GP.Job(ManageMapCacheTilesTask, id)) or to resume.
 // https://enterprise.arcgis.com/en/server/latest/publish-services/linux/automating-cache-creation-and-updates-with-geoprocessing.htm
 type TilesService service
 
@@ -122,13 +127,22 @@ func (s *TilesService) Update(ctx context.Context, ref ServiceRef, req UpdateTil
 	}
 	params := updateTilesParams{Levels: req.Levels.String(), Extent: form.JSON[Extent]{V: *req.Extent},
 		MergeBundle: req.MergeBundle, ReplaceTiles: req.ReplaceTiles}
+	return s.submitTileJob(ctx, ref, opUpdateTiles, params)
+}
+
+// submitTileJob posts a hosted tile operation that answers with a job
+// (updateTiles, deleteTiles) and returns the job. The request is sent once
+// and never retried after the server may have acted; a lost answer is an
+// error matching ErrOutcomeUnknown. An answer whose status is not
+// "success", or that carries no jobId, is an error.
+func (s *TilesService) submitTileJob(ctx context.Context, ref ServiceRef, op operation, params any) (*Job[*TileJobStats], error) {
 	c := s.client
-	u := c.endpoint(rootHostedAdmin, "services", ref.Folder, ref.Name, string(ref.Type), "updateTiles")
-	const op = "updateTiles"
+	u := c.endpoint(rootHostedAdmin, "services", ref.Folder, ref.Name, string(ref.Type), string(op))
+	r := call{op: op, scope: ref.String(), method: http.MethodPost, url: u, params: params}
 	var ans updateTilesAnswer
-	if err := c.do(ctx, call{op: op, method: http.MethodPost, url: u, params: params}, &ans); err != nil {
-		return nil, outcomeUnknown(err, op, "service "+ref.String(),
-			"list the layer's tile jobs (Tiles.Jobs) before updating again")
+	if err := c.do(ctx, r, &ans); err != nil {
+		return nil, outcomeUnknown(err, r.label(), "service "+ref.String(),
+			"list the layer's tile jobs (Tiles.Jobs) before submitting again")
 	}
 	id := strings.TrimSpace(ans.JobID) // checked by decode
 	// The server has just accepted the job: Wait lets it start before the
@@ -160,7 +174,7 @@ func (s *TilesService) Jobs(ctx context.Context, ref ServiceRef) (*TileJobSummar
 	}
 	c := s.client
 	var out TileJobSummary
-	err = c.do(ctx, call{op: "tile jobs", method: http.MethodGet, idempotent: true,
+	err = c.do(ctx, call{op: opJobs, scope: ref.String(), method: http.MethodGet, idempotent: true,
 		url: c.endpoint(rootHostedAdmin, "services", ref.Folder, ref.Name, string(ref.Type), "jobs")}, &out)
 	if err != nil {
 		return nil, err
@@ -172,14 +186,14 @@ func (s *TilesService) Jobs(ctx context.Context, ref ServiceRef) (*TileJobSummar
 // (GET), cancelled at .../jobs/<id>/cancel; the statistics of the last poll
 // are the result.
 func tileJob(c *Client, ref ServiceRef, jobID string, fresh bool) *Job[*TileJobStats] {
-	const op = "updateTiles"
 	jobURL := c.endpoint(rootHostedAdmin, "services", ref.Folder, ref.Name, string(ref.Type), "jobs", jobID)
+	scope := ref.String() + " job " + jobID
 	hist := &tileMessages{}
 	spec := jobSpec[*TileJobStats, *TileJobStats]{
-		op: op,
+		op: "tile job",
 		poll: func(ctx context.Context) (JobStatus, *TileJobStats, error) {
 			var ans tileStatusAnswer
-			err := c.do(ctx, call{op: op + ": job " + jobID + " status", method: http.MethodGet, url: jobURL, idempotent: true}, &ans)
+			err := c.do(ctx, call{op: opStatus, scope: scope, method: http.MethodGet, url: jobURL, idempotent: true}, &ans)
 			if err != nil {
 				return JobStatus{}, nil, err
 			}
@@ -191,9 +205,16 @@ func tileJob(c *Client, ref ServiceRef, jobID string, fresh bool) *Job[*TileJobS
 		},
 		result: snapshotIsResult[*TileJobStats],
 		cancel: func(ctx context.Context) error {
-			// Cancelling twice is harmless, so the call may be retried.
-			return c.do(ctx, call{op: op + ": cancel job " + jobID, method: http.MethodPost, idempotent: true,
-				url: c.endpoint(rootHostedAdmin, "services", ref.Folder, ref.Name, string(ref.Type), "jobs", jobID, "cancel")}, nil)
+			// Cancelling twice is harmless, so the call may be retried. The
+			// answer is {"success": true}; {"success": false} is a refusal
+			// (REST-REFERENCE §7.5).
+			// https://developers.arcgis.com/rest/services-reference/online/cancel-job
+			r := call{op: opCancel, scope: scope, method: http.MethodPost, idempotent: true,
+				url: c.endpoint(rootHostedAdmin, "services", ref.Folder, ref.Name, string(ref.Type), "jobs", jobID, "cancel")}
+			return c.postSuccess(ctx, r)
+		},
+		failure: func(st *TileJobStats, je *JobError) (*TileJobStats, error) {
+			return st, &TileJobError{JobError: je, Stats: st}
 		},
 	}
 	return newJob(c, jobID, cleanURL(jobURL), spec, fresh)

@@ -350,7 +350,7 @@ func TestTilesUpdateUnexpectedAnswers(t *testing.T) {
 				var apiErr *Error
 				assert.ErrorAs(t, err, &apiErr)
 				assert.Equal(t, http.StatusOK, apiErr.HTTPStatus)
-				assert.Equal(t, "updateTiles", apiErr.Op)
+				assert.Equal(t, "WorldService.MapServer: updateTiles", apiErr.Op)
 			} else {
 				var re *ResponseError
 				require.ErrorAs(t, err, &re)
@@ -508,7 +508,7 @@ func TestTilesJobWait(t *testing.T) {
 	reqs := status.requests()
 	require.Len(t, reqs, 5)
 	for _, r := range reqs {
-		assert.Equal(t, http.MethodGet, r.method)
+		assert.Equal(t, http.MethodPost, r.method, "a read with a token is a POST")
 		assert.NotContains(t, r.query, "token")
 		assert.Equal(t, "Bearer "+testToken, r.auth)
 	}
@@ -516,7 +516,8 @@ func TestTilesJobWait(t *testing.T) {
 }
 
 // TestTilesJobFailures: PARTIALERROR and FAILED end the wait with a
-// *JobError carrying the server's message.
+// *TileJobError carrying the server's message and the last statistics,
+// which Wait returns too.
 func TestTilesJobFailures(t *testing.T) {
 	for _, tc := range []struct{ status, message string }{
 		{"PARTIALERROR", "2 of 6 tasks failed: bundle locked"},
@@ -533,7 +534,11 @@ func TestTilesJobFailures(t *testing.T) {
 			require.NoError(t, err)
 			var last JobStatus
 			stats, err := job.Wait(context.Background(), &PollOptions{OnStatus: func(st JobStatus) { last = st }})
-			assert.Nil(t, stats)
+			require.NotNil(t, stats, "the statistics come back with the error")
+			assert.Equal(t, tc.status, stats.JobStatus)
+			var te *TileJobError
+			require.ErrorAs(t, err, &te)
+			assert.Same(t, stats, te.Stats)
 			var je *JobError
 			require.ErrorAs(t, err, &je)
 			assert.True(t, errors.Is(err, ErrJobFailed))
@@ -583,17 +588,48 @@ func TestTilesJobStatusNames(t *testing.T) {
 	assert.Equal(t, `{"jobId":"j","percentComplete":5}`, re.Snippet)
 }
 
+// TestTilesJobCancel: the cancel answer {"success": true} (recorded) or
+// {"success": "true"} is a success; {"success": false} is a refusal, an
+// *Error; an answer that says neither is a *ResponseError
+// (REST-REFERENCE §7.5).
 func TestTilesJobCancel(t *testing.T) {
-	c, mux, _ := setup(t)
-	cancel := newTilesRecorder(t, `{"status":"success"}`)
-	mux.Handle("/arcgis/rest/admin/services/Hosted/WorldService/MapServer/jobs/"+tilesJobID+"/cancel", cancel)
-	job, err := c.Tiles.Job(ServiceRef{Folder: "Hosted", Name: "WorldService", Type: "mapserver"}, tilesJobID)
-	require.NoError(t, err)
-	require.NoError(t, job.Cancel(context.Background()))
-	reqs := cancel.requests()
-	require.Len(t, reqs, 1)
-	assert.Equal(t, http.MethodPost, reqs[0].method)
-	assert.NotContains(t, reqs[0].query, "token")
+	for _, tc := range []struct {
+		name, answer string
+		want         string // "" success, "refused", "unexpected"
+	}{
+		{"recorded", string(fixture(t, "tile-cancel-job-ok.json")), ""},
+		{"string true", `{"success":"true"}`, ""},
+		{"admin success", `{"status":"success"}`, ""},
+		{"false", `{"success":false}`, "refused"},
+		{"string false", `{"success":"false"}`, "refused"},
+		{"neither", `{}`, "unexpected"},
+		{"error envelope", `{"error":{"code":400,"message":"Unable to cancel job.","details":["Job is already complete."]}}`, "refused"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, mux, _ := setup(t)
+			cancel := newTilesRecorder(t, tc.answer)
+			mux.Handle("/arcgis/rest/admin/services/Hosted/WorldService/MapServer/jobs/"+tilesJobID+"/cancel", cancel)
+			job, err := c.Tiles.Job(ServiceRef{Folder: "Hosted", Name: "WorldService", Type: "mapserver"}, tilesJobID)
+			require.NoError(t, err)
+			err = job.Cancel(context.Background())
+			switch tc.want {
+			case "":
+				require.NoError(t, err)
+			case "refused":
+				var ae *Error
+				require.ErrorAs(t, err, &ae)
+				assert.Equal(t, "Hosted/WorldService.MapServer job "+tilesJobID+": cancel", ae.Op)
+				assert.Contains(t, ae.URL, "/jobs/"+tilesJobID+"/cancel")
+			case "unexpected":
+				var re *ResponseError
+				require.ErrorAs(t, err, &re)
+			}
+			reqs := cancel.requests()
+			require.Len(t, reqs, 1)
+			assert.Equal(t, http.MethodPost, reqs[0].method)
+			assert.NotContains(t, reqs[0].query, "token")
+		})
+	}
 }
 
 func TestTilesJobReattachValidation(t *testing.T) {
@@ -634,7 +670,7 @@ func TestTilesJobs(t *testing.T) {
 	require.NotNil(t, j.Extent)
 	assert.Equal(t, 102100, j.Extent.SpatialReference.WKID)
 	require.Len(t, list.requests(), 1)
-	assert.Equal(t, http.MethodGet, list.requests()[0].method)
+	assert.Equal(t, http.MethodPost, list.requests()[0].method)
 
 	// Esri's syntax shows wkid as a string: the list still reads, without
 	// the extent.
@@ -654,13 +690,16 @@ func tilesAOI() *FeatureSet {
 		[][2]float64{{3950569, 4015211}, {3950569, 4016043}, {3951304, 4016043}, {3951304, 4015211}, {3950569, 4015211}})
 }
 
-// TestTilesManageCache: the submit body (parameter names, scales joined
-// with ';' largest denominator first, the area of interest as one JSON
-// feature set, the token only in the body), then the GP job to success
-// through the shared poller.
+// TestTilesManageCache: the scheme read first, then the submit body
+// (parameter names, the levels as the scheme's exact scales joined with
+// ';' largest denominator first, the area of interest as one JSON feature
+// set, the token only in the body), then the GP job to success through
+// the shared poller.
 func TestTilesManageCache(t *testing.T) {
 	c, mux, _ := setup(t)
 	installClock(c)
+	scheme := newTilesRecorder(t, mapServiceJSON(webMercatorLODs))
+	mux.Handle("/arcgis/rest/services/Basemaps/Streets/MapServer", scheme)
 	submit := newTilesRecorder(t, string(fixture(t, "gp-submitjob-ok.json")))
 	status := newTilesRecorder(t,
 		`{"jobId":"ja892cd2a90d149db9a171fc86ff530b4","jobStatus":"esriJobExecuting","messages":[{"type":"esriJobMessageTypeInformative","description":"Executing..."}]}`,
@@ -668,6 +707,7 @@ func TestTilesManageCache(t *testing.T) {
 	mux.HandleFunc("/arcgis/rest/services/System/CachingTools/GPServer/", func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case tilesCacheTask + "submitJob":
+			require.Len(t, scheme.requests(), 1, "the scheme is read before the job is submitted")
 			submit.ServeHTTP(w, r)
 		case tilesCacheTask + "jobs/ja892cd2a90d149db9a171fc86ff530b4":
 			status.ServeHTTP(w, r)
@@ -678,8 +718,10 @@ func TestTilesManageCache(t *testing.T) {
 	})
 
 	ctx := context.Background()
+	levels, err := ParseLevels("17-18")
+	require.NoError(t, err)
 	job, err := c.Tiles.ManageCache(ctx, ManageCacheRequest{Service: ServiceRef{Folder: "Basemaps", Name: "Streets", Type: MapServer},
-		Scales: []float64{2256.99, 4513.99, 2256.99}, UpdateMode: RecreateAllTiles, Instances: 3, AreaOfInterest: tilesAOI()})
+		Levels: levels, UpdateMode: RecreateAllTiles, Instances: 3, AreaOfInterest: tilesAOI()})
 	require.NoError(t, err)
 	assert.Equal(t, "ja892cd2a90d149db9a171fc86ff530b4", job.ID())
 
@@ -692,7 +734,7 @@ func TestTilesManageCache(t *testing.T) {
 	vals := tilesGolden(t, "tiles_manage_cache.form", r.body)
 	assert.Equal(t, []string{"area_of_interest", "f", "levels", "service_url", "thread_count", "token", "update_mode"}, tilesKeys(vals))
 	assert.Equal(t, "Basemaps/Streets:MapServer", vals.Get("service_url"))
-	assert.Equal(t, "4513.99;2256.99", vals.Get("levels"))
+	assert.Equal(t, "4513.988705;2256.994353", vals.Get("levels"))
 	assert.Equal(t, "3", vals.Get("thread_count"))
 	assert.Equal(t, "RECREATE_ALL_TILES", vals.Get("update_mode"))
 	var aoi FeatureSet
@@ -712,10 +754,9 @@ func TestTilesManageCache(t *testing.T) {
 	assert.Equal(t, []string{"Executing...", "Succeeded."}, fresh)
 }
 
-// TestTilesManageCacheForms: the other form fields: a root service, an
-// image service, the default instance count, an update extent.
-func TestTilesManageCacheForms(t *testing.T) {
-	c, mux, _ := setup(t)
+// submitRecorder answers every GP submit under System/ with the recorded
+// submit answer and keeps the forms.
+func submitRecorder(t *testing.T, mux *http.ServeMux) func() []url.Values {
 	var bodies []url.Values
 	var mu sync.Mutex
 	mux.HandleFunc("/arcgis/rest/services/System/", func(w http.ResponseWriter, r *http.Request) {
@@ -727,24 +768,55 @@ func TestTilesManageCacheForms(t *testing.T) {
 		mu.Unlock()
 		_, _ = w.Write(fixture(t, "gp-submitjob-ok.json"))
 	})
+	return func() []url.Values {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]url.Values(nil), bodies...)
+	}
+}
+
+// TestTilesManageCacheForms: the other form fields: a root service, an
+// image service, the default instance count, scales given as rounded
+// values, an update extent as xmin;ymin;xmax;ymax, the controller's jobid,
+// extra parameters.
+func TestTilesManageCacheForms(t *testing.T) {
+	c, mux, _ := setup(t)
+	bodies := submitRecorder(t, mux)
+	sch := &TileScheme{Rows: 256, Cols: 256, SpatialReference: &SpatialReference{WKID: 3857},
+		LODs: []LOD{{0, 264.5838625010584, 1e6}, {1, 132.2919312505292, 500000}}}
 	ctx := context.Background()
 	_, err := c.Tiles.ManageCache(ctx, ManageCacheRequest{Service: ServiceRef{Name: "Elevation", Type: ImageServer},
-		Scales: []float64{1e6}, UpdateMode: DeleteTiles,
-		Extent:   &Extent{XMin: 1, YMin: 2, XMax: 3, YMax: 4, SpatialReference: &SpatialReference{WKID: 3857}},
-		TaskPath: "System/CachingControllers/GPServer/Manage Map Cache Tiles"})
+		Scales: []float64{1e6}, UpdateMode: DeleteTiles, Scheme: sch,
+		Extent:   &Extent{XMin: 1, YMin: 2.5, XMax: 3, YMax: 4, SpatialReference: &SpatialReference{WKID: 102100}},
+		TaskPath: ControllerManageMapCacheTilesTask})
 	require.NoError(t, err)
-	require.Len(t, bodies, 1)
-	v := bodies[0]
+	_, err = c.Tiles.ManageCache(ctx, ManageCacheRequest{Service: ServiceRef{Folder: "Basemaps", Name: "Streets"},
+		Levels: sch.AllLevels(), UpdateMode: ResumeJob, Scheme: sch, Instances: 2,
+		TaskPath: "System/CachingControllers/GPServer/Manage%20Map%20Cache%20Tiles", JobID: "j0123456789abcdef",
+		ExtraParams: url.Values{"ignore_status": {"TRUE"}, "thread_count": {"4"}}})
+	require.NoError(t, err)
+	got := bodies()
+	require.Len(t, got, 2)
+	v := got[0]
 	assert.Equal(t, "Elevation:ImageServer", v.Get("service_url"))
 	assert.Equal(t, "1000000", v.Get("levels"))
 	assert.Equal(t, "-1", v.Get("thread_count"), "0 instances sends -1: as many as allowed")
 	assert.Equal(t, "DELETE_TILES", v.Get("update_mode"))
-	assert.JSONEq(t, `{"xmin":1,"ymin":2,"xmax":3,"ymax":4,"spatialReference":{"wkid":3857}}`, v.Get("constraining_extent"))
-	assert.Empty(t, v.Get("area_of_interest"))
+	assert.Equal(t, "1;2.5;3;4", v.Get("constraining_extent"), "the utility's form, in the service's spatial reference")
+	assert.False(t, v.Has("area_of_interest"))
+	assert.False(t, v.Has("jobid"))
+	v = got[1]
+	assert.Equal(t, "1000000;500000", v.Get("levels"))
+	assert.Equal(t, "RESUME_JOB", v.Get("update_mode"))
+	assert.Equal(t, "j0123456789abcdef", v.Get("jobid"))
+	assert.Equal(t, "TRUE", v.Get("ignore_status"))
+	assert.Equal(t, []string{"4"}, v["thread_count"], "an extra parameter replaces the typed one")
 }
 
 func TestTilesManageCacheValidation(t *testing.T) {
-	good := ManageCacheRequest{Service: ServiceRef{Folder: "Basemaps", Name: "Streets"}, Scales: []float64{4513.99}, UpdateMode: RecreateEmptyTiles}
+	l17, _ := ParseLevels("17")
+	good := ManageCacheRequest{Service: ServiceRef{Folder: "Basemaps", Name: "Streets"}, Levels: l17, UpdateMode: RecreateEmptyTiles,
+		Scheme: webMercatorScheme()}
 	with := func(f func(*ManageCacheRequest)) ManageCacheRequest {
 		r := good
 		f(&r)
@@ -752,42 +824,60 @@ func TestTilesManageCacheValidation(t *testing.T) {
 	}
 	open := PolygonFeatureSet(SpatialReference{WKID: 3857}, [][2]float64{{0, 0}, {0, 1}, {1, 1}, {1, 0}})
 	for _, tc := range []struct {
-		name  string
-		req   ManageCacheRequest
-		field string
+		name   string
+		req    ManageCacheRequest
+		field  string
+		reason string
 	}{
-		{"no service", with(func(r *ManageCacheRequest) { r.Service = ServiceRef{} }), "Service.Name"},
-		{"bad folder", with(func(r *ManageCacheRequest) { r.Service.Folder = "Base maps" }), "Service.Folder"},
-		{"feature service", with(func(r *ManageCacheRequest) { r.Service.Type = FeatureServer }), "Service.Type"},
-		{"no scales", with(func(r *ManageCacheRequest) { r.Scales = nil }), "Scales"},
-		{"zero scale", with(func(r *ManageCacheRequest) { r.Scales = []float64{4513.99, 0} }), "Scales[1]"},
-		{"NaN scale", with(func(r *ManageCacheRequest) { r.Scales = []float64{math.NaN()} }), "Scales[0]"},
-		{"no mode", with(func(r *ManageCacheRequest) { r.UpdateMode = "" }), "UpdateMode"},
-		{"display name mode", with(func(r *ManageCacheRequest) { r.UpdateMode = "Recreate All Tiles" }), "UpdateMode"},
-		{"instances", with(func(r *ManageCacheRequest) { r.Instances = -2 }), "Instances"},
+		{"no service", with(func(r *ManageCacheRequest) { r.Service = ServiceRef{} }), "Service.Name", ""},
+		{"bad folder", with(func(r *ManageCacheRequest) { r.Service.Folder = "Base maps" }), "Service.Folder", ""},
+		{"feature service", with(func(r *ManageCacheRequest) { r.Service.Type = FeatureServer }), "Service.Type", ""},
+		{"no levels", with(func(r *ManageCacheRequest) { r.Levels = Levels{} }), "Levels", "give the levels"},
+		{"levels and scales", with(func(r *ManageCacheRequest) { r.Scales = []float64{4513.99} }), "Levels", "not both"},
+		{"level not in scheme", with(func(r *ManageCacheRequest) { r.Levels, _ = ParseLevels("12-13") }), "Levels",
+			"level 12 is not in the tiling scheme, whose levels are 0-2,13-18"},
+		{"scale not in scheme", with(func(r *ManageCacheRequest) { r.Levels, r.Scales = Levels{}, []float64{4513.99, 3000} }), "Scales[1]",
+			"3000 is not a scale of the tiling scheme"},
+		{"zero scale", with(func(r *ManageCacheRequest) { r.Levels, r.Scales = Levels{}, []float64{4513.99, 0} }), "Scales[1]", ""},
+		{"NaN scale", with(func(r *ManageCacheRequest) { r.Levels, r.Scales = Levels{}, []float64{math.NaN()} }), "Scales[0]", ""},
+		{"no mode", with(func(r *ManageCacheRequest) { r.UpdateMode = "" }), "UpdateMode", ""},
+		{"display name mode", with(func(r *ManageCacheRequest) { r.UpdateMode = "Recreate All Tiles" }), "UpdateMode", ""},
+		{"controller mode on CachingTools", with(func(r *ManageCacheRequest) { r.UpdateMode = ResumeJob }), "UpdateMode",
+			"RESUME_JOB is a mode of the System/CachingControllers task only"},
+		{"controller mode on another task", with(func(r *ManageCacheRequest) {
+			r.UpdateMode, r.TaskPath = CompleteJob, "Custom/Caching/GPServer/Manage Map Cache Tiles"
+		}), "UpdateMode", "CachingControllers"},
+		{"jobid on CachingTools", with(func(r *ManageCacheRequest) { r.JobID = "j1" }), "JobID", "CachingControllers"},
+		{"bad jobid", with(func(r *ManageCacheRequest) { r.JobID, r.TaskPath = "a/b", ControllerManageMapCacheTilesTask }), "job ID", ""},
+		{"instances", with(func(r *ManageCacheRequest) { r.Instances = -2 }), "Instances", ""},
 		{"extent and area", with(func(r *ManageCacheRequest) {
 			r.Extent = &Extent{XMax: 1, YMax: 1, SpatialReference: &SpatialReference{WKID: 3857}}
 			r.AreaOfInterest = tilesAOI()
-		}), "Extent"},
-		{"bad extent", with(func(r *ManageCacheRequest) { r.Extent = &Extent{XMax: 1, YMax: 1} }), "extent.spatialReference"},
+		}), "Extent", ""},
+		{"bad extent", with(func(r *ManageCacheRequest) { r.Extent = &Extent{XMax: 1, YMax: 1} }), "extent.spatialReference", ""},
+		{"extent in another spatial reference", with(func(r *ManageCacheRequest) {
+			r.Extent = &Extent{XMax: 1, YMax: 1, SpatialReference: &SpatialReference{WKID: 2913}}
+		}), "Extent.spatialReference", "wkid 2913 is not wkid 102100"},
 		{"area not polygons", with(func(r *ManageCacheRequest) {
 			r.AreaOfInterest = &FeatureSet{GeometryType: "esriGeometryPoint", SpatialReference: &SpatialReference{WKID: 3857},
 				Features: []Feature{{Geometry: json.RawMessage(`{"x":1,"y":2}`)}}}
-		}), "AreaOfInterest.geometryType"},
+		}), "AreaOfInterest.geometryType", ""},
 		{"area without spatial reference", with(func(r *ManageCacheRequest) {
 			r.AreaOfInterest = &FeatureSet{GeometryType: "esriGeometryPolygon", Features: tilesAOI().Features}
-		}), "AreaOfInterest.spatialReference"},
+		}), "AreaOfInterest.spatialReference", ""},
 		{"area empty", with(func(r *ManageCacheRequest) {
 			r.AreaOfInterest = &FeatureSet{GeometryType: "esriGeometryPolygon", SpatialReference: &SpatialReference{WKID: 3857}}
-		}), "AreaOfInterest.features"},
-		{"open ring", with(func(r *ManageCacheRequest) { r.AreaOfInterest = open }), "AreaOfInterest.features[0].geometry.rings[0]"},
+		}), "AreaOfInterest.features", ""},
+		{"open ring", with(func(r *ManageCacheRequest) { r.AreaOfInterest = open }), "AreaOfInterest.features[0].geometry.rings[0]", ""},
 		{"no rings", with(func(r *ManageCacheRequest) { r.AreaOfInterest = PolygonFeatureSet(SpatialReference{WKID: 3857}) }),
-			"AreaOfInterest.features[0].geometry"},
+			"AreaOfInterest.features[0].geometry", ""},
 		{"geometry not an object", with(func(r *ManageCacheRequest) {
 			r.AreaOfInterest = &FeatureSet{GeometryType: "esriGeometryPolygon", SpatialReference: &SpatialReference{WKID: 3857},
 				Features: []Feature{{Geometry: []int{1, 2}}}}
-		}), "AreaOfInterest.features[0].geometry"},
-		{"bad task path", with(func(r *ManageCacheRequest) { r.TaskPath = "System/CachingTools" }), "task path"},
+		}), "AreaOfInterest.features[0].geometry", ""},
+		{"bad task path", with(func(r *ManageCacheRequest) { r.TaskPath = "System/CachingTools" }), "task path", ""},
+		{"extra token", with(func(r *ManageCacheRequest) { r.ExtraParams = url.Values{"token": {"x"}} }), "ExtraParams", ""},
+		{"extra blank name", with(func(r *ManageCacheRequest) { r.ExtraParams = url.Values{" ": {"x"}} }), "ExtraParams", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, mux, _ := setup(t)
@@ -796,6 +886,7 @@ func TestTilesManageCacheValidation(t *testing.T) {
 			var ve *ValidationError
 			require.ErrorAs(t, err, &ve)
 			assert.Equal(t, tc.field, ve.Field, ve.Error())
+			assert.Contains(t, ve.Reason, tc.reason)
 		})
 	}
 }
@@ -829,7 +920,7 @@ func ExampleTilesService_Update() {
 	fmt.Println(stats.NumTiles, "tiles")
 }
 
-// Rebuild two scales of a cached map service on ArcGIS Server, only inside
+// Rebuild two levels of a cached map service on ArcGIS Server, only inside
 // a polygon.
 func ExampleTilesService_ManageCache() {
 	c, err := NewClient("https://gis.example.com:6443/arcgis", WithCredentials("admin", "secret"))
@@ -839,8 +930,12 @@ func ExampleTilesService_ManageCache() {
 	ctx := context.Background()
 	aoi := PolygonFeatureSet(SpatialReference{WKID: 102100},
 		[][2]float64{{3950569, 4015211}, {3950569, 4016043}, {3951304, 4016043}, {3951304, 4015211}, {3950569, 4015211}})
+	levels, err := ParseLevels("17-18")
+	if err != nil {
+		panic(err)
+	}
 	job, err := c.Tiles.ManageCache(ctx, ManageCacheRequest{Service: ServiceRef{Folder: "Basemaps", Name: "Streets", Type: MapServer},
-		Scales: []float64{4513.99, 2256.99}, UpdateMode: RecreateAllTiles, AreaOfInterest: aoi})
+		Levels: levels, UpdateMode: RecreateAllTiles, AreaOfInterest: aoi})
 	if err != nil {
 		panic(err)
 	}

@@ -261,7 +261,7 @@ func (s *UploadsService) Upload(ctx context.Context, name string, r io.Reader, o
 	}
 	var ans uploadAnswer
 	u := s.client.endpoint(rootAdmin, "uploads", "upload")
-	if err := s.client.do(ctx, call{op: "upload", method: http.MethodPost, url: u,
+	if err := s.client.do(ctx, call{op: opUpload, method: http.MethodPost, url: u,
 		params: uploadParams{Description: o.Description}, file: part}, &ans); err != nil {
 		return nil, err
 	}
@@ -292,7 +292,7 @@ func answered(ans uploadAnswer, op, name, description string) *UploadItem {
 func (s *UploadsService) uploadParts(ctx context.Context, name string, r io.Reader, size int64, o UploadOptions) (item *UploadItem, err error) {
 	var ans uploadAnswer
 	regURL := s.client.endpoint(rootAdmin, "uploads", "register")
-	if err := s.client.do(ctx, call{op: "register upload", method: http.MethodPost, url: regURL,
+	if err := s.client.do(ctx, call{op: opRegister, method: http.MethodPost, url: regURL,
 		params: registerParams{ItemName: name, Description: o.Description}}, &ans); err != nil {
 		return nil, err
 	}
@@ -330,7 +330,7 @@ func (s *UploadsService) uploadParts(ctx context.Context, name string, r io.Read
 			at := off
 			part.progress = func(k int64) { o.Progress(at+k, size) }
 		}
-		if err := s.client.do(ctx, call{op: "upload part " + strconv.Itoa(n), method: http.MethodPost, url: partURL,
+		if err := s.client.do(ctx, call{op: opUploadPart, scope: "upload " + it.ItemID + " part " + strconv.Itoa(n), method: http.MethodPost, url: partURL,
 			params: partParams{PartNumber: n}, file: part, idempotent: true}, nil); err != nil {
 			return nil, err
 		}
@@ -343,7 +343,7 @@ func (s *UploadsService) uploadParts(ctx context.Context, name string, r io.Read
 		}
 	}
 	commitURL := s.client.endpoint(rootAdmin, "uploads", it.ItemID, "commit")
-	if err := s.client.do(ctx, call{op: "commit upload", method: http.MethodPost, url: commitURL,
+	if err := s.client.do(ctx, call{op: opCommit, scope: "upload " + it.ItemID, method: http.MethodPost, url: commitURL,
 		params: commitParams{Parts: strings.Join(parts, ",")}}, nil); err != nil {
 		return nil, err
 	}
@@ -388,7 +388,7 @@ func (s *UploadsService) Get(ctx context.Context, itemID string) (*UploadItem, e
 	}
 	var ans uploadItemAnswer
 	u := s.client.endpoint(rootAdmin, "uploads", itemID)
-	if err := s.client.do(ctx, call{op: "get upload", method: http.MethodGet, url: u, idempotent: true}, &ans); err != nil {
+	if err := s.client.do(ctx, call{op: opItem, scope: "upload " + itemID, method: http.MethodGet, url: u, idempotent: true}, &ans); err != nil {
 		return nil, err
 	}
 	return &ans.UploadItem, nil
@@ -422,7 +422,7 @@ func (a *uploadsAnswer) checkAnswer() error {
 func (s *UploadsService) List(ctx context.Context) ([]UploadItem, error) {
 	var out uploadsAnswer
 	u := s.client.endpoint(rootAdmin, "uploads")
-	if err := s.client.do(ctx, call{op: "list uploads", method: http.MethodGet, url: u, idempotent: true}, &out); err != nil {
+	if err := s.client.do(ctx, call{op: opUploads, method: http.MethodGet, url: u, idempotent: true}, &out); err != nil {
 		return nil, err
 	}
 	return *out.Items, nil
@@ -436,7 +436,7 @@ func (s *UploadsService) Delete(ctx context.Context, itemID string) error {
 		return err
 	}
 	u := s.client.endpoint(rootAdmin, "uploads", itemID, "delete")
-	return s.client.do(ctx, call{op: "delete upload", method: http.MethodPost, url: u, idempotent: true}, nil)
+	return s.client.do(ctx, call{op: opDelete, scope: "upload " + itemID, method: http.MethodPost, url: u, idempotent: true}, nil)
 }
 
 // validUploadName checks the file name sent with an upload: a base name,

@@ -495,23 +495,23 @@ func TestUploadAnswersLackingWhatTheCallNeeds(t *testing.T) {
 				_, err := c.Uploads.Upload(context.Background(), "Roads.sd", bytes.NewReader(pattern(100)), nil)
 				return err
 			}},
-		{"register without item", "/arcgis/admin/uploads/register", `{"status":"success","item":{}}`, "no item ID in the answer", "register upload",
+		{"register without item", "/arcgis/admin/uploads/register", `{"status":"success","item":{}}`, "no item ID in the answer", "register",
 			func(c *Client) error {
 				_, err := c.Uploads.Upload(context.Background(), "Big.sd", bytes.NewReader(pattern(1<<17)),
 					&UploadOptions{PartSize: 1 << 16, PartThreshold: 1})
 				return err
 			}},
-		{"item without ID", "/arcgis/admin/uploads/i1", `{"itemName":"Roads.sd"}`, "no itemID in the answer", "get upload",
+		{"item without ID", "/arcgis/admin/uploads/i1", `{"itemName":"Roads.sd"}`, "no itemID in the answer", "upload i1: item",
 			func(c *Client) error {
 				_, err := c.Uploads.Get(context.Background(), "i1")
 				return err
 			}},
-		{"list without items", "/arcgis/admin/uploads", `{"uploads":[]}`, `no "items" in the answer`, "list uploads",
+		{"list without items", "/arcgis/admin/uploads", `{"uploads":[]}`, `no "items" in the answer`, "uploads",
 			func(c *Client) error {
 				_, err := c.Uploads.List(context.Background())
 				return err
 			}},
-		{"exists without an answer", "/arcgis/admin/services/exists", `{"folderName":""}`, `no "exists" in the answer`, "service exists",
+		{"exists without an answer", "/arcgis/admin/services/exists", `{"folderName":""}`, `no "exists" in the answer`, "Roads.MapServer: exists",
 			func(c *Client) error {
 				_, err := c.Services.Exists(context.Background(), ServiceRef{Name: "Roads", Type: MapServer})
 				return err

@@ -147,11 +147,6 @@ func normTaskPath(taskPath string) (string, error) {
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
-func validTaskPath(taskPath string) error {
-	_, err := normTaskPath(taskPath)
-	return err
-}
-
 // validJobID checks a job ID before it goes into a URL path.
 func validJobID(jobID string) error { return validPathID("job ID", jobID) }
 

@@ -23,6 +23,9 @@ type service struct {
 	def     map[string]any // json.Number numbers: re-encoded exactly as sent
 	started bool
 	id      string // stable id reported by updateTiles
+
+	scheme *TileScheme                  // nil: not cached
+	tiles  map[int]map[tileKey]struct{} // level -> the tiles the cache holds
 }
 
 // seedState creates what a fresh site has: the System and Utilities folders
@@ -385,10 +388,11 @@ func (s *Server) adminCreateService(w http.ResponseWriter, r *http.Request, fold
 // adminCanCreateService: POST admin/services/canCreateService with
 // folderName and serviceType or service
 // (https://developers.arcgis.com/rest/enterprise-administration/server/cancreateservice.htm).
-// The answer {"createService": true|false} follows Esri's documented
-// example; the page's response text was not retrievable, so the false case
-// (a service of that name and type already in the folder, or a missing
-// folder) is this emulator's reading.
+// The answer is {"createService": true|false}, or, with CanCreateStatus,
+// {"status": "success"} or an admin error envelope (REST-REFERENCE §7.2).
+// The page's response text was not retrievable, so the refusal's
+// conditions (a service of that name and type already in the folder) and
+// its wording are this emulator's own.
 func (s *Server) adminCanCreateService(w http.ResponseWriter, r *http.Request) {
 	fold := strings.Trim(param(r, "folderName"), "/")
 	typ := strings.TrimSpace(param(r, "serviceType"))
@@ -417,7 +421,15 @@ func (s *Server) adminCanCreateService(w http.ResponseWriter, r *http.Request) {
 			can = false
 		}
 	}
-	writeJSON(w, r, obj{"createService": can})
+	switch {
+	case s.cfg.canCreate != CanCreateStatus:
+		writeJSON(w, r, obj{"createService": can})
+	case can:
+		adminSuccess(w, r)
+	default:
+		adminError(w, r, 400, fmt.Sprintf("Service '%s' cannot be created: a service of that name and type exists in the folder.",
+			qualifiedName(fold, name, typ)))
+	}
 }
 
 type serviceRef struct {

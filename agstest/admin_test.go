@@ -205,9 +205,11 @@ func TestUnknownPathsAndFormats(t *testing.T) {
 	code, _, _ := restErr(t, r)
 	assert.Equal(t, 404, code)
 
+	// A missing service in the services directory: code 500, as recorded.
 	r = c.get("/rest/services/Hosted/NOPE_Layer/MapServer", nil)
+	requireShape(t, "rest-error-500-service-not-found", r.body)
 	code, msg, _ := restErr(t, r)
-	assert.Equal(t, 404, code)
+	assert.Equal(t, 500, code)
 	assert.Equal(t, "Service Hosted/NOPE_Layer/MapServer not found ", msg)
 
 	r = c.get("/admin/nothing", nil)
@@ -248,4 +250,49 @@ func TestServiceReturnsCopy(t *testing.T) {
 	b, err := json.Marshal(def2)
 	require.NoError(t, err)
 	assert.Contains(t, string(b), `"serviceName":"A"`)
+}
+
+// TestCanCreateStatusShape: WithCanCreateAnswer(CanCreateStatus) answers
+// {"status":"success"} when the service can be created and an admin error
+// envelope when it cannot.
+func TestCanCreateStatusShape(t *testing.T) {
+	srv := start(t, WithCanCreateAnswer(CanCreateStatus))
+	c := login(t, srv)
+	r := c.post("/admin/services/canCreateService", url.Values{"service": {mapServiceJSON}})
+	requireShape(t, "admin-success", r.body)
+	assert.Equal(t, loadFixture(t, "admin-success"), any(r.body))
+
+	r = c.post("/admin/services/createService", url.Values{"service": {mapServiceJSON}})
+	requireShape(t, "admin-success", r.body)
+	r = c.post("/admin/services/canCreateService", url.Values{"service": {mapServiceJSON}})
+	requireShape(t, "admin-error-404-service-not-found", r.body)
+	code, msgs := adminErr(t, r)
+	assert.Equal(t, 400, code)
+	require.Len(t, msgs, 1)
+	assert.Contains(t, msgs[0], "cannot be created")
+}
+
+// TestBodyTokensOnly: with WithBodyTokensOnly a token only in a header is
+// no token (499, in the path's envelope); in the form body it is read,
+// reads included.
+func TestBodyTokensOnly(t *testing.T) {
+	srv := start(t, WithBodyTokensOnly())
+	c := login(t, srv)
+
+	r := c.get("/admin/services", nil) // token in the header only
+	requireShape(t, "admin-error-499", r.body)
+	code, _ := adminErr(t, r)
+	assert.Equal(t, 499, code)
+	r = c.get("/rest/services", nil)
+	requireShape(t, "error-499-token-required", r.body)
+
+	r = c.post("/admin/services", nil) // token in the body too
+	assert.Equal(t, "/", r.body["folderName"], "%s", r.raw)
+	r = c.post("/rest/services", nil)
+	assert.NotNil(t, r.body["services"], "%s", r.raw)
+
+	// Without the option the header is enough.
+	plain := login(t, start(t))
+	r = plain.get("/admin/services", nil)
+	assert.Equal(t, "/", r.body["folderName"], "%s", r.raw)
 }

@@ -183,15 +183,18 @@ func bearer(h string) string {
 // in the form body ("all POST requests made to the
 // Server Administrator API must include a token in the request body",
 // https://developers.arcgis.com/rest/enterprise-administration/server/createservice).
-func requestToken(r *http.Request, env envelope) string {
+// With WithBodyTokensOnly the headers are not read at all.
+func requestToken(r *http.Request, env envelope, bodyOnly bool) string {
 	if env == envAdmin && r.Method == http.MethodPost {
 		return r.PostForm.Get("token")
 	}
-	if t := bearer(r.Header.Get("X-Esri-Authorization")); t != "" {
-		return t
-	}
-	if t := bearer(r.Header.Get("Authorization")); t != "" {
-		return t
+	if !bodyOnly {
+		if t := bearer(r.Header.Get("X-Esri-Authorization")); t != "" {
+			return t
+		}
+		if t := bearer(r.Header.Get("Authorization")); t != "" {
+			return t
+		}
 	}
 	if t := r.PostForm.Get("token"); t != "" {
 		return t
@@ -205,7 +208,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, env envelope)
 	if s.cfg.noAuth {
 		return true
 	}
-	value := requestToken(r, env)
+	value := requestToken(r, env, s.cfg.bodyTokensOnly)
 	if value == "" {
 		if env == envAdmin {
 			adminError(w, r, 499, msgAdminTokenNotFound)

@@ -7,28 +7,59 @@
 //
 //   - rest/info and token generation (tokens/generateToken and
 //     admin/generateToken), with tokens that expire, may be bound to a
-//     Referer, and are accepted from the X-Esri-Authorization or
-//     Authorization header, the form body or the query string;
+//     Referer, and are accepted from the form body, the query string or
+//     (unless WithBodyTokensOnly) the X-Esri-Authorization or
+//     Authorization header; admin POSTs read the body only;
 //   - the Server Administrator API for services: folder listings,
 //     createFolder, createService, canCreateService, service JSON, status,
 //     start, stop, edit, delete, startServices and stopServices;
 //   - geoprocessing jobs: submitJob, job status with messages and progress,
 //     results, inputs and cancel, for the built-in
-//     System/PublishingTools/GPServer/Refresh Service and
-//     System/CachingTools/GPServer/Manage Map Cache Tiles tasks and for any
-//     task registered with RegisterTask;
+//     System/PublishingTools/GPServer/Refresh Service task, the caching
+//     tasks (Create Map Cache, Manage Map Cache Tiles on CachingTools and
+//     CachingControllers, Manage Map Cache Scales, Manage Map Cache Status,
+//     DeleteCache) and any task registered with RegisterTask;
+//   - the services directory's description of a map or image service, with
+//     its tileInfo when the service is cached;
 //   - uploads (admin/uploads: one-request and part uploads, counted rather
 //     than kept; item, list, delete, serviceconfiguration.json),
 //     admin/services/exists, and the System/PublishingTools/GPServer/Publish
 //     Service Definition task, which creates the service from the upload
 //     (SetSDConfiguration, FailPublish, AddPublishingToolsEx, FakeSD);
 //   - hosted tile jobs under rest/admin/services/<name>/MapServer:
-//     updateTiles, the job summary, job statistics and cancel.
+//     updateTiles, deleteTiles, deleteAllTiles, the job summary, job
+//     statistics, cancel and rerun.
 //
 // Errors come back the way a real site sends them: HTTP 200 with the REST
 // envelope {"error":{"code":N,"message":...,"details":[...]}} under rest/
 // and tokens/, and the admin envelope {"status":"error","messages":[...],
-// "code":N} under admin/.
+// "code":N} under admin/. A missing service in the services directory
+// answers code 500, "Service <path> not found " (trailing space included),
+// and a missing admin resource code 404, "Could not find resource or
+// operation '…' on the system.", both as recorded.
+//
+// # Recorded and invented
+//
+// The answers have the shapes of the recorded ones in the module's
+// testdata/fixtures (documentation examples and captures, each with its
+// source in SOURCES.md); the module's tests decode the emulator's answer to
+// each operation next to the recorded one and require the same result and
+// the same keys. Where nothing is recorded, the emulator invents, and says
+// so where it does:
+//
+//   - the wording of refusals: a duplicate service or folder ("… already
+//     exists."), a missing parameter, a canCreateService refusal, a GP
+//     parameter error, a missing folder of the services directory (code
+//     404) or GP task or job;
+//   - canCreateService's answer: {"createService": bool} by default, or
+//     {"status": "success"} and an admin error envelope with
+//     WithCanCreateAnswer(CanCreateStatus): Esri's page does not show it,
+//     and clients read both;
+//   - the output parameter names and values of the built-in tasks (the
+//     cache task's output name is unconfirmed), job messages and progress
+//     timing, tile job statistics' numbers;
+//   - which requests fail: tokens, faults and FailJobs are this emulator's
+//     model, not a server's.
 //
 // # Example
 //
@@ -62,7 +93,8 @@
 //   - Tokens live for the requested expiration (minutes, at most 1440) or
 //     60 minutes; WithTokenLifetime fixes the lifetime whatever is
 //     requested. WithoutAuth turns token checks off.
-//   - Jobs take 300 ms (WithJobDuration): a job is submitted for the first
+//   - Jobs take 300 ms (WithJobDuration; per job, WithJobDurations, and
+//     JobEnd tells when one ends): a job is submitted for the first
 //     10% of that time, then executing with progress rising linearly, then
 //     succeeded or failed. Job state is computed from the clock when it is
 //     read, so the server starts no goroutine or timer per job.
@@ -79,6 +111,12 @@
 //   - AddService seeds a service; Service returns its JSON as stored.
 //   - RegisterTask adds a GP task whose TaskHandler computes its results when
 //     a job completes; FailJobs makes chosen GP and tile jobs fail.
+//   - SetTileScheme makes a service cached (WebMercatorScheme builds the
+//     ArcGIS Online scheme); cache jobs then count the tiles of their extent
+//     per level from the scheme, keep which tiles are built (TileCount), and
+//     RECREATE_EMPTY_TILES and reruns build only the missing ones. FailTiles
+//     makes the next job fail every second tile of chosen levels, so it ends
+//     PARTIALERROR (tile jobs) or failed (GP) with per-level failures.
 //   - WithFaults and SetFaults inject an HTML 502 page from a failing
 //     gateway on a share of answers (before the site acts, or after it, so
 //     the answer of a carried-out operation is lost), latency before every
@@ -87,6 +125,9 @@
 //     a share). With WithClock the test drives time: token expiry, job
 //     progress, and clock skew against the client.
 //   - InvalidateTokens revokes every token at once, as a restart does.
+//   - WithBodyTokensOnly ignores tokens in headers (a 499 for a token sent
+//     only there), as a server that does not honour X-Esri-Authorization.
+//   - WithCanCreateAnswer chooses the canCreateService answer's shape.
 //   - Requests returns the request log with tokens and passwords masked,
 //     including whether a token was sent in the URL query; Count counts
 //     requests by path suffix.

@@ -161,7 +161,7 @@ func (s *Server) registerBuiltins() {
 			{name: "service_url", dataType: "GPString", displayName: "Input Map Service or Image Service URL", direction: "esriGPParameterDirectionInput", parameterType: "esriGPParameterTypeRequired", defaultValue: ""},
 			{name: "levels", dataType: "GPString", displayName: "Scales", direction: "esriGPParameterDirectionInput", parameterType: "esriGPParameterTypeRequired", defaultValue: ""},
 			{name: "thread_count", dataType: "GPLong", displayName: "Number of caching service instances", direction: "esriGPParameterDirectionInput", parameterType: "esriGPParameterTypeRequired", defaultValue: nil},
-			{name: "update_mode", dataType: "GPString", displayName: "Update Mode", direction: "esriGPParameterDirectionInput", parameterType: "esriGPParameterTypeRequired", defaultValue: "Recreate All Tiles", choices: updateModes},
+			{name: "update_mode", dataType: "GPString", displayName: "Update Mode", direction: "esriGPParameterDirectionInput", parameterType: "esriGPParameterTypeRequired", defaultValue: "Recreate All Tiles", choices: modeChoices(controller)},
 			{name: "constraining_extent", dataType: "GPString", displayName: "Update Extent", direction: "esriGPParameterDirectionInput", parameterType: "esriGPParameterTypeOptional", defaultValue: "DEFAULT"},
 			{name: "area_of_interest", dataType: "GPFeatureRecordSetLayer", displayName: "Area of Interest", direction: "esriGPParameterDirectionInput", parameterType: "esriGPParameterTypeOptional", defaultValue: nil},
 			{name: "ignore_status", dataType: "GPString", displayName: "Ignore Status", direction: "esriGPParameterDirectionInput", parameterType: "esriGPParameterTypeOptional", defaultValue: ""},
@@ -179,13 +179,33 @@ func (s *Server) registerBuiltins() {
 			display: "Manage Map Cache Tiles",
 			helpURL: "/rest/directories/arcgisoutput/System/" + svc + "_GPServer/System_" + svc + "/ManageMapCacheTiles.htm",
 			params:  cacheParams(p == manageMapCacheTilesCtrlr),
-			run:     s.runManageMapCacheTiles,
+			run:     s.manageMapCacheTiles(p == manageMapCacheTilesCtrlr),
 		}
 	}
+	s.registerCacheTasks()
 }
 
 // updateModes are the choices of update_mode on the live CachingControllers page.
 var updateModes = []string{"RECREATE_EMPTY_TILES", "RECREATE_ALL_TILES", "DELETE_TILES", "COMPLETE_JOB", "FIX_JOB", "RESUME_JOB"}
+
+// modeChoices are the update modes a Manage Map Cache Tiles task offers:
+// the job modes (COMPLETE_JOB, FIX_JOB, RESUME_JOB) only on
+// CachingControllers (REST-REFERENCE §7.6). The CachingTools list is the
+// three modes Esri documents for the tool; its live page was not captured.
+func modeChoices(controller bool) []string {
+	if controller {
+		return updateModes
+	}
+	return updateModes[:3]
+}
+
+// manageMapCacheTiles returns the job runner of Manage Map Cache Tiles on
+// CachingControllers (controller) or CachingTools.
+func (s *Server) manageMapCacheTiles(controller bool) func(url.Values) (map[string]any, error) {
+	return func(p url.Values) (map[string]any, error) {
+		return s.runManageMapCacheTiles(p, modeChoices(controller))
+	}
+}
 
 // valueRequired is the ArcGIS geoprocessing error for a missing required
 // parameter ("ERROR 000735: <display name>: Value is required").
@@ -282,9 +302,9 @@ func normalizeUpdateMode(v string) string {
 // runManageMapCacheTiles validates a Manage Map Cache Tiles job: levels are
 // scale denominators separated by ';' (the form of the Manage Cache Tiles
 // utility, https://enterprise.arcgis.com/en/server/11.3/develop/windows/manage-cache-tiles-utility.htm), thread_count a
-// whole number (-1 for all instances), update_mode one of updateModes (the
+// whole number (-1 for all instances), update_mode one of modes (the
 // display names "Recreate All Tiles" etc. are accepted too).
-func (s *Server) runManageMapCacheTiles(p url.Values) (map[string]any, error) {
+func (s *Server) runManageMapCacheTiles(p url.Values, modes []string) (map[string]any, error) {
 	var errs []string
 	rawURL := p.Get("service_url")
 	rawLevels := strings.TrimSpace(p.Get("levels"))
@@ -322,8 +342,8 @@ func (s *Server) runManageMapCacheTiles(p url.Values) (map[string]any, error) {
 	}
 	if strings.TrimSpace(p.Get("update_mode")) == "" {
 		errs = append(errs, valueRequired("Update Mode"))
-	} else if !contains(updateModes, mode) {
-		errs = append(errs, notAMember(updateModes))
+	} else if !contains(modes, mode) {
+		errs = append(errs, notAMember(modes))
 	}
 	if ext := strings.TrimSpace(p.Get("constraining_extent")); ext != "" && !strings.EqualFold(ext, "DEFAULT") {
 		if !validConstrainingExtent(ext) {
@@ -336,10 +356,64 @@ func (s *Server) runManageMapCacheTiles(p url.Values) (map[string]any, error) {
 	if errs != nil {
 		return nil, &gpError{errs}
 	}
+	return s.runCacheTiles(fold, name, typ, mode, rawLevels, p)
+}
+
+// runCacheTiles does a Manage Map Cache Tiles job on the service's cache:
+// the scales name levels of its scheme, the extent is constraining_extent,
+// the envelope of area_of_interest, or the full extent. RECREATE_ALL_TILES
+// builds every tile, RECREATE_EMPTY_TILES (and the controller's resume
+// modes) only the missing ones, DELETE_TILES removes them. The per-level
+// messages and the result's JSON are this emulator's own wording: no
+// recorded answer of this task shows them.
+func (s *Server) runCacheTiles(fold, name, typ, mode, rawLevels string, p url.Values) (map[string]any, error) {
+	key := svcKey{fold, name, typ}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	svc := s.services[key]
+	if svc == nil || svc.scheme == nil {
+		return nil, &gpError{[]string{fmt.Sprintf("ERROR 001497: Service '%s' is not cached.", qualifiedName(fold, name, typ))}}
+	}
+	levels, errs := scaleLevels(svc.scheme, rawLevels)
+	ext, ok := jobExtent(svc.scheme, p.Get("constraining_extent"), p.Get("area_of_interest"))
+	if !ok {
+		errs = append(errs, "ERROR 000622: Invalid Area of Interest.")
+	}
+	if errs != nil {
+		return nil, &gpError{errs}
+	}
+	if _, err := svc.scheme.jobTiles(levels, ext); err != nil {
+		return nil, &gpError{[]string{"ERROR 999999: " + err.Error()}}
+	}
+	op := opBuildAll
+	switch mode {
+	case "RECREATE_EMPTY_TILES", "RESUME_JOB", "COMPLETE_JOB", "FIX_JOB":
+		op = opBuildEmpty
+	case "DELETE_TILES":
+		op = opDelete
+	}
+	var fail map[int]bool
+	if op != opDelete {
+		fail = s.takeFailuresLocked(levels)
+	}
+	outcome := svc.applyLocked(op, levels, ext, fail)
+	var lines []string
+	perLevel := make([]any, 0, len(outcome))
+	for _, o := range outcome {
+		lod, _ := svc.scheme.lod(o.level)
+		perLevel = append(perLevel, obj{"level": o.level, "scale": lod.Scale, "tiles": o.expected,
+			"built": o.built, "skipped": o.skipped, "failed": o.failed})
+		if o.failed > 0 {
+			lines = append(lines, fmt.Sprintf("Level %d (scale %v): %d of %d tiles failed.", o.level, lod.Scale, o.failed, o.expected-o.skipped))
+		}
+	}
+	if lines != nil {
+		return nil, &gpError{append(lines, "ERROR 001470: Failed to cache extent.")}
+	}
 	summary, _ := json.Marshal(obj{
 		"service":    fmt.Sprintf("%s:%s", strings.TrimSuffix(qualifiedName(fold, name, typ), "."+typ), typ),
-		"scales":     scales,
 		"updateMode": mode,
+		"levels":     perLevel,
 	})
 	return map[string]any{"result": string(summary)}, nil
 }
@@ -378,6 +452,15 @@ func (s *Server) handleRESTServices(w http.ResponseWriter, r *http.Request, segs
 		}
 	}
 	if k < 1 {
+		if n := len(segs); n == 2 || n == 3 {
+			key := svcKey{"", segs[n-2], segs[n-1]}
+			if n == 3 {
+				key.folder = segs[0]
+			}
+			if s.serviceDescription(w, r, key) {
+				return
+			}
+		}
 		s.restCatalog(w, r, segs)
 		return
 	}
@@ -409,15 +492,18 @@ func (s *Server) handleRESTServices(w http.ResponseWriter, r *http.Request, segs
 	}
 }
 
-// restCatalog answers rest/services and rest/services/<folder>; anything
-// else is a 404 in the captured "Service <path> not found " wording
-// (recorded on a live server, trailing space included; see
-// testdata/fixtures/SOURCES.md).
+// restCatalog answers rest/services and rest/services/<folder>; any other
+// path is a service this emulator does not serve, answered as a real
+// services directory answers a missing service: code 500, "Service <path>
+// not found ", trailing space included (captured,
+// testdata/fixtures/rest-error-500-service-not-found.json). The answer for
+// a missing folder is not recorded: its code 404 and wording are this
+// emulator's own.
 func (s *Server) restCatalog(w http.ResponseWriter, r *http.Request, segs []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(segs) > 1 {
-		restError(w, r, 404, fmt.Sprintf("Service %s not found ", strings.Join(segs, "/")))
+		restError(w, r, 500, fmt.Sprintf("Service %s not found ", strings.Join(segs, "/")))
 		return
 	}
 	fold := ""
@@ -525,7 +611,7 @@ func (s *Server) gpTaskInfo(w http.ResponseWriter, r *http.Request, t *taskDef) 
 // as a real server reports them in the job's messages.
 func (s *Server) gpSubmit(w http.ResponseWriter, r *http.Request, t *taskDef) {
 	now := s.now()
-	d := s.cfg.jobDuration
+	d := s.newJobDuration()
 	s.mu.Lock()
 	var id string
 	for {

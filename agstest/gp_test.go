@@ -270,6 +270,7 @@ func TestManageMapCacheTiles(t *testing.T) {
 	clock := newFakeClock()
 	srv := start(t, WithClock(clock.Now), WithJobDuration(time.Second))
 	srv.AddService("Basemaps", "Streets", "MapServer", nil)
+	srv.SetTileScheme("Basemaps", "Streets", "MapServer", WebMercatorScheme(5, [4]float64{-1e6, -1e6, 1e6, 1e6}))
 	c := login(t, srv)
 	const task = "/rest/services/System/CachingTools/GPServer/Manage Map Cache Tiles"
 
@@ -298,4 +299,33 @@ func TestManageMapCacheTiles(t *testing.T) {
 	assert.Contains(t, msgs, "ERROR 000735: Number of caching service instances: Value is required")
 	assert.Contains(t, msgs, "ERROR 000800: The value is not a member of RECREATE_EMPTY_TILES")
 	assert.Contains(t, msgs, "Service 'Basemaps/Nope.MapServer' does not exist.")
+}
+
+// TestJobDurationsPerJob: each job takes the next duration, and JobEnd
+// says when it ends.
+func TestJobDurationsPerJob(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	lengths := []time.Duration{3 * time.Second, time.Second, -time.Second}
+	var next int
+	srv := start(t, WithClock(clock.Now), WithJobDuration(time.Hour), WithJobDurations(func() time.Duration {
+		next++
+		return lengths[next-1]
+	}))
+	srv.AddService("Imagery", "Landsat", "ImageServer", nil)
+	c := login(t, srv)
+	form := url.Values{"serviceName": {"Landsat"}, "serviceType": {"ImageServer"}, "serviceFolder": {"Imagery"}}
+	t0 := clock.Now()
+	ids := []string{submit(t, c, refreshPath, form), submit(t, c, refreshPath, form), submit(t, c, refreshPath, form)}
+	for i, want := range []time.Duration{3 * time.Second, time.Second, 0} {
+		end, ok := srv.JobEnd(ids[i])
+		require.True(t, ok)
+		assert.Equal(t, t0.Add(want), end, "job %d", i)
+	}
+	_, ok := srv.JobEnd("jnope")
+	assert.False(t, ok)
+
+	clock.Advance(time.Second)
+	assert.Equal(t, "esriJobExecuting", c.get(refreshPath+"/jobs/"+ids[0], nil).body["jobStatus"])
+	assert.Equal(t, "esriJobSucceeded", c.get(refreshPath+"/jobs/"+ids[1], nil).body["jobStatus"])
 }

@@ -50,10 +50,13 @@ type config struct {
 	tokenLifetime    time.Duration
 	tokenLifetimeSet bool
 	jobDuration      time.Duration
+	jobDurations     func() time.Duration
 	now              func() time.Time
 	seed             uint64
 	seedSet          bool
 	faults           Faults
+	bodyTokensOnly   bool
+	canCreate        CanCreateShape
 }
 
 type userCred struct{ username, password string }
@@ -90,6 +93,15 @@ func WithJobDuration(d time.Duration) Option {
 	}
 }
 
+// WithJobDurations makes each new GP or tile job take next() instead of
+// the fixed WithJobDuration (a negative answer counts as zero). next is
+// called once per submitted job, in the order the submits arrive, with no
+// lock held; it must be safe for concurrent use. A seeded next gives every
+// run the same set of job lengths, as a benchmark needs.
+func WithJobDurations(next func() time.Duration) Option {
+	return func(c *config) { c.jobDurations = next }
+}
+
 // WithClock makes all time-based behaviour (job progress, token expiry,
 // timestamps) read now instead of time.Now. The function must be safe for
 // concurrent use.
@@ -106,6 +118,35 @@ func WithClock(now func() time.Time) Option {
 // the same answers.
 func WithSeed(seed int64) Option {
 	return func(c *config) { c.seed, c.seedSet = uint64(seed), true }
+}
+
+// WithBodyTokensOnly makes the server read a token only from the form body
+// or the query, never from the X-Esri-Authorization or Authorization
+// header, as a release or an admin endpoint that does not honour the header
+// would (REST-REFERENCE §7.3): a request whose token is only in a header
+// gets the 499 "token required" answer.
+func WithBodyTokensOnly() Option {
+	return func(c *config) { c.bodyTokensOnly = true }
+}
+
+// CanCreateShape is the shape of the canCreateService answer (see
+// WithCanCreateAnswer).
+type CanCreateShape int
+
+const (
+	// CanCreateFlag answers {"createService": true|false} (the default).
+	CanCreateFlag CanCreateShape = iota
+	// CanCreateStatus answers the admin API's standard {"status":
+	// "success"} when the service can be created, which is what the ArcGIS
+	// API for Python reads, and an admin error envelope when it cannot.
+	CanCreateStatus
+)
+
+// WithCanCreateAnswer chooses the shape of the canCreateService answer.
+// The page's response section is not published, and clients have been
+// written against both shapes (REST-REFERENCE §7.2).
+func WithCanCreateAnswer(shape CanCreateShape) Option {
+	return func(c *config) { c.canCreate = shape }
 }
 
 // WithFaults starts the server with faults injected (see Faults and SetFaults).
@@ -199,6 +240,8 @@ type Server struct {
 
 	tileJobs     map[string]*tileJob
 	tileJobOrder []string
+
+	failTileLevels map[int]bool // FailTiles
 
 	up uploadState
 }
@@ -334,6 +377,29 @@ func (s *Server) FailJobs(match func(task string, params url.Values) string) {
 }
 
 func (s *Server) now() time.Time { return s.cfg.now() }
+
+// newJobDuration is how long a job submitted now takes.
+func (s *Server) newJobDuration() time.Duration {
+	if s.cfg.jobDurations == nil {
+		return s.cfg.jobDuration
+	}
+	return max(s.cfg.jobDurations(), 0)
+}
+
+// JobEnd reports when the GP or tile job id ends, or ended, by the
+// server's clock: the moment its status turns final unless it is cancelled
+// first. ok is false for an unknown job.
+func (s *Server) JobEnd(id string) (end time.Time, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if j := s.gpJobs[id]; j != nil {
+		return j.end, true
+	}
+	if j := s.tileJobs[id]; j != nil {
+		return j.end, true
+	}
+	return time.Time{}, false
+}
 
 // randHexLocked returns n random hex digits from the seeded source. Callers hold s.mu.
 func (s *Server) randHexLocked(n int) string {

@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -29,18 +28,24 @@ const maxLevel = 31
 const bytesPerTile = 12 * 1024
 
 type tileJob struct {
-	id        string
-	svc       svcKey
-	params    url.Values
+	id     string
+	svc    svcKey
+	params url.Values
+	del    bool           // a deleteTiles job (CACHEDELETE); else updateTiles (CACHECOOKER)
+	extent map[string]any // as sent, echoed in the statistics; nil for none
+
+	// Guarded by Server.mu (a rerun changes them).
 	levels    []int
-	extent    map[string]any
+	op        cacheOp
+	ext       [4]float64           // the extent the job works on, for a cached service
+	expected  map[int]int64        // per level: tiles in the extent (scheme services)
+	fail      map[int]bool         // FailTiles levels this run fails at
+	outcome   map[int]levelOutcome // per level, once finalized (scheme services)
 	submitted time.Time
 	start     time.Time
 	end       time.Time
-
-	once sync.Once
-
-	// Guarded by Server.mu.
+	run       int  // incremented by each rerun
+	settling  bool // a settle is under way
 	cancelled bool
 	cancelAt  time.Time
 	finalized bool
@@ -75,6 +80,12 @@ func (s *Server) handleRESTAdminServices(w http.ResponseWriter, r *http.Request,
 	switch {
 	case len(rest) == 1 && rest[0] == "updateTiles":
 		s.updateTiles(w, r, key)
+	case len(rest) == 1 && rest[0] == "deleteTiles":
+		s.deleteTiles(w, r, key)
+	case len(rest) == 1 && rest[0] == "deleteAllTiles":
+		s.deleteAllTiles(w, r, key)
+	case len(rest) == 3 && rest[0] == "jobs" && rest[2] == "rerun":
+		s.tileJobRerun(w, r, key, rest[1])
 	case len(rest) == 1 && rest[0] == "jobs":
 		s.tileJobSummary(w, r, key)
 	case len(rest) == 2 && rest[0] == "jobs":
@@ -209,8 +220,24 @@ func (s *Server) updateTiles(w http.ResponseWriter, r *http.Request, key svcKey)
 			return
 		}
 	}
+	s.submitTileJob(w, r, key, levels, extent, false)
+}
+
+// extentBox reads an envelope parsed by parseExtent.
+func extentBox(m map[string]any) [4]float64 {
+	var e [4]float64
+	for i, k := range []string{"xmin", "ymin", "xmax", "ymax"} {
+		e[i], _ = m[k].(json.Number).Float64()
+	}
+	return e
+}
+
+// submitTileJob records an updateTiles or deleteTiles job and answers in
+// the shape of the documented examples (testdata/fixtures/update-tiles-ok.json,
+// tile-delete-tiles-ok.json). extent nil means the whole cache.
+func (s *Server) submitTileJob(w http.ResponseWriter, r *http.Request, key svcKey, levels []int, extent map[string]any, del bool) {
 	now := s.now()
-	d := s.cfg.jobDuration
+	d := s.newJobDuration()
 	s.mu.Lock()
 	svc := s.services[key]
 	if svc == nil {
@@ -225,16 +252,26 @@ func (s *Server) updateTiles(w http.ResponseWriter, r *http.Request, key svcKey)
 			break
 		}
 	}
-	s.tileJobs[id] = &tileJob{
-		id:        id,
-		svc:       key,
-		params:    taskParams(r),
-		levels:    levels,
-		extent:    extent,
-		submitted: now,
-		start:     now.Add(time.Duration(float64(d) * startFraction)),
-		end:       now.Add(d),
+	j := &tileJob{id: id, svc: key, params: taskParams(r), del: del, extent: extent, levels: levels, op: opBuildAll}
+	if del {
+		j.op = opDelete
 	}
+	if sch := svc.scheme; sch != nil {
+		j.ext = sch.FullExtent
+		if extent != nil {
+			j.ext = extentBox(extent)
+		}
+		if _, err := sch.jobTiles(levels, j.ext); err != nil {
+			s.mu.Unlock()
+			restError(w, r, 400, "", err.Error())
+			return
+		}
+		if !del {
+			j.fail = s.takeFailuresLocked(levels)
+		}
+	}
+	s.startTileRunLocked(j, svc, now, d)
+	s.tileJobs[id] = j
 	s.tileJobOrder = append(s.tileJobOrder, id)
 	svcID := svc.id
 	s.mu.Unlock()
@@ -249,30 +286,66 @@ func (s *Server) updateTiles(w http.ResponseWriter, r *http.Request, key svcKey)
 	})
 }
 
-// settleTile completes a tile job whose time has come, consulting FailJobs once.
+// startTileRunLocked (re)starts a tile job's timeline at now, to last d,
+// and counts the tiles of its levels. Callers hold s.mu.
+func (s *Server) startTileRunLocked(j *tileJob, svc *service, now time.Time, d time.Duration) {
+	j.submitted, j.start, j.end = now, now.Add(time.Duration(float64(d)*startFraction)), now.Add(d)
+	j.cancelled, j.finalized, j.failed, j.failMsg, j.outcome = false, false, false, "", nil
+	j.expected = nil
+	if sch := svc.scheme; sch != nil {
+		j.expected = map[int]int64{}
+		for _, l := range j.levels {
+			c0, c1, r0, r1 := sch.grid(l, j.ext)
+			if c1 >= c0 && r1 >= r0 {
+				j.expected[l] = (c1 - c0 + 1) * (r1 - r0 + 1)
+			}
+		}
+	}
+}
+
+// settleTile completes a tile job whose time has come: on a cached
+// service it builds (or deletes) the tiles, failing at FailTiles levels;
+// otherwise it consults FailJobs. Either way once per run.
 func (s *Server) settleTile(j *tileJob, now time.Time) {
 	s.mu.Lock()
-	due := !j.cancelled && !j.finalized && !now.Before(j.end)
-	s.mu.Unlock()
+	due := !j.cancelled && !j.finalized && !j.settling && !now.Before(j.end)
 	if !due {
+		s.mu.Unlock()
 		return
 	}
-	j.once.Do(func() {
-		s.mu.Lock()
-		fail := s.failJobs
-		params := cloneValues(j.params)
-		s.mu.Unlock()
-		msg := ""
-		if fail != nil {
-			msg = fail("updateTiles", params)
+	j.settling = true
+	run := j.run
+	fail := s.failJobs
+	params := cloneValues(j.params)
+	s.mu.Unlock()
+	msg := ""
+	if fail != nil {
+		msg = fail("updateTiles", params)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	j.settling = false
+	if j.cancelled || j.run != run {
+		return
+	}
+	if svc := s.services[j.svc]; svc != nil && svc.scheme != nil {
+		j.outcome = map[int]levelOutcome{}
+		var failedTiles, total int64
+		var failedLevels []string
+		for _, o := range svc.applyLocked(j.op, j.levels, j.ext, j.fail) {
+			j.outcome[o.level] = o
+			total += o.expected - o.skipped
+			if o.failed > 0 {
+				failedTiles += o.failed
+				failedLevels = append(failedLevels, strconv.Itoa(o.level))
+			}
 		}
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if j.cancelled {
-			return
+		if failedTiles > 0 && msg == "" {
+			// The emulator's wording: no recorded PARTIALERROR message.
+			msg = fmt.Sprintf("%d of %d tiles failed (levels %s).", failedTiles, total, strings.Join(failedLevels, ","))
 		}
-		j.finalized, j.failed, j.failMsg = true, msg != "", msg
-	})
+	}
+	j.finalized, j.failed, j.failMsg = true, msg != "", msg
 }
 
 // tileProgress is a tile job's state at a moment. Callers hold s.mu.
@@ -338,12 +411,19 @@ type levelStat struct {
 }
 
 // levelStatsLocked spreads the job's work evenly over its levels in order.
+// On a cached service the estimates are the tiles of the job's extent,
+// and a finished level reports what was built: a level with failed tiles
+// is ERROR with its task not done.
 func (j *tileJob) levelStatsLocked(p tileProgress) []levelStat {
 	n := len(j.levels)
 	perLevel := j.end.Sub(j.start) / time.Duration(max(n, 1))
 	out := make([]levelStat, n)
 	for i, l := range j.levels {
-		ls := levelStat{level: l, estimatedTiles: estimatedTiles(l), state: tileSubmitted}
+		est := estimatedTiles(l)
+		if j.expected != nil {
+			est = j.expected[l]
+		}
+		ls := levelStat{level: l, estimatedTiles: est, state: tileSubmitted}
 		lo, hi := float64(i)/float64(n), float64(i+1)/float64(n)
 		switch {
 		case p.exec >= hi:
@@ -360,7 +440,16 @@ func (j *tileJob) levelStatsLocked(p tileProgress) []levelStat {
 		}
 		out[i] = ls
 	}
-	if p.status == tilePartialError && n > 0 {
+	switch {
+	case j.outcome != nil && j.finalized:
+		for i := range out {
+			o := j.outcome[out[i].level]
+			out[i].tiles = o.expected - o.failed
+			if o.failed > 0 {
+				out[i].state, out[i].done = "ERROR", 0
+			}
+		}
+	case p.status == tilePartialError && n > 0:
 		last := &out[n-1]
 		last.state, last.done, last.tiles = "ERROR", 0, last.estimatedTiles/2
 	}
@@ -404,6 +493,11 @@ func (s *Server) tileJobStats(w http.ResponseWriter, r *http.Request, key svcKey
 	if !p.last.Before(j.start) {
 		startTime = epochMS(j.start)
 	}
+	submitTime := epochMS(j.submitted)
+	jobType := "CACHECOOKER"
+	if j.del {
+		jobType = "CACHEDELETE"
+	}
 	s.mu.Unlock()
 
 	var (
@@ -442,11 +536,11 @@ func (s *Server) tileJobStats(w http.ResponseWriter, r *http.Request, key svcKey
 	}
 	writeJSON(w, r, obj{
 		"jobId":              j.id,
-		"type":               "CACHECOOKER",
+		"type":               jobType,
 		"jobStatus":          p.status,
 		"percentComplete":    p.percent,
 		"message":            message,
-		"submitTime":         epochMS(j.submitted),
+		"submitTime":         submitTime,
 		"startTime":          startTime,
 		"lastTime":           epochMS(p.last),
 		"extent":             j.extent,
@@ -508,10 +602,14 @@ func (s *Server) tileJobSummary(w http.ResponseWriter, r *http.Request, key svcK
 		if status != tileSubmitted && status != tileInProgress {
 			endTime = epochMS(p.last)
 		}
+		typ := "UpdateTiles"
+		if j.del {
+			typ = "DeleteTiles"
+		}
 		list = append(list, obj{
 			"id":         j.id,
 			"status":     status,
-			"type":       "UpdateTiles",
+			"type":       typ,
 			"submitTime": epochMS(j.submitted),
 			"startTime":  startTime,
 			"endTime":    endTime,
@@ -523,8 +621,11 @@ func (s *Server) tileJobSummary(w http.ResponseWriter, r *http.Request, key svcK
 	writeJSON(w, r, obj{"total": len(list), "jobs": list})
 }
 
-// tileJobCancel: jobs/<jobId>/cancel answers {"status":"success"}; a job
-// still running reads CANCELED from then on.
+// tileJobCancel: jobs/<jobId>/cancel answers {"success": true}
+// (testdata/fixtures/tile-cancel-job-ok.json) and the job reads CANCELED
+// from then on; a job that has ended answers the documented failure
+// ("Unable to cancel job.",
+// https://developers.arcgis.com/rest/services-reference/online/cancel-job).
 func (s *Server) tileJobCancel(w http.ResponseWriter, r *http.Request, key svcKey, id string) {
 	j := s.lookupTileJob(key, id)
 	if j == nil {
@@ -534,9 +635,129 @@ func (s *Server) tileJobCancel(w http.ResponseWriter, r *http.Request, key svcKe
 	now := s.now()
 	s.settleTile(j, now)
 	s.mu.Lock()
-	if !j.finalized && !j.cancelled {
+	ended := j.finalized || j.cancelled
+	if !ended {
 		j.cancelled, j.cancelAt = true, now
 	}
 	s.mu.Unlock()
-	writeJSON(w, r, obj{"status": "success"})
+	if ended {
+		restError(w, r, 400, "", "Unable to cancel job.")
+		return
+	}
+	writeJSON(w, r, obj{"success": true})
+}
+
+// tileJobRerun: POST jobs/<jobId>/rerun with code ALL, ERROR or CANCELED
+// (REST-REFERENCE §7.5) runs an ended job again under the same ID: ALL
+// rebuilds every level, ERROR only the tiles that failed, CANCELED the
+// levels a cancel left unfinished (both only where tiles are missing).
+// It answers {"success": true}, or the documented failure
+// {"error":{"code":400,"message":"","details":["Unable to rerun job."]}}
+// for a job still running or a code it does not know
+// (https://developers.arcgis.com/rest/services-reference/online/rerun-job).
+func (s *Server) tileJobRerun(w http.ResponseWriter, r *http.Request, key svcKey, id string) {
+	j := s.lookupTileJob(key, id)
+	if j == nil {
+		tileJobNotFound(w, r, id)
+		return
+	}
+	now, d := s.now(), s.newJobDuration()
+	s.settleTile(j, now)
+	code := strings.ToUpper(strings.TrimSpace(param(r, "code")))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	svc := s.services[key]
+	ended := j.finalized || j.cancelled
+	if !ended || svc == nil || (code != "ALL" && code != "ERROR" && code != "CANCELED") {
+		restError(w, r, 400, "", "Unable to rerun job.")
+		return
+	}
+	p := j.progressLocked(now)
+	stats := j.levelStatsLocked(p)
+	var levels []int
+	op := opBuildEmpty
+	for _, ls := range stats {
+		switch {
+		case code == "ALL":
+			levels = append(levels, ls.level)
+		case code == "ERROR" && ls.state == "ERROR":
+			levels = append(levels, ls.level)
+		case code == "CANCELED" && ls.state == tileCanceled:
+			levels = append(levels, ls.level)
+		}
+	}
+	if code == "ALL" {
+		op = opBuildAll
+	}
+	if j.del {
+		op = opDelete
+	}
+	j.run++
+	j.levels, j.op = levels, op
+	j.fail = nil
+	if svc.scheme != nil && !j.del {
+		j.fail = s.takeFailuresLocked(levels)
+	}
+	s.startTileRunLocked(j, svc, now, d)
+	writeJSON(w, r, obj{"success": true})
+}
+
+// deleteTiles: .../MapServer/deleteTiles with levels (required) and an
+// optional extent, as JSON or "xmin,ymin,xmax,ymax" in the service's
+// spatial reference. Without levels it answers the documented refusal
+// (testdata/fixtures/tile-delete-tiles-error-404-levels.json); otherwise a
+// tile job like updateTiles (tile-delete-tiles-ok.json).
+// https://developers.arcgis.com/rest/services-reference/online/delete-tiles
+func (s *Server) deleteTiles(w http.ResponseWriter, r *http.Request, key svcKey) {
+	raw := strings.TrimSpace(param(r, "levels"))
+	if raw == "" {
+		restError(w, r, 404, "Unable to delete tiles.", "'levels' parameter cannot be empty")
+		return
+	}
+	levels, ok := parseLevels(raw)
+	if !ok {
+		restError(w, r, 400, "", "Invalid cache levels.")
+		return
+	}
+	var extent map[string]any
+	if e := strings.TrimSpace(param(r, "extent")); e != "" {
+		if !strings.HasPrefix(e, "{") {
+			parts := strings.Split(e, ",")
+			if len(parts) == 4 {
+				e = fmt.Sprintf(`{"xmin":%s,"ymin":%s,"xmax":%s,"ymax":%s,"spatialReference":{"wkid":%d}}`,
+					parts[0], parts[1], parts[2], parts[3], s.serviceWKID(key))
+			}
+		}
+		if extent, ok = parseExtent(e); !ok {
+			restError(w, r, 400, "", "Invalid extent.")
+			return
+		}
+	}
+	s.submitTileJob(w, r, key, levels, extent, true)
+}
+
+func (s *Server) serviceWKID(key svcKey) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if svc := s.services[key]; svc != nil && svc.scheme != nil {
+		return svc.scheme.WKID
+	}
+	return 102100
+}
+
+// deleteAllTiles: .../MapServer/deleteAllTiles empties the cache and
+// answers {"success":"true"}, a string
+// (testdata/fixtures/tile-delete-all-tiles-ok.json).
+// https://developers.arcgis.com/rest/services-reference/online/delete-all-tiles
+func (s *Server) deleteAllTiles(w http.ResponseWriter, r *http.Request, key svcKey) {
+	if r.Method != http.MethodPost {
+		restError(w, r, 405, "Unable to delete tiles.", "The 'deleteAllTiles' operation supports only HTTP POST requests.")
+		return
+	}
+	s.mu.Lock()
+	if svc := s.services[key]; svc != nil {
+		svc.tiles = map[int]map[tileKey]struct{}{}
+	}
+	s.mu.Unlock()
+	writeJSON(w, r, obj{"success": "true"})
 }

@@ -172,7 +172,8 @@ func TestTileJobCancelAndFail(t *testing.T) {
 
 	clock.Advance(3 * time.Second)
 	r := c.post(base+"/jobs/"+cancelID+"/cancel", nil)
-	requireShape(t, "admin-success", r.body)
+	requireShape(t, "tile-cancel-job-ok", r.body)
+	assert.Equal(t, true, r.body["success"])
 	clock.Advance(time.Minute)
 	r = c.get(base+"/jobs/"+cancelID, nil)
 	assert.Equal(t, "CANCELED", r.body["jobStatus"])

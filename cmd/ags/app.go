@@ -222,11 +222,7 @@ const demoJobDuration = time.Second
 // startDemo starts the embedded emulator, seeded with a few services.
 func (a *app) startDemo() (*agstest.Server, []ags.Option) {
 	srv := agstest.NewTLSServer(agstest.WithJobDuration(demoJobDuration))
-	// Invented demo content: an image service to refresh and map services
-	// with tile caches.
-	srv.AddService("Imagery", "Portland", "ImageServer", nil)
-	srv.AddService("Maps", "Roads", "MapServer", nil)
-	srv.AddService("Hosted", "Basemap", "MapServer", nil)
+	seedDemo(srv)
 	if !a.flags.quiet {
 		fmt.Fprintf(a.stderr, "ags: --demo: running against an embedded ArcGIS Server emulator at %s (user %s)\n",
 			srv.URL(), agstest.DefaultUsername)
@@ -235,6 +231,22 @@ func (a *app) startDemo() (*agstest.Server, []ags.Option) {
 		ags.WithHTTPClient(srv.Client()),
 		ags.WithCredentials(agstest.DefaultUsername, agstest.DefaultPassword),
 	}
+}
+
+// demoExtent is the full extent of the demo's cached services: about
+// 66 km by 34 km around Portland, Oregon, in Web Mercator.
+var demoExtent = [4]float64{-13686000, 5696000, -13620000, 5730000}
+
+// seedDemo adds the demo's invented content: an image service to refresh,
+// and two map services cached on the ArcGIS Online tiling scheme (levels
+// 0-19) over demoExtent: Maps/Roads for the caching tools, Hosted/Basemap
+// as a hosted tile layer.
+func seedDemo(srv *agstest.Server) {
+	srv.AddService("Imagery", "Portland", "ImageServer", nil)
+	srv.AddService("Maps", "Roads", "MapServer", nil)
+	srv.AddService("Hosted", "Basemap", "MapServer", nil)
+	srv.SetTileScheme("Maps", "Roads", "MapServer", agstest.WebMercatorScheme(19, demoExtent))
+	srv.SetTileScheme("Hosted", "Basemap", "MapServer", agstest.WebMercatorScheme(19, demoExtent))
 }
 
 // each runs fn against every site the flags name: one, or several at once

@@ -94,9 +94,7 @@ func TestScripts(t *testing.T) {
 		Setup: func(env *testscript.Env) error {
 			e := &emulator{}
 			e.srv = agstest.NewServer(agstest.WithJobDuration(testJobDuration), agstest.WithClock(e.now))
-			e.srv.AddService("Imagery", "Portland", "ImageServer", nil)
-			e.srv.AddService("Maps", "Roads", "MapServer", nil)
-			e.srv.AddService("Hosted", "Basemap", "MapServer", nil)
+			seedDemo(e.srv)
 			e.srv.RegisterTask("Tools/GPServer/Echo", func(p url.Values) (map[string]any, error) {
 				return map[string]any{"echoed": p.Get("text")}, nil
 			})

@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/seed9bfd6bbc/ags"
@@ -79,10 +80,14 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			fmt.Fprintf(stdout, "Created folder %s\n", *folder)
 		}
 	}
-	if ok, err := c.Services.CanCreate(ctx, *folder, def); err != nil {
+	if can, err := c.Services.CanCreate(ctx, *folder, def); err != nil {
 		return err
-	} else if !ok {
-		return fmt.Errorf("the server says %s cannot be created (does it exist already?)", label)
+	} else if !can.OK {
+		why := "does it exist already?"
+		if len(can.Reasons) > 0 {
+			why = strings.Join(can.Reasons, "; ")
+		}
+		return fmt.Errorf("the server says %s cannot be created (%s)", label, why)
 	}
 	if err := c.Services.Create(ctx, *folder, def); err != nil {
 		if errors.Is(err, ags.ErrServiceExists) {

@@ -1,0 +1,386 @@
+package ags
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net/url"
+	"sort"
+)
+
+// CacheStorageFormat is how a cache stores its tiles (storage_format).
+// https://pro.arcgis.com/en/pro-app/latest/tool-reference/server/create-map-server-cache.htm
+type CacheStorageFormat string
+
+// Storage formats.
+const (
+	CompactStorage  CacheStorageFormat = "COMPACT"  // tiles grouped in bundle files (the default)
+	ExplodedStorage CacheStorageFormat = "EXPLODED" // one file per tile
+)
+
+// CacheTileFormat is the image format of a cache's tiles (cache_format).
+// https://pro.arcgis.com/en/pro-app/latest/tool-reference/server/create-map-server-cache.htm
+type CacheTileFormat string
+
+// Tile formats.
+const (
+	TileFormatPNG   CacheTileFormat = "PNG" // the default: PNG8, 24 or 32 as the map needs
+	TileFormatPNG8  CacheTileFormat = "PNG8"
+	TileFormatPNG24 CacheTileFormat = "PNG24"
+	TileFormatPNG32 CacheTileFormat = "PNG32"
+	TileFormatJPEG  CacheTileFormat = "JPEG"
+	TileFormatMixed CacheTileFormat = "MIXED" // JPEG inside, PNG32 at the edges
+	TileFormatLERC  CacheTileFormat = "LERC"  // elevation (image services)
+)
+
+var (
+	storageFormats = []CacheStorageFormat{CompactStorage, ExplodedStorage}
+	tileFormats    = []CacheTileFormat{TileFormatPNG, TileFormatPNG8, TileFormatPNG24, TileFormatPNG32, TileFormatJPEG, TileFormatMixed, TileFormatLERC}
+	tileSizes      = []int{128, 256, 512, 1024}
+)
+
+// Create Map Cache defaults, sent when a request leaves the field zero
+// (the defaults of the Create Map Server Cache tool).
+// https://pro.arcgis.com/en/pro-app/latest/tool-reference/server/create-map-server-cache.htm
+const (
+	DefaultCacheDPI               = 96
+	DefaultCacheTileSize          = 256
+	DefaultTileCompressionQuality = 75 // JPEG and MIXED only
+	defaultCacheStorage           = CompactStorage
+	defaultCacheTileFormat        = TileFormatPNG
+)
+
+// CreateCacheRequest are the parameters of the Create Map Cache task,
+// which gives a map or image service its tiling scheme and cache folders
+// (no tiles: build them with ManageCache). The REST names (service_url,
+// out_folder, tile_origin, levels, storage_format, cache_format,
+// tile_compression_quality, dpi, tile_width, tile_height,
+// use_local_cache_dir) are those a public script submits to this task
+// (REST-REFERENCE §7.6).
+// https://pro.arcgis.com/en/pro-app/latest/tool-reference/server/create-map-server-cache.htm
+type CreateCacheRequest struct {
+	// Service is the service to cache (required): MapServer (the default)
+	// or ImageServer.
+	Service ServiceRef
+	// OutFolder is the server cache directory the cache goes in
+	// (out_folder, required), a registered ArcGIS Server cache directory
+	// such as "c:\\arcgisserver\\directories\\arcgiscache".
+	OutFolder string
+	// Scales are the scale denominators of the levels (levels, required),
+	// sent largest first (smallest scale first) separated by ';'.
+	Scales []float64
+	// TileOrigin is the upper left corner of the tile grid, in the
+	// service's spatial reference. Nil leaves it to the server. Sent as
+	// "x y", the form of the tool's tile_origin; the REST task's own form
+	// is unconfirmed [I].
+	TileOrigin *Point
+	// StorageFormat defaults to COMPACT.
+	StorageFormat CacheStorageFormat
+	// TileFormat (cache_format) defaults to PNG.
+	TileFormat CacheTileFormat
+	// TileCompressionQuality is 1..100 for JPEG and MIXED tiles (default
+	// 75); other formats send 0 and must leave it 0.
+	TileCompressionQuality int
+	// DPI defaults to 96.
+	DPI int
+	// TileWidth and TileHeight are 128, 256 (the default), 512 or 1024
+	// pixels.
+	TileWidth, TileHeight int
+	// UseLocalCacheDir writes bundles to a local directory on each
+	// machine first (use_local_cache_dir). Nil leaves the server's default.
+	UseLocalCacheDir *bool
+	// ExtraParams are added to the form, replacing a parameter of the same
+	// name.
+	ExtraParams url.Values
+}
+
+type createCacheParams struct {
+	ServiceURL             string `url:"service_url"`
+	OutFolder              string `url:"out_folder"`
+	TileOrigin             string `url:"tile_origin,omitempty"`
+	Levels                 string `url:"levels"`
+	StorageFormat          string `url:"storage_format"`
+	CacheFormat            string `url:"cache_format"`
+	TileCompressionQuality int    `url:"tile_compression_quality"`
+	DPI                    int    `url:"dpi"`
+	TileWidth              int    `url:"tile_width"`
+	TileHeight             int    `url:"tile_height"`
+	UseLocalCacheDir       *bool  `url:"use_local_cache_dir,omitempty"`
+}
+
+func (r CreateCacheRequest) params() (url.Values, error) {
+	ref, err := refOfType("Service.", r.Service.orType(MapServer), MapServer, ImageServer)
+	if err != nil {
+		return nil, err
+	}
+	if r.OutFolder == "" {
+		return nil, invalid("OutFolder", "required: the server cache directory, e.g. c:\\arcgisserver\\directories\\arcgiscache")
+	}
+	scales, err := checkScales("Scales", r.Scales)
+	if err != nil {
+		return nil, err
+	}
+	p := createCacheParams{ServiceURL: cachingToolsService(ref), OutFolder: r.OutFolder, Levels: joinScales(scales),
+		StorageFormat: string(orDefault(r.StorageFormat, defaultCacheStorage)),
+		CacheFormat:   string(orDefault(r.TileFormat, defaultCacheTileFormat)),
+		DPI:           orDefault(r.DPI, DefaultCacheDPI),
+		TileWidth:     orDefault(r.TileWidth, DefaultCacheTileSize), TileHeight: orDefault(r.TileHeight, DefaultCacheTileSize),
+		UseLocalCacheDir: r.UseLocalCacheDir}
+	if !oneOf(CacheStorageFormat(p.StorageFormat), storageFormats) {
+		return nil, invalid("StorageFormat", "must be COMPACT or EXPLODED, got %q", r.StorageFormat)
+	}
+	format := CacheTileFormat(p.CacheFormat)
+	if !oneOf(format, tileFormats) {
+		return nil, invalid("TileFormat", "must be one of PNG, PNG8, PNG24, PNG32, JPEG, MIXED, LERC; got %q", r.TileFormat)
+	}
+	switch q := r.TileCompressionQuality; {
+	case format == TileFormatJPEG || format == TileFormatMixed:
+		if q < 0 || q > 100 {
+			return nil, invalid("TileCompressionQuality", "must be 1..100 (0 for the default %d), got %d", DefaultTileCompressionQuality, q)
+		}
+		p.TileCompressionQuality = orDefault(q, DefaultTileCompressionQuality)
+	case q != 0:
+		return nil, invalid("TileCompressionQuality", "applies only to JPEG and MIXED tiles, not %s", format)
+	}
+	if p.DPI <= 0 || p.DPI > 10000 {
+		return nil, invalid("DPI", "must be a positive number of dots per inch, got %d", r.DPI)
+	}
+	if !oneOf(p.TileWidth, tileSizes) || !oneOf(p.TileHeight, tileSizes) {
+		return nil, invalid("TileWidth", "tiles are 128, 256, 512 or 1024 pixels wide and high, got %dx%d", p.TileWidth, p.TileHeight)
+	}
+	if o := r.TileOrigin; o != nil {
+		if math.IsNaN(o.X) || math.IsInf(o.X, 0) || math.IsNaN(o.Y) || math.IsInf(o.Y, 0) {
+			return nil, invalid("TileOrigin", "must be finite, got %v %v", o.X, o.Y)
+		}
+		p.TileOrigin = formatScale(o.X) + " " + formatScale(o.Y)
+	}
+	if err := checkExtra(r.ExtraParams); err != nil {
+		return nil, err
+	}
+	return gpForm(p, r.ExtraParams)
+}
+
+func orDefault[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+func oneOf[T comparable](v T, list []T) bool {
+	for _, x := range list {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+// checkScales checks scale denominators given without a scheme and
+// returns them largest first, without duplicates.
+func checkScales(field string, scales []float64) ([]float64, error) {
+	if len(scales) == 0 {
+		return nil, invalid(field, "must list at least one scale denominator, such as 4513.988705")
+	}
+	out := make([]float64, 0, len(scales))
+	for i, v := range scales {
+		if math.IsNaN(v) || math.IsInf(v, 0) || v <= 0 {
+			return nil, invalid(fmt.Sprintf("%s[%d]", field, i), "must be a positive scale denominator, got %v", v)
+		}
+		out = append(out, v)
+	}
+	sort.Sort(sort.Reverse(sort.Float64Slice(out)))
+	uniq := out[:1]
+	for _, v := range out[1:] {
+		if v != uniq[len(uniq)-1] {
+			uniq = append(uniq, v)
+		}
+	}
+	return uniq, nil
+}
+
+// CreateCache submits the Create Map Cache task: it creates the tiling
+// scheme and the cache folders of a map or image service, and builds no
+// tiles (ManageCache does). The job is returned at once; the submit is
+// sent once. Bad input is a *ValidationError before any request.
+// https://pro.arcgis.com/en/pro-app/latest/tool-reference/server/create-map-server-cache.htm
+func (s *TilesService) CreateCache(ctx context.Context, req CreateCacheRequest) (*Job[*GPResult], error) {
+	params, err := req.params()
+	if err != nil {
+		return nil, err
+	}
+	return s.client.GP.SubmitJob(ctx, CreateMapCacheTask, params)
+}
+
+// CacheScalesRequest are the parameters of the Manage Map Cache Scales
+// task (service_url, levels; REST-REFERENCE §7.6): the complete new list
+// of the cache's scales. Scales not listed are removed from the scheme
+// with their tiles; new ones are added without tiles.
+// https://pro.arcgis.com/en/pro-app/latest/tool-reference/server/manage-map-server-cache-scales.htm
+type CacheScalesRequest struct {
+	Service     ServiceRef // MapServer (the default) or ImageServer
+	Scales      []float64  // required: every scale the cache is to have
+	ExtraParams url.Values
+}
+
+type cacheScalesParams struct {
+	ServiceURL string `url:"service_url"`
+	Levels     string `url:"levels"`
+}
+
+// SetCacheScales submits the Manage Map Cache Scales task, which replaces
+// the scales of a service's cache. Removing a scale deletes its tiles.
+// https://pro.arcgis.com/en/pro-app/latest/tool-reference/server/manage-map-server-cache-scales.htm
+func (s *TilesService) SetCacheScales(ctx context.Context, req CacheScalesRequest) (*Job[*GPResult], error) {
+	ref, err := refOfType("Service.", req.Service.orType(MapServer), MapServer, ImageServer)
+	if err != nil {
+		return nil, err
+	}
+	scales, err := checkScales("Scales", req.Scales)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkExtra(req.ExtraParams); err != nil {
+		return nil, err
+	}
+	params, err := gpForm(cacheScalesParams{ServiceURL: cachingToolsService(ref), Levels: joinScales(scales)}, req.ExtraParams)
+	if err != nil {
+		return nil, err
+	}
+	return s.client.GP.SubmitJob(ctx, ManageMapCacheScalesTask, params)
+}
+
+// CacheStatusMode is what Manage Map Cache Status does (validate_mode).
+// https://pro.arcgis.com/en/pro-app/latest/tool-reference/server/manage-map-server-cache-status.htm
+type CacheStatusMode string
+
+// Status modes, as the CachingControllers task lists them (REST-REFERENCE §7.6).
+const (
+	RebuildCacheStatus CacheStatusMode = "REBUILD_CACHE_STATUS"
+	DeleteCacheStatus  CacheStatusMode = "DELETE_CACHE_STATUS"
+	ReportBundleStatus CacheStatusMode = "REPORT_BUNDLE_STATUS"
+	ReportBundleSize   CacheStatusMode = "REPORT_BUNDLE_SIZE"
+	ReportBundleTime   CacheStatusMode = "REPORT_BUNDLE_TIME"
+	ReportTileStatus   CacheStatusMode = "REPORT_TILE_STATUS"
+)
+
+var cacheStatusModes = []CacheStatusMode{RebuildCacheStatus, DeleteCacheStatus, ReportBundleStatus, ReportBundleSize, ReportBundleTime, ReportTileStatus}
+
+// CacheStatusRequest are the parameters of the Manage Map Cache Status
+// task: service_url, levels, thread_count, validate_mode,
+// constraining_extent (REST-REFERENCE §7.6). Levels, Scales, Extent and
+// Scheme work as in ManageCacheRequest; with neither Levels nor Scales
+// every level of the scheme is sent.
+// https://pro.arcgis.com/en/pro-app/latest/tool-reference/server/manage-map-server-cache-status.htm
+type CacheStatusRequest struct {
+	Service     ServiceRef
+	Mode        CacheStatusMode // required
+	Levels      Levels
+	Scales      []float64
+	Instances   int     // thread_count; 0 sends -1
+	Extent      *Extent // constraining_extent, in the service's spatial reference
+	Scheme      *TileScheme
+	ExtraParams url.Values
+}
+
+type cacheStatusParams struct {
+	ServiceURL         string `url:"service_url"`
+	Levels             string `url:"levels"`
+	ThreadCount        int    `url:"thread_count"`
+	ValidateMode       string `url:"validate_mode"`
+	ConstrainingExtent string `url:"constraining_extent,omitempty"`
+}
+
+// CacheStatus submits the Manage Map Cache Status task, which rebuilds,
+// deletes or reports a cache's status (what is built, bundle sizes and
+// times). Unless req.Scheme is given the service's scheme is read first,
+// as ManageCache does.
+// https://pro.arcgis.com/en/pro-app/latest/tool-reference/server/manage-map-server-cache-status.htm
+func (s *TilesService) CacheStatus(ctx context.Context, req CacheStatusRequest) (*Job[*GPResult], error) {
+	ref, err := refOfType("Service.", req.Service.orType(MapServer), MapServer, ImageServer)
+	if err != nil {
+		return nil, err
+	}
+	if !oneOf(req.Mode, cacheStatusModes) {
+		return nil, invalid("Mode", "must be one of REBUILD_CACHE_STATUS, DELETE_CACHE_STATUS, REPORT_BUNDLE_STATUS, REPORT_BUNDLE_SIZE, REPORT_BUNDLE_TIME, REPORT_TILE_STATUS; got %q", req.Mode)
+	}
+	if !req.Levels.IsZero() && len(req.Scales) > 0 {
+		return nil, invalid("Levels", "give Levels or Scales, not both")
+	}
+	if req.Instances < -1 {
+		return nil, invalid("Instances", "must be positive, or 0 or -1 for as many as allowed; got %d", req.Instances)
+	}
+	if req.Extent != nil {
+		if err := req.Extent.Validate(); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkExtra(req.ExtraParams); err != nil {
+		return nil, err
+	}
+	sch, err := s.schemeFor(ctx, ref, req.Scheme)
+	if err != nil {
+		return nil, err
+	}
+	levels := req.Levels
+	if levels.IsZero() && len(req.Scales) == 0 {
+		levels = sch.AllLevels()
+	}
+	scales, err := schemeScales(sch, levels, req.Scales)
+	if err != nil {
+		return nil, err
+	}
+	p := cacheStatusParams{ServiceURL: cachingToolsService(ref), Levels: joinScales(scales),
+		ThreadCount: threadCount(req.Instances), ValidateMode: string(req.Mode)}
+	if req.Extent != nil {
+		if p.ConstrainingExtent, err = constrainingExtent(*req.Extent, sch); err != nil {
+			return nil, err
+		}
+	}
+	params, err := gpForm(p, req.ExtraParams)
+	if err != nil {
+		return nil, err
+	}
+	return s.client.GP.SubmitJob(ctx, ManageMapCacheStatusTask, params)
+}
+
+// DeleteCacheRequest are the parameters of the DeleteCache task.
+//
+// The task's REST parameter names are unconfirmed [I]: the only client
+// found passes them by position (service, instances; REST-REFERENCE
+// §7.6). They are sent as service_url and thread_count, the names of the
+// sibling caching tasks; use ExtraParams if a server names them otherwise.
+type DeleteCacheRequest struct {
+	Service     ServiceRef // MapServer (the default) or ImageServer
+	Instances   int        // thread_count; 0 sends -1
+	ExtraParams url.Values
+}
+
+type deleteCacheParams struct {
+	ServiceURL  string `url:"service_url"`
+	ThreadCount int    `url:"thread_count"`
+}
+
+// DeleteCacheAndRestartService submits the DeleteCache task, which
+// deletes a service's whole cache: every tile and the tiling scheme.
+// It cannot be undone, and it restarts the service. To remove tiles but
+// keep the scheme, use ManageCache with DeleteTiles instead.
+// https://pro.arcgis.com/en/pro-app/latest/tool-reference/server/delete-map-server-cache.htm
+func (s *TilesService) DeleteCacheAndRestartService(ctx context.Context, req DeleteCacheRequest) (*Job[*GPResult], error) {
+	ref, err := refOfType("Service.", req.Service.orType(MapServer), MapServer, ImageServer)
+	if err != nil {
+		return nil, err
+	}
+	if req.Instances < -1 {
+		return nil, invalid("Instances", "must be positive, or 0 or -1 for as many as allowed; got %d", req.Instances)
+	}
+	if err := checkExtra(req.ExtraParams); err != nil {
+		return nil, err
+	}
+	params, err := gpForm(deleteCacheParams{ServiceURL: cachingToolsService(ref), ThreadCount: threadCount(req.Instances)}, req.ExtraParams)
+	if err != nil {
+		return nil, err
+	}
+	return s.client.GP.SubmitJob(ctx, DeleteCacheTask, params)
+}
