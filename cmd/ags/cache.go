@@ -30,7 +30,10 @@ func (a *app) cacheManageCmd() *cobra.Command {
 		Short: "Create, update or delete the tiles of some scales (Manage Map Cache Tiles)",
 		Long: `Run the Manage Map Cache Tiles task on a cached map or image service: create,
 replace or delete the tiles of the given scales, everywhere, inside an
-extent, or inside the polygons of a GeoJSON file (--aoi; WKID 4326).
+extent, or inside the polygons of a GeoJSON file (--aoi: a Polygon,
+MultiPolygon, Feature or FeatureCollection of those, in longitude and
+latitude; sent in the service's spatial reference when it is Web Mercator
+or WGS84, else in WKID 4326 for the server to project).
 
 MODE is RECREATE_ALL_TILES, RECREATE_EMPTY_TILES or DELETE_TILES (or one of
 the job modes COMPLETE_JOB, FIX_JOB, RESUME_JOB). SCALES are scale
@@ -46,6 +49,7 @@ denominators, e.g. 4513.99,2256.99.`,
 			if err := w.check(cmd); err != nil {
 				return err
 			}
+			var area *aoiFile
 			req := ags.ManageCacheRequest{Service: ref, UpdateMode: ags.CacheUpdateMode(strings.ToUpper(mode)),
 				Instances: instances, TaskPath: task}
 			if scales == "" {
@@ -69,20 +73,29 @@ denominators, e.g. 4513.99,2256.99.`,
 					return err
 				}
 			case aoi != "":
-				area, err := readGeoJSON(aoi)
-				if err != nil {
+				if sr != 0 {
+					return usageErr("--sr goes with --extent; GeoJSON (--aoi) is always WKID 4326")
+				}
+				if area, err = readAOI(aoi); err != nil {
 					return err
 				}
-				if len(area.rings) == 0 {
-					return usageErr("--aoi %s: no polygon in it", aoi)
-				}
-				req.AreaOfInterest = ags.PolygonFeatureSet(wgs84, area.rings...)
 			}
 			taskPath := task
 			if taskPath == "" {
 				taskPath = ags.ManageMapCacheTilesTask
 			}
 			return a.each(cmd, func(ctx context.Context, s *site) error {
+				req := req
+				if area != nil {
+					// The polygons go in the service's spatial reference
+					// when the SDK converts to it; the scheme read for that
+					// is the one ManageCache would read.
+					sch, err := s.c.Tiles.Scheme(ctx, ref)
+					if err != nil {
+						return err
+					}
+					req.Scheme, req.AreaOfInterest = sch, area.in(sch.SpatialReference).FeatureSet
+				}
 				job, err := s.c.Tiles.ManageCache(ctx, req)
 				if err != nil {
 					return err

@@ -111,8 +111,9 @@ func (a *app) tilesUpdateCmd() *cobra.Command {
 		Use:   "update REF --levels LEVELS (--extent XMIN,YMIN,XMAX,YMAX --sr WKID | --aoi FILE.geojson)",
 		Short: "Rebuild some levels of a tile cache inside an area (updateTiles)",
 		Long: `Rebuild the tiles of the given levels inside an area: an extent in a spatial
-reference, or the bounding box of the geometries of a GeoJSON file (--aoi;
-GeoJSON coordinates are longitude and latitude, WKID 4326). The job is
+reference, or the envelope of the polygons of a GeoJSON file (--aoi: a
+Polygon, MultiPolygon, Feature or FeatureCollection of those; GeoJSON
+coordinates are longitude and latitude, WKID 4326). The job is
 waited for unless --no-wait; a job that ends PARTIALERROR exits 6.`,
 		Example: `  ags tiles update Hosted/Basemap.MapServer --levels 0-5,10 \
     --extent -13686000,5696000,-13620000,5730000 --sr 3857 --merge-bundle
@@ -144,14 +145,11 @@ waited for unless --no-wait; a job that ends PARTIALERROR exits 6.`,
 				if sr != 0 {
 					return usageErr("--sr goes with --extent; GeoJSON (--aoi) is always WKID 4326")
 				}
-				area, err := readGeoJSON(aoi)
+				area, err := readAOI(aoi)
 				if err != nil {
 					return err
 				}
-				if err := area.extent.Validate(); err != nil {
-					return err
-				}
-				req.Extent = area.extent
+				req.Extent = area.wgs84.Extent
 			default:
 				return usageErr("an area is required: --extent XMIN,YMIN,XMAX,YMAX --sr WKID, or --aoi FILE.geojson")
 			}
@@ -180,7 +178,7 @@ waited for unless --no-wait; a job that ends PARTIALERROR exits 6.`,
 	f.StringVar(&levels, "levels", "", "cache levels, e.g. 0-5,10,11-20")
 	f.StringVar(&extent, "extent", "", "area: xmin,ymin,xmax,ymax in --sr")
 	f.IntVar(&sr, "sr", 0, "WKID of --extent, e.g. 3857")
-	f.StringVar(&aoi, "aoi", "", "area: the bounding box of a GeoJSON file's geometries")
+	f.StringVar(&aoi, "aoi", "", "area: the envelope of a GeoJSON file's polygons")
 	f.BoolVar(&merge, "merge-bundle", false, "merge new bundles into the existing ones (compact caches)")
 	f.BoolVar(&replace, "replace-tiles", false, "with --merge-bundle, new tiles replace existing ones")
 	w.add(cmd, true)
