@@ -128,9 +128,13 @@ func TestScripts(t *testing.T) {
 // cmdEmu acts on the script's emulator:
 //
 //	emu fail-jobs MESSAGE    jobs completing from now on fail with MESSAGE
+//	emu fail-tiles LEVEL...  the next cache job fails every second tile at LEVELs
+//	emu tiles F N T LEVEL    prints how many tiles the service's cache holds at LEVEL
 //	emu sd FILE SIZE         writes a generated .sd of SIZE bytes
 //	emu fail-publish LINE    publish jobs fail with LINE
 //	emu sent SUFFIX PARAM    prints PARAM of the last request to a path ending in SUFFIX
+//	emu reset                forgets the requests received so far
+//	emu requests             prints how many requests arrived since the last reset
 //	emu freeze               the clock stops: running jobs stay running
 //	emu has-service F N T    the service exists (! emu has-service: it does not)
 //	emu faults html502       every answer is an HTML 502 page
@@ -145,6 +149,25 @@ func cmdEmu(ts *testscript.TestScript, neg bool, args []string) {
 	case "fail-jobs":
 		msg := strings.Join(args[1:], " ")
 		e.srv.FailJobs(func(string, url.Values) string { return msg })
+	case "fail-tiles": // emu fail-tiles LEVEL...: the next cache job fails every second tile at those levels
+		var levels []int
+		for _, a := range args[1:] {
+			l, err := strconv.Atoi(a)
+			ts.Check(err)
+			levels = append(levels, l)
+		}
+		e.srv.FailTiles(levels...)
+	case "tiles": // emu tiles FOLDER NAME TYPE LEVEL: prints how many tiles the cache holds at LEVEL
+		if len(args) != 5 {
+			ts.Fatalf("usage: emu tiles FOLDER NAME TYPE LEVEL")
+		}
+		l, err := strconv.Atoi(args[4])
+		ts.Check(err)
+		fmt.Fprintln(ts.Stdout(), e.srv.TileCount(args[1], args[2], args[3], l))
+	case "reset": // emu reset: forget the requests received so far
+		e.srv.ResetRequests()
+	case "requests": // emu requests: prints how many requests arrived since the last reset
+		fmt.Fprintln(ts.Stdout(), len(e.srv.Requests()))
 	case "freeze":
 		e.mu.Lock()
 		e.frozen = time.Now()

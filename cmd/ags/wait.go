@@ -173,6 +173,11 @@ func waitJobs[T any](ctx context.Context, s *site, w *waitFlags, jobs []*ags.Job
 
 	codes := make([]int, len(outcomes))
 	rows := make([][]string, 0, len(outcomes))
+	type tileStatsOf struct {
+		target string
+		stats  *ags.TileJobStats
+	}
+	var tileStats []tileStatsOf
 	for i, o := range outcomes {
 		r := recs[i]
 		r.Messages = nil
@@ -190,6 +195,13 @@ func waitJobs[T any](ctx context.Context, s *site, w *waitFlags, jobs []*ags.Job
 			r.Status = je.Status
 			r.Messages = messageTexts(je.Messages)
 			r.Error = o.Err.Error()
+			// A tile job that did not end DONE: its statistics say
+			// which levels to redo.
+			var tje *ags.TileJobError
+			if errors.As(o.Err, &tje) && tje.Stats != nil {
+				r.Result = tileResult(ctx, tje.Stats)
+				tileStats = append(tileStats, tileStatsOf{r.Target, tje.Stats})
+			}
 		default:
 			r.State = "unknown"
 			r.Error = o.Err.Error()
@@ -209,6 +221,9 @@ func waitJobs[T any](ctx context.Context, s *site, w *waitFlags, jobs []*ags.Job
 		}
 	}
 	s.p.table([]string{"TARGET", "STATE", "JOB"}, rows)
+	for _, t := range tileStats {
+		tileLevelTable(s.p, t.target, t.stats)
+	}
 	s.p.doc(jobsDoc{Jobs: recs})
 	return codes
 }
