@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"math"
 	"strconv"
 	"strings"
 
@@ -14,10 +15,16 @@ func (a *app) cacheCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "cache",
 		Short: "Manage the tile caches of map and image services on ArcGIS Server",
-		Long: `Commands on the tile caches of cached map and image services on ArcGIS Server
-(the CachingTools geoprocessing service).`,
+		Long: `Commands on the tile caches of map and image services on a standalone or
+federated ArcGIS Server, run as jobs of the System/CachingTools
+geoprocessing service: create a cache (its tiling scheme), build, replace
+or delete its tiles, report or rebuild its status, change its scales, and
+delete it. REF is the service, e.g. Maps/Roads.MapServer. Each job is waited
+for unless --no-wait; re-attach with 'ags job wait', cancel with
+'ags job cancel'. Read a cache's scheme with 'ags tiles scheme', and count
+a job's tiles before running it with 'ags tiles estimate'.`,
 	}
-	group(cmd).AddCommand(a.cacheManageCmd())
+	group(cmd).AddCommand(a.cacheCreateCmd(), a.cacheManageCmd(), a.cacheStatusCmd(), a.cacheScalesCmd(), a.cacheDeleteCmd())
 	return cmd
 }
 
@@ -42,7 +49,7 @@ denominators, e.g. 4513.99,2256.99.`,
     --aoi changed.geojson --timeout 4h`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			ref, err := ags.ParseServiceRef(argv[0])
+			ref, err := cacheService(argv[0])
 			if err != nil {
 				return err
 			}
@@ -52,15 +59,8 @@ denominators, e.g. 4513.99,2256.99.`,
 			var area *aoiFile
 			req := ags.ManageCacheRequest{Service: ref, UpdateMode: ags.CacheUpdateMode(strings.ToUpper(mode)),
 				Instances: instances, TaskPath: task}
-			if scales == "" {
-				return usageErr("--scales is required, e.g. --scales 4513.99,2256.99")
-			}
-			for _, f := range strings.FieldsFunc(scales, func(r rune) bool { return r == ',' || r == ';' }) {
-				v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
-				if err != nil || v <= 0 {
-					return usageErr("--scales: %q is not a scale denominator", f)
-				}
-				req.Scales = append(req.Scales, v)
+			if req.Scales, err = parseScales(scales, true); err != nil {
+				return err
 			}
 			if mode == "" {
 				return usageErr("--mode is required: RECREATE_ALL_TILES, RECREATE_EMPTY_TILES or DELETE_TILES")
@@ -100,13 +100,7 @@ denominators, e.g. 4513.99,2256.99.`,
 				if err != nil {
 					return err
 				}
-				jr := jobRef{Kind: kindGP, Path: taskPath, ID: job.ID()}
-				recs := []jobRecord{{Job: jr.String(), Kind: jr.Kind, ID: jr.ID, Target: ref.String()}}
-				submitted(s, recs, !w.waiting())
-				if !w.waiting() {
-					return nil
-				}
-				return codesErr(waitJobs(ctx, s, &w, []*ags.Job[*ags.GPResult]{job}, recs, gpResult))
+				return submittedGPJob(ctx, s, &w, taskPath, ref, job)
 			})
 		},
 	}
@@ -118,6 +112,287 @@ denominators, e.g. 4513.99,2256.99.`,
 	f.StringVar(&aoi, "aoi", "", "area: the polygons of a GeoJSON file")
 	f.IntVar(&instances, "instances", 0, "CachingTools instances to use (default: as many as the server allows)")
 	f.StringVar(&task, "task", "", "the task's path, e.g. \"System/CachingControllers/GPServer/Manage Map Cache Tiles\" (default the CachingTools one)")
+	w.add(cmd, true)
+	return cmd
+}
+
+// parseScales reads scale denominators separated by ',' or ';', e.g.
+// "4513.99,2256.99".
+func parseScales(text string, required bool) ([]float64, error) {
+	if strings.TrimSpace(text) == "" {
+		if required {
+			return nil, usageErr("--scales is required, e.g. --scales 4513.99,2256.99")
+		}
+		return nil, nil
+	}
+	var out []float64
+	for _, f := range strings.FieldsFunc(text, func(r rune) bool { return r == ',' || r == ';' }) {
+		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil || v <= 0 || math.IsInf(v, 0) {
+			return nil, usageErr("--scales: %q is not a scale denominator", f)
+		}
+		out = append(out, v)
+	}
+	if len(out) == 0 {
+		return nil, usageErr("--scales %q: no scale in it", text)
+	}
+	return out, nil
+}
+
+// cacheService reads the REF of a service the caching tools work on: a
+// MapServer or an ImageServer.
+func cacheService(s string) (ags.ServiceRef, error) {
+	r, err := ags.ParseServiceRef(s)
+	if err != nil {
+		return r, err
+	}
+	if r.Type != ags.MapServer && r.Type != ags.ImageServer {
+		return r, usageErr("%s: the caching tools work on a MapServer or an ImageServer", r.String())
+	}
+	return r, nil
+}
+
+// submittedGPJob reports a caching tools job just submitted for ref and,
+// unless --no-wait, waits for it.
+func submittedGPJob(ctx context.Context, s *site, w *waitFlags, task string, ref ags.ServiceRef, job *ags.Job[*ags.GPResult]) error {
+	jr := jobRef{Kind: kindGP, Path: task, ID: job.ID()}
+	recs := []jobRecord{{Job: jr.String(), Kind: jr.Kind, ID: jr.ID, Target: ref.String()}}
+	submitted(s, recs, !w.waiting())
+	if !w.waiting() {
+		return nil
+	}
+	return codesErr(waitJobs(ctx, s, w, []*ags.Job[*ags.GPResult]{job}, recs, gpResult))
+}
+
+func (a *app) cacheCreateCmd() *cobra.Command {
+	var w waitFlags
+	var outFolder, scales, storage, format, origin string
+	var quality, dpi, tileSize int
+	var localDir bool
+	cmd := &cobra.Command{
+		Use:   "create REF --out-folder DIR --scales SCALES [--format PNG] [--storage COMPACT] [--tile-size 256] [--dpi 96]",
+		Short: "Give a service a tiling scheme and cache folders (Create Map Cache)",
+		Long: `Run the Create Map Cache task: give a map or image service a tile cache in
+a registered server cache directory (--out-folder), with one level per scale
+denominator (--scales, in any order). No tile is built: build them with
+'ags cache manage'. An existing cache of the service is replaced.
+
+--format is PNG (the default), PNG8, PNG24, PNG32, JPEG, MIXED or LERC;
+--quality (1-100, default 75) applies to JPEG and MIXED only. --storage is
+COMPACT (the default) or EXPLODED. Tiles are 128, 256 (the default), 512
+or 1024 pixels square. --origin X,Y is the upper left corner of the tile
+grid in the service's spatial reference (default: the server's).`,
+		Example: `  ags cache create Maps/Roads.MapServer --out-folder 'c:\arcgisserver\directories\arcgiscache' \
+    --scales 591657527.591555,295828763.795778,147914381.897889 --format JPEG --quality 80`,
+		Args: args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			ref, err := cacheService(argv[0])
+			if err != nil {
+				return err
+			}
+			if err := w.check(cmd); err != nil {
+				return err
+			}
+			if strings.TrimSpace(outFolder) == "" {
+				return usageErr("--out-folder is required: a registered server cache directory, e.g. c:\\arcgisserver\\directories\\arcgiscache")
+			}
+			req := ags.CreateCacheRequest{Service: ref, OutFolder: outFolder,
+				StorageFormat: ags.CacheStorageFormat(strings.ToUpper(storage)), TileFormat: ags.CacheTileFormat(strings.ToUpper(format)),
+				TileCompressionQuality: quality, DPI: dpi, TileWidth: tileSize, TileHeight: tileSize}
+			if req.Scales, err = parseScales(scales, true); err != nil {
+				return err
+			}
+			if origin != "" {
+				parts := strings.Split(origin, ",")
+				if len(parts) != 2 {
+					return usageErr("--origin %q: want X,Y", origin)
+				}
+				var xy [2]float64
+				for i, p := range parts {
+					if xy[i], err = strconv.ParseFloat(strings.TrimSpace(p), 64); err != nil {
+						return usageErr("--origin %q: %q is not a number", origin, p)
+					}
+				}
+				req.TileOrigin = &ags.Point{X: xy[0], Y: xy[1]}
+			}
+			if cmd.Flags().Changed("local-cache-dir") {
+				req.UseLocalCacheDir = ags.Ptr(localDir)
+			}
+			return a.each(cmd, func(ctx context.Context, s *site) error {
+				job, err := s.c.Tiles.CreateCache(ctx, req)
+				if err != nil {
+					return err
+				}
+				return submittedGPJob(ctx, s, &w, ags.CreateMapCacheTask, ref, job)
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&outFolder, "out-folder", "", "the server cache directory the cache goes in")
+	f.StringVar(&scales, "scales", "", "scale denominators of the levels, e.g. 591657527.591555,295828763.795778")
+	f.StringVar(&format, "format", "", "tile format: PNG (default), PNG8, PNG24, PNG32, JPEG, MIXED or LERC")
+	f.IntVar(&quality, "quality", 0, "JPEG and MIXED compression quality, 1-100 (default 75)")
+	f.StringVar(&storage, "storage", "", "COMPACT (default) or EXPLODED")
+	f.IntVar(&tileSize, "tile-size", 0, "tile width and height in pixels: 128, 256 (default), 512 or 1024")
+	f.IntVar(&dpi, "dpi", 0, "dots per inch (default 96)")
+	f.StringVar(&origin, "origin", "", "tile origin X,Y in the service's spatial reference (default: the server's)")
+	f.BoolVar(&localDir, "local-cache-dir", false, "write bundles to a local directory on each machine first (default: the server's)")
+	w.add(cmd, true)
+	return cmd
+}
+
+func (a *app) cacheStatusCmd() *cobra.Command {
+	var w waitFlags
+	var mode, levels, scales, extent string
+	var sr, instances int
+	cmd := &cobra.Command{
+		Use:   "status REF --mode MODE [--levels LEVELS | --scales SCALES] [--extent XMIN,YMIN,XMAX,YMAX --sr WKID]",
+		Short: "Report, rebuild or delete the status of a cache (Manage Map Cache Status)",
+		Long: `Run the Manage Map Cache Status task on a cached map or image service. MODE
+is one of:
+
+  REPORT_TILE_STATUS, REPORT_BUNDLE_STATUS, REPORT_BUNDLE_SIZE,
+  REPORT_BUNDLE_TIME   report on the cache (the task's result is printed)
+  REBUILD_CACHE_STATUS rebuild the status the reports are made from
+  DELETE_CACHE_STATUS  delete that status
+
+The work covers the given levels (or scales) of the cache's tiling scheme,
+every level without either, inside an extent if given.`,
+		Example: `  ags cache status Maps/Roads.MapServer --mode REPORT_TILE_STATUS --levels 14-16 -o json
+  ags cache status Maps/Roads.MapServer --mode REBUILD_CACHE_STATUS --no-wait`,
+		Args: args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			ref, err := cacheService(argv[0])
+			if err != nil {
+				return err
+			}
+			if err := w.check(cmd); err != nil {
+				return err
+			}
+			if mode == "" {
+				return usageErr("--mode is required, e.g. --mode REPORT_TILE_STATUS")
+			}
+			req := ags.CacheStatusRequest{Service: ref, Mode: ags.CacheStatusMode(strings.ToUpper(mode)), Instances: instances}
+			if levels != "" && scales != "" {
+				return usageErr("--levels and --scales: give one")
+			}
+			if levels != "" {
+				if req.Levels, err = ags.ParseLevels(levels); err != nil {
+					return err
+				}
+			}
+			if req.Scales, err = parseScales(scales, false); err != nil {
+				return err
+			}
+			switch {
+			case extent != "":
+				if req.Extent, err = parseExtent(extent, sr); err != nil {
+					return err
+				}
+			case sr != 0:
+				return usageErr("--sr goes with --extent")
+			}
+			return a.each(cmd, func(ctx context.Context, s *site) error {
+				job, err := s.c.Tiles.CacheStatus(ctx, req)
+				if err != nil {
+					return err
+				}
+				return submittedGPJob(ctx, s, &w, ags.ManageMapCacheStatusTask, ref, job)
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&mode, "mode", "", "REPORT_TILE_STATUS, REPORT_BUNDLE_STATUS, REPORT_BUNDLE_SIZE, REPORT_BUNDLE_TIME, REBUILD_CACHE_STATUS or DELETE_CACHE_STATUS")
+	f.StringVar(&levels, "levels", "", "cache levels, e.g. 14-16 (default: every level)")
+	f.StringVar(&scales, "scales", "", "scale denominators instead of levels, e.g. 4513.99,2256.99")
+	f.StringVar(&extent, "extent", "", "area: xmin,ymin,xmax,ymax in --sr")
+	f.IntVar(&sr, "sr", 0, "WKID of --extent, e.g. 3857")
+	f.IntVar(&instances, "instances", 0, "CachingTools instances to use (default: as many as the server allows)")
+	w.add(cmd, true)
+	return cmd
+}
+
+func (a *app) cacheScalesCmd() *cobra.Command {
+	var w waitFlags
+	var scales string
+	var yes bool
+	cmd := &cobra.Command{
+		Use:   "scales REF --scales SCALES --yes",
+		Short: "Replace the scales of a cache (Manage Map Cache Scales)",
+		Long: `Run the Manage Map Cache Scales task: SCALES becomes the complete list of
+the cache's scale denominators. Scales not listed are removed from the
+tiling scheme with their tiles; new ones are added without tiles (build
+them with 'ags cache manage'). Since tiles may be lost, nothing is sent
+without --yes (exit 2, before any request). List the current scales with
+'ags tiles scheme REF'.`,
+		Example: `  ags cache scales Maps/Roads.MapServer --scales 18055.954822,9027.977411,4513.988705,2256.994353 --yes`,
+		Args:    args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			ref, err := cacheService(argv[0])
+			if err != nil {
+				return err
+			}
+			if err := w.check(cmd); err != nil {
+				return err
+			}
+			req := ags.CacheScalesRequest{Service: ref}
+			if req.Scales, err = parseScales(scales, true); err != nil {
+				return err
+			}
+			if !yes {
+				return usageErr("cache scales removes the scales of %s not listed, and their tiles: add --yes to confirm", ref.String())
+			}
+			return a.each(cmd, func(ctx context.Context, s *site) error {
+				job, err := s.c.Tiles.SetCacheScales(ctx, req)
+				if err != nil {
+					return err
+				}
+				return submittedGPJob(ctx, s, &w, ags.ManageMapCacheScalesTask, ref, job)
+			})
+		},
+	}
+	cmd.Flags().StringVar(&scales, "scales", "", "every scale denominator the cache is to have")
+	cmd.Flags().BoolVar(&yes, "yes", false, "confirm: scales not listed are removed with their tiles")
+	w.add(cmd, true)
+	return cmd
+}
+
+func (a *app) cacheDeleteCmd() *cobra.Command {
+	var w waitFlags
+	var yes bool
+	var instances int
+	cmd := &cobra.Command{
+		Use:   "delete REF --yes",
+		Short: "Delete a service's whole cache and restart the service (DeleteCache)",
+		Long: `Run the DeleteCache task: delete every tile of a map or image service's cache
+and its tiling scheme, and restart the service. It cannot be undone. To
+delete some tiles but keep the cache, use 'ags cache manage --mode
+DELETE_TILES'. Nothing is sent without --yes (exit 2, before any request).`,
+		Example: `  ags cache delete Maps/Roads.MapServer --yes`,
+		Args:    args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			ref, err := cacheService(argv[0])
+			if err != nil {
+				return err
+			}
+			if err := w.check(cmd); err != nil {
+				return err
+			}
+			if !yes {
+				return usageErr("cache delete deletes the whole cache of %s, which cannot be undone, and restarts the service: add --yes to confirm", ref.String())
+			}
+			req := ags.DeleteCacheRequest{Service: ref, Instances: instances}
+			return a.each(cmd, func(ctx context.Context, s *site) error {
+				job, err := s.c.Tiles.DeleteCacheAndRestartService(ctx, req)
+				if err != nil {
+					return err
+				}
+				return submittedGPJob(ctx, s, &w, ags.DeleteCacheTask, ref, job)
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&yes, "yes", false, "confirm: delete the whole cache and restart the service")
+	cmd.Flags().IntVar(&instances, "instances", 0, "CachingTools instances to use (default: as many as the server allows)")
 	w.add(cmd, true)
 	return cmd
 }
