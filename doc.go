@@ -123,18 +123,27 @@
 // One package, one file per room:
 //
 //   - client.go: Client, NewClient and the one request pipeline (Client.do);
-//     options.go its options; retry.go RetryPolicy, DefaultTransport and the
-//     retry hook; decode.go the one decoder of every answer and error
-//     envelope; errors.go every error type and sentinel; auth.go tokens.
+//     ops.go the operations a call names; options.go the client's options;
+//     retry.go RetryPolicy, DefaultTransport and the retry hook; decode.go
+//     the one decoder of every answer and error envelope; errors.go every
+//     error type and sentinel; redact.go secret masking; reconcile.go
+//     OutcomeUnknownError and the read-back after a lost answer; auth.go
+//     tokens.
 //   - poll.go: Job, JobStatus, PollOptions and the one poll step;
 //     waitall.go WaitAll on top of it; gp.go the geoprocessing job protocol.
 //   - serviceref.go: ServiceRef and ParseServiceRef; services.go the admin
 //     services calls; servicedef.go ServiceDefinition and its parts;
 //     jsonobject.go the codec that keeps unknown fields; refresh.go Refresh
 //     Service.
-//   - tiles.go: hosted tile layers (updateTiles, tile jobs); cache.go the
-//     caching tools (Manage Map Cache Tiles); featureset.go feature sets for
-//     areas of interest; levels.go cache levels.
+//   - uploads.go: uploaded items and a .sd's service configuration;
+//     multipart.go the streamed upload body; publish.go Publish Service
+//     Definition.
+//   - tiles.go: hosted tile layers (updateTiles, tile jobs); tileadmin.go
+//     deleteTiles, deleteAllTiles and rerun; scheme.go tiling schemes and
+//     Estimate; cache.go Manage Map Cache Tiles and its resume;
+//     cachetools.go the other caching tools (Create Map Cache, scales,
+//     status, DeleteCache); geojson.go areas of interest from GeoJSON;
+//     featureset.go feature sets; levels.go cache levels.
 //   - validate.go: every identifier rule (names, folders, types, task paths,
 //     job IDs); lenient.go the JSON readers that accept a number as a
 //     string and the like; types.go shared wire types.

@@ -3,7 +3,6 @@ package ags
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -32,117 +31,6 @@ const (
 // 7-Zip archive (signature "7z\xBC\xAF\x27\x1C",
 // https://py7zr.readthedocs.io/en/latest/archive_format.html).
 var sdSignature = []byte{'7', 'z', 0xBC, 0xAF, 0x27, 0x1C}
-
-// ServiceConfiguration is an uploaded service definition's
-// serviceconfiguration.json: the folder and the service it publishes.
-// Fields it does not name are kept in Extra and sent back unchanged.
-type ServiceConfiguration struct {
-	FolderName string // "" for the root folder
-	Service    ServiceDefinition
-	Extra      map[string]json.RawMessage
-}
-
-// UnmarshalJSON reads {"folderName": ..., "service": {...}, ...}.
-func (c *ServiceConfiguration) UnmarshalJSON(b []byte) error {
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(b, &top); err != nil {
-		return fmt.Errorf("service configuration: %w", err)
-	}
-	if top == nil {
-		return errors.New("service configuration: not an object")
-	}
-	var out ServiceConfiguration
-	if raw, ok := top["folderName"]; ok {
-		out.FolderName = normFolder(rawText(raw))
-		delete(top, "folderName")
-	}
-	raw, ok := top["service"]
-	if !ok || isNull(raw) {
-		return errors.New(`service configuration: no "service"`)
-	}
-	if err := json.Unmarshal(raw, &out.Service); err != nil {
-		return fmt.Errorf("service configuration: %w", err)
-	}
-	delete(top, "service")
-	if len(top) > 0 {
-		out.Extra = top
-	}
-	*c = out
-	return nil
-}
-
-// MarshalJSON writes the configuration with sorted keys.
-func (c ServiceConfiguration) MarshalJSON() ([]byte, error) {
-	top := make(map[string]json.RawMessage, len(c.Extra)+2)
-	for k, v := range c.Extra {
-		top[k] = v
-	}
-	var err error
-	if top["folderName"], err = json.Marshal(normFolder(c.FolderName)); err != nil {
-		return nil, err
-	}
-	if top["service"], err = json.Marshal(c.Service); err != nil {
-		return nil, err
-	}
-	return json.Marshal(top)
-}
-
-// Ref returns the service the configuration publishes.
-func (c *ServiceConfiguration) Ref() ServiceRef {
-	return ServiceRef{Folder: c.FolderName, Name: c.Service.ServiceName, Type: c.Service.Type}
-}
-
-// ServiceConfiguration reads an uploaded service definition's
-// configuration: GET admin/uploads/<itemID>/serviceconfiguration.json
-// (what Esri's Python API reads before publishing; REST-REFERENCE §8).
-func (s *UploadsService) ServiceConfiguration(ctx context.Context, itemID string) (*ServiceConfiguration, error) {
-	if err := validItemID(itemID); err != nil {
-		return nil, err
-	}
-	var cfg ServiceConfiguration
-	u := s.client.endpoint(rootAdmin, "uploads", itemID, "serviceconfiguration.json")
-	if err := s.client.do(ctx, call{op: opServiceConfig, scope: "upload " + itemID, method: http.MethodGet, url: u, idempotent: true}, &cfg); err != nil {
-		return nil, err
-	}
-	return &cfg, nil
-}
-
-// Exists reports whether a service exists: POST admin/services/exists with
-// folderName, serviceName and type, answered {"exists": true|false}
-// (the call Esri's Python API makes, REST-REFERENCE §8). Asking changes
-// nothing, so the call is retried like a read.
-// https://developers.arcgis.com/rest/enterprise-administration/server/services.htm
-func (s *ServicesService) Exists(ctx context.Context, ref ServiceRef) (bool, error) {
-	ref, err := ref.clean("")
-	if err != nil {
-		return false, err
-	}
-	var out existsAnswer
-	u := s.client.endpoint(rootAdmin, "services", "exists")
-	if err := s.client.do(ctx, call{op: opExists, scope: ref.String(), method: http.MethodPost, url: u, idempotent: true,
-		params: existsParams{FolderName: ref.Folder, ServiceName: ref.Name, Type: string(ref.Type)}}, &out); err != nil {
-		return false, err
-	}
-	return bool(*out.Exists), nil
-}
-
-// existsAnswer is the exists operation's answer, which must say yes or no.
-type existsAnswer struct {
-	Exists *lenientBool `json:"exists"`
-}
-
-func (a *existsAnswer) checkAnswer() error {
-	if a.Exists == nil {
-		return badAnswer(`no "exists" in the answer`)
-	}
-	return nil
-}
-
-type existsParams struct {
-	FolderName  string `url:"folderName"`
-	ServiceName string `url:"serviceName"`
-	Type        string `url:"type"`
-}
 
 // PublishSDRequest says which service definition to publish and how.
 // Exactly one of File, Reader and ItemID names the .sd.

@@ -492,3 +492,40 @@ func (s *ServicesService) serviceURL(ref ServiceRef, op string) (*url.URL, error
 	}
 	return s.client.endpoint(rootAdmin, "services", ref.Folder, ref.Name+"."+string(ref.Type), op), nil
 }
+
+// Exists reports whether a service exists: POST admin/services/exists with
+// folderName, serviceName and type, answered {"exists": true|false}
+// (the call Esri's Python API makes, REST-REFERENCE §8). Asking changes
+// nothing, so the call is retried like a read.
+// https://developers.arcgis.com/rest/enterprise-administration/server/services.htm
+func (s *ServicesService) Exists(ctx context.Context, ref ServiceRef) (bool, error) {
+	ref, err := ref.clean("")
+	if err != nil {
+		return false, err
+	}
+	var out existsAnswer
+	u := s.client.endpoint(rootAdmin, "services", "exists")
+	if err := s.client.do(ctx, call{op: opExists, scope: ref.String(), method: http.MethodPost, url: u, idempotent: true,
+		params: existsParams{FolderName: ref.Folder, ServiceName: ref.Name, Type: string(ref.Type)}}, &out); err != nil {
+		return false, err
+	}
+	return bool(*out.Exists), nil
+}
+
+// existsAnswer is the exists operation's answer, which must say yes or no.
+type existsAnswer struct {
+	Exists *lenientBool `json:"exists"`
+}
+
+func (a *existsAnswer) checkAnswer() error {
+	if a.Exists == nil {
+		return badAnswer(`no "exists" in the answer`)
+	}
+	return nil
+}
+
+type existsParams struct {
+	FolderName  string `url:"folderName"`
+	ServiceName string `url:"serviceName"`
+	Type        string `url:"type"`
+}

@@ -488,3 +488,77 @@ func readerSize(r io.Reader) int64 {
 	}
 	return -1
 }
+
+// ServiceConfiguration is an uploaded service definition's
+// serviceconfiguration.json: the folder and the service it publishes.
+// Fields it does not name are kept in Extra and sent back unchanged.
+type ServiceConfiguration struct {
+	FolderName string // "" for the root folder
+	Service    ServiceDefinition
+	Extra      map[string]json.RawMessage
+}
+
+// UnmarshalJSON reads {"folderName": ..., "service": {...}, ...}.
+func (c *ServiceConfiguration) UnmarshalJSON(b []byte) error {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(b, &top); err != nil {
+		return fmt.Errorf("service configuration: %w", err)
+	}
+	if top == nil {
+		return errors.New("service configuration: not an object")
+	}
+	var out ServiceConfiguration
+	if raw, ok := top["folderName"]; ok {
+		out.FolderName = normFolder(rawText(raw))
+		delete(top, "folderName")
+	}
+	raw, ok := top["service"]
+	if !ok || isNull(raw) {
+		return errors.New(`service configuration: no "service"`)
+	}
+	if err := json.Unmarshal(raw, &out.Service); err != nil {
+		return fmt.Errorf("service configuration: %w", err)
+	}
+	delete(top, "service")
+	if len(top) > 0 {
+		out.Extra = top
+	}
+	*c = out
+	return nil
+}
+
+// MarshalJSON writes the configuration with sorted keys.
+func (c ServiceConfiguration) MarshalJSON() ([]byte, error) {
+	top := make(map[string]json.RawMessage, len(c.Extra)+2)
+	for k, v := range c.Extra {
+		top[k] = v
+	}
+	var err error
+	if top["folderName"], err = json.Marshal(normFolder(c.FolderName)); err != nil {
+		return nil, err
+	}
+	if top["service"], err = json.Marshal(c.Service); err != nil {
+		return nil, err
+	}
+	return json.Marshal(top)
+}
+
+// Ref returns the service the configuration publishes.
+func (c *ServiceConfiguration) Ref() ServiceRef {
+	return ServiceRef{Folder: c.FolderName, Name: c.Service.ServiceName, Type: c.Service.Type}
+}
+
+// ServiceConfiguration reads an uploaded service definition's
+// configuration: GET admin/uploads/<itemID>/serviceconfiguration.json
+// (what Esri's Python API reads before publishing; REST-REFERENCE §8).
+func (s *UploadsService) ServiceConfiguration(ctx context.Context, itemID string) (*ServiceConfiguration, error) {
+	if err := validItemID(itemID); err != nil {
+		return nil, err
+	}
+	var cfg ServiceConfiguration
+	u := s.client.endpoint(rootAdmin, "uploads", itemID, "serviceconfiguration.json")
+	if err := s.client.do(ctx, call{op: opServiceConfig, scope: "upload " + itemID, method: http.MethodGet, url: u, idempotent: true}, &cfg); err != nil {
+		return nil, err
+	}
+	return &cfg, nil
+}

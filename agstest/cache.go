@@ -541,7 +541,7 @@ func (s *Server) runManageMapCacheScales(p url.Values) (map[string]any, error) {
 	defer s.mu.Unlock()
 	svc := s.services[key]
 	if svc.scheme == nil {
-		return nil, &gpError{[]string{fmt.Sprintf("ERROR 001497: Service '%s' is not cached.", qualifiedName(key.folder, key.name, key.typ))}}
+		return nil, notCached(key)
 	}
 	old, oldTiles := svc.scheme, svc.tiles
 	sch := *old
@@ -577,7 +577,7 @@ func (s *Server) runManageMapCacheStatus(p url.Values) (map[string]any, error) {
 	defer s.mu.Unlock()
 	svc := s.services[key]
 	if svc.scheme == nil {
-		return nil, &gpError{[]string{fmt.Sprintf("ERROR 001497: Service '%s' is not cached.", qualifiedName(key.folder, key.name, key.typ))}}
+		return nil, notCached(key)
 	}
 	levels, lerrs := scaleLevels(svc.scheme, p.Get("levels"))
 	if lerrs != nil {

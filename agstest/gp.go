@@ -359,6 +359,12 @@ func (s *Server) runManageMapCacheTiles(p url.Values, modes []string) (map[strin
 	return s.runCacheTiles(fold, name, typ, mode, rawLevels, p)
 }
 
+// notCached is a caching tool's failure on a service without a cache (the
+// emulator's wording after Esri's ERROR 001497).
+func notCached(key svcKey) *gpError {
+	return &gpError{[]string{fmt.Sprintf("ERROR 001497: Service '%s' is not cached.", qualifiedName(key.folder, key.name, key.typ))}}
+}
+
 // runCacheTiles does a Manage Map Cache Tiles job on the service's cache:
 // the scales name levels of its scheme, the extent is constraining_extent,
 // the envelope of area_of_interest, or the full extent. RECREATE_ALL_TILES
@@ -372,7 +378,7 @@ func (s *Server) runCacheTiles(fold, name, typ, mode, rawLevels string, p url.Va
 	defer s.mu.Unlock()
 	svc := s.services[key]
 	if svc == nil || svc.scheme == nil {
-		return nil, &gpError{[]string{fmt.Sprintf("ERROR 001497: Service '%s' is not cached.", qualifiedName(fold, name, typ))}}
+		return nil, notCached(key)
 	}
 	levels, errs := scaleLevels(svc.scheme, rawLevels)
 	ext, ok := jobExtent(svc.scheme, p.Get("constraining_extent"), p.Get("area_of_interest"))
