@@ -136,6 +136,7 @@ func TestScripts(t *testing.T) {
 //	emu reset                forgets the requests received so far
 //	emu requests             prints how many requests arrived since the last reset
 //	emu freeze               the clock stops: running jobs stay running
+//	emu thaw                 the clock runs again
 //	emu has-service F N T    the service exists (! emu has-service: it does not)
 //	emu faults html502       every answer is an HTML 502 page
 //	emu token                sets AGS_TOKEN to a fresh token (and adds it to the secrets)
@@ -171,6 +172,10 @@ func cmdEmu(ts *testscript.TestScript, neg bool, args []string) {
 	case "freeze":
 		e.mu.Lock()
 		e.frozen = time.Now()
+		e.mu.Unlock()
+	case "thaw": // emu thaw: the clock runs again
+		e.mu.Lock()
+		e.frozen = time.Time{}
 		e.mu.Unlock()
 	case "has-service":
 		if len(args) != 4 {
