@@ -65,6 +65,16 @@ denominators, e.g. 4513.99,2256.99.`,
 			if mode == "" {
 				return usageErr("--mode is required: RECREATE_ALL_TILES, RECREATE_EMPTY_TILES or DELETE_TILES")
 			}
+			// Checked here too, since with --aoi the scheme is read before
+			// ManageCache checks its request.
+			switch req.UpdateMode {
+			case ags.RecreateAllTiles, ags.RecreateEmptyTiles, ags.DeleteTiles, ags.CompleteJob, ags.FixJob, ags.ResumeJob:
+			default:
+				return usageErr("--mode %q: want RECREATE_ALL_TILES, RECREATE_EMPTY_TILES or DELETE_TILES (or COMPLETE_JOB, FIX_JOB, RESUME_JOB)", mode)
+			}
+			if instances < -1 {
+				return usageErr("--instances %d: want a positive number (0 or -1: as many as the server allows)", instances)
+			}
 			switch {
 			case extent != "" && aoi != "":
 				return usageErr("--extent and --aoi: give one")
