@@ -49,7 +49,7 @@ denominators, e.g. 4513.99,2256.99.`,
     --aoi changed.geojson --timeout 4h`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			ref, err := cacheService(argv[0])
+			ref, err := cacheableService(argv[0])
 			if err != nil {
 				return err
 			}
@@ -149,19 +149,6 @@ func parseScales(text string, required bool) ([]float64, error) {
 	return out, nil
 }
 
-// cacheService reads the REF of a service the caching tools work on: a
-// MapServer or an ImageServer.
-func cacheService(s string) (ags.ServiceRef, error) {
-	r, err := ags.ParseServiceRef(s)
-	if err != nil {
-		return r, err
-	}
-	if r.Type != ags.MapServer && r.Type != ags.ImageServer {
-		return r, usageErr("%s: the caching tools work on a MapServer or an ImageServer", r.String())
-	}
-	return r, nil
-}
-
 // submittedGPJob reports a caching tools job just submitted for ref and,
 // unless --no-wait, waits for it.
 func submittedGPJob(ctx context.Context, s *site, w *waitFlags, task string, ref ags.ServiceRef, job *ags.Job[*ags.GPResult]) error {
@@ -196,7 +183,7 @@ grid in the service's spatial reference (default: the server's).`,
     --scales 591657527.591555,295828763.795778,147914381.897889 --format JPEG --quality 80`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			ref, err := cacheService(argv[0])
+			ref, err := cacheableService(argv[0])
 			if err != nil {
 				return err
 			}
@@ -272,7 +259,7 @@ every level without either, inside an extent if given.`,
   ags cache status Maps/Roads.MapServer --mode REBUILD_CACHE_STATUS --no-wait`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			ref, err := cacheService(argv[0])
+			ref, err := cacheableService(argv[0])
 			if err != nil {
 				return err
 			}
@@ -338,7 +325,7 @@ without --yes (exit 2, before any request). List the current scales with
 		Example: `  ags cache scales Maps/Roads.MapServer --scales 18055.954822,9027.977411,4513.988705,2256.994353 --yes`,
 		Args:    args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			ref, err := cacheService(argv[0])
+			ref, err := cacheableService(argv[0])
 			if err != nil {
 				return err
 			}
@@ -381,7 +368,7 @@ DELETE_TILES'. Nothing is sent without --yes (exit 2, before any request).`,
 		Example: `  ags cache delete Maps/Roads.MapServer --yes`,
 		Args:    args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			ref, err := cacheService(argv[0])
+			ref, err := cacheableService(argv[0])
 			if err != nil {
 				return err
 			}

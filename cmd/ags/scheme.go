@@ -10,15 +10,16 @@ import (
 	"github.com/seed9bfd6bbc/ags"
 )
 
-// cachedService reads the REF of a cached map or image service (a hosted
-// tile layer or a cache built by the caching tools).
-func cachedService(s string) (ags.ServiceRef, error) {
+// cacheableService reads the REF of a service a tile cache can be for: a
+// map or image service (a hosted tile layer, or a service the caching
+// tools cache).
+func cacheableService(s string) (ags.ServiceRef, error) {
 	r, err := ags.ParseServiceRef(s)
 	if err != nil {
 		return r, err
 	}
 	if r.Type != ags.MapServer && r.Type != ags.ImageServer {
-		return r, usageErr("%s: a cached service is a MapServer or an ImageServer", r.String())
+		return r, usageErr("%s: tile caches are for a MapServer or an ImageServer", r.String())
 	}
 	return r, nil
 }
@@ -108,7 +109,7 @@ A service that is not cached exits 1.`,
   ags tiles scheme Maps/Roads.MapServer -o json | jq '.lods[] | select(.level >= 14)'`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			ref, err := cachedService(argv[0])
+			ref, err := cacheableService(argv[0])
 			if err != nil {
 				return err
 			}
@@ -180,7 +181,7 @@ scheme. -o json:
     --extent -13686000,5696000,-13620000,5730000 --sr 3857 -o json | jq .total_tiles`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			ref, err := cachedService(argv[0])
+			ref, err := cacheableService(argv[0])
 			if err != nil {
 				return err
 			}
