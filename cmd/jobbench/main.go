@@ -157,6 +157,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	timeout := fs.Duration("timeout", 2*time.Hour, "give up after this long")
 	fs.BoolVar(&cfg.inProcess, "inprocess", false, "run the emulator in this process (its CPU then counts too)")
 	fs.StringVar(&cfg.memProfile, "memprofile", "", "write a heap profile to this file once all jobs of the first batch are submitted (-waitall)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the ags run (not the baseline) to this file")
 	fs.BoolVar(&cfg.waitAll, "waitall", false, "submit jobs in batches of -concurrency and wait on each batch with ags.WaitAll (no goroutine per job)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -184,7 +185,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 	var lengths []time.Duration
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
+	}
 	r, err := cfg.measure(ctx, false, &lengths)
+	stopProfile()
 	if err != nil {
 		return err
 	}
@@ -712,6 +718,28 @@ func writeHeapProfile(path string) {
 	if err := pprof.WriteHeapProfile(f); err != nil {
 		fmt.Fprintln(os.Stderr, "memprofile:", err)
 	}
+}
+
+// startCPUProfile profiles the process's CPU into path until the returned
+// function is called; with an empty path it does nothing.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpuprofile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			fmt.Fprintln(os.Stderr, "cpuprofile:", err)
+		}
+	}, nil
 }
 
 func cpuTime() time.Duration {
