@@ -52,7 +52,11 @@ type UpdateTilesRequest struct {
 	ReplaceTiles *bool
 }
 
-func (r UpdateTilesRequest) validate() error {
+// Validate checks the request as Update does before any request: at
+// least one level, an extent with finite coordinates and a spatial
+// reference, ReplaceTiles only with MergeBundle. A problem is a
+// *ValidationError naming the field.
+func (r UpdateTilesRequest) Validate() error {
 	if r.Levels.IsZero() {
 		return invalid("Levels", "must list at least one level, such as ParseLevels(\"0-5,10\")")
 	}
@@ -122,7 +126,7 @@ func (s *TilesService) Update(ctx context.Context, ref ServiceRef, req UpdateTil
 	if err != nil {
 		return nil, err
 	}
-	if err := req.validate(); err != nil {
+	if err := req.Validate(); err != nil {
 		return nil, err
 	}
 	params := updateTilesParams{Levels: req.Levels.String(), Extent: form.JSON[Extent]{V: *req.Extent},
