@@ -15,6 +15,9 @@ type JobProgress struct {
 	Type    string  `json:"type"`    // "default" or "step" (GP)
 	Message string  `json:"message"` // what the job is doing
 	Percent float64 `json:"percent"` // 0..100; 0 when not reported
+	// Levels is the progress per cache level, in level order, when the
+	// job reports it (a tile job's levelStats or lodInfos); nil otherwise.
+	Levels []LevelProgress `json:"levels,omitempty"`
 }
 
 // UnmarshalJSON reads percent as a number or a string, and accepts

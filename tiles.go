@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"sort"
 	"strings"
 	"sync"
 
@@ -204,7 +205,7 @@ func tileJob(c *Client, ref ServiceRef, jobID string, fresh bool) *Job[*TileJobS
 			st := &ans.TileJobStats
 			state := ClassifyTileStatus(st.JobStatus)
 			return JobStatus{JobID: jobID, State: state, Status: st.JobStatus,
-				Progress: &JobProgress{Percent: st.PercentComplete, Message: st.Message},
+				Progress: &JobProgress{Percent: st.PercentComplete, Message: st.Message, Levels: st.levelProgress()},
 				Messages: hist.observe(st.Message, state)}, st, nil
 		},
 		result: snapshotIsResult[*TileJobStats],
@@ -359,6 +360,33 @@ func (l *TileLevelStats) UnmarshalJSON(b []byte) error {
 	*l = TileLevelStats(aux.plain)
 	l.ProcessingTime = rawFloat(aux.ProcessingTime)
 	return nil
+}
+
+// LevelProgress is how far a job has got at one cache level
+// (JobProgress.Levels).
+type LevelProgress struct {
+	Level          int
+	Tiles          int64 // tiles built (or deleted) so far
+	EstimatedTiles int64 // tiles the job expects at the level; 0 when not reported
+	DoneTasks      int64 // tasks of the level done so far
+	Tasks          int64 // tasks of the level; 0 when not reported
+}
+
+// levelProgress is the statistics' progress per level, from levelStats,
+// else lodInfos; nil when they report no level.
+func (s *TileJobStats) levelProgress() []LevelProgress {
+	var out []LevelProgress
+	for _, l := range s.LevelStats {
+		out = append(out, LevelProgress{Level: int(l.Level), Tiles: int64(l.NumTiles), EstimatedTiles: int64(l.EstimatedNumTiles),
+			DoneTasks: int64(l.NumDoneTasks), Tasks: int64(l.NumTasks)})
+	}
+	if out == nil {
+		for _, l := range s.LODInfos {
+			out = append(out, LevelProgress{Level: int(l.LevelID), Tiles: int64(l.TileCount), EstimatedTiles: int64(l.ExpectedTileCount)})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Level < out[j].Level })
+	return out
 }
 
 // TileLODInfo is the progress of one level in a job summary.
