@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -130,8 +129,20 @@ type manageCacheParams struct {
 	JobID          string                 `url:"jobid,omitempty"`
 }
 
-// check validates what needs no tiling scheme and returns the cleaned
-// service and task path.
+// Validate checks the request as far as it can without the service's
+// tiling scheme: the service (a MapServer or an ImageServer), the update
+// mode and the task path it needs, Instances, that Levels or Scales (not
+// both) are given, the shape of Extent or AreaOfInterest (not both), JobID
+// and ExtraParams. A problem is a *ValidationError naming the field.
+// ManageCache runs the same checks before any request; whether the levels,
+// scales and extent fit the scheme is checked once the scheme is known.
+func (r ManageCacheRequest) Validate() error {
+	_, _, err := r.check()
+	return err
+}
+
+// check holds the rules of Validate and returns the cleaned service and
+// task path.
 func (r ManageCacheRequest) check() (ServiceRef, string, error) {
 	ref, err := refOfType("Service.", r.Service.orType(MapServer), MapServer, ImageServer)
 	if err != nil {
@@ -143,10 +154,8 @@ func (r ManageCacheRequest) check() (ServiceRef, string, error) {
 	if r.Levels.IsZero() && len(r.Scales) == 0 {
 		return ServiceRef{}, "", invalid("Levels", "give the levels (or the scales) to work on, e.g. ParseLevels(\"14-16\")")
 	}
-	for i, v := range r.Scales {
-		if math.IsNaN(v) || math.IsInf(v, 0) || v <= 0 {
-			return ServiceRef{}, "", invalid(fmt.Sprintf("Scales[%d]", i), "must be a positive scale denominator, got %v", v)
-		}
+	if err := positiveScales("Scales", r.Scales); err != nil {
+		return ServiceRef{}, "", err
 	}
 	ok := false
 	for _, m := range cacheUpdateModes {
@@ -316,7 +325,8 @@ func (s *TilesService) schemeFor(ctx context.Context, ref ServiceRef, sch *TileS
 //	job, err := c.Tiles.ManageCache(ctx, ags.ManageCacheRequest{Service: streets,
 //		Levels: levels, UpdateMode: ags.RecreateAllTiles, AreaOfInterest: area.FeatureSet})
 //
-// The input is checked before any request; the submit is sent once.
+// The input is checked (req.Validate) before any request; the submit is
+// sent once.
 // https://pro.arcgis.com/en/pro-app/latest/tool-reference/server/manage-map-server-cache-tiles.htm
 func (s *TilesService) ManageCache(ctx context.Context, req ManageCacheRequest) (*Job[*GPResult], error) {
 	ref, task, err := req.check()

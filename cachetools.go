@@ -108,6 +108,16 @@ type createCacheParams struct {
 	UseLocalCacheDir       *bool  `url:"use_local_cache_dir,omitempty"`
 }
 
+// Validate checks the request as CreateCache does before any request: the
+// service, OutFolder, Scales, the formats, quality, DPI, tile size,
+// TileOrigin and ExtraParams. A problem is a *ValidationError naming the
+// field.
+func (r CreateCacheRequest) Validate() error {
+	_, err := r.params()
+	return err
+}
+
+// params checks the request (the rules of Validate) and builds its form.
 func (r CreateCacheRequest) params() (url.Values, error) {
 	ref, err := refOfType("Service.", r.Service.orType(MapServer), MapServer, ImageServer)
 	if err != nil {
@@ -183,13 +193,10 @@ func checkScales(field string, scales []float64) ([]float64, error) {
 	if len(scales) == 0 {
 		return nil, invalid(field, "must list at least one scale denominator, such as 4513.988705")
 	}
-	out := make([]float64, 0, len(scales))
-	for i, v := range scales {
-		if math.IsNaN(v) || math.IsInf(v, 0) || v <= 0 {
-			return nil, invalid(fmt.Sprintf("%s[%d]", field, i), "must be a positive scale denominator, got %v", v)
-		}
-		out = append(out, v)
+	if err := positiveScales(field, scales); err != nil {
+		return nil, err
 	}
+	out := append([]float64(nil), scales...)
 	sort.Sort(sort.Reverse(sort.Float64Slice(out)))
 	uniq := out[:1]
 	for _, v := range out[1:] {
@@ -198,6 +205,16 @@ func checkScales(field string, scales []float64) ([]float64, error) {
 		}
 	}
 	return uniq, nil
+}
+
+// positiveScales checks that each scale denominator is a positive number.
+func positiveScales(field string, scales []float64) error {
+	for i, v := range scales {
+		if math.IsNaN(v) || math.IsInf(v, 0) || v <= 0 {
+			return invalid(fmt.Sprintf("%s[%d]", field, i), "must be a positive scale denominator, got %v", v)
+		}
+	}
+	return nil
 }
 
 // CreateCache submits the Create Map Cache task: it creates the tiling
@@ -229,19 +246,38 @@ type cacheScalesParams struct {
 	Levels     string `url:"levels"`
 }
 
+// Validate checks the request as SetCacheScales does before any request:
+// the service, at least one positive scale, ExtraParams. A problem is a
+// *ValidationError naming the field.
+func (r CacheScalesRequest) Validate() error {
+	_, _, err := r.check()
+	return err
+}
+
+// check holds the rules of Validate and returns the cleaned service and
+// the scales, largest first.
+func (r CacheScalesRequest) check() (ServiceRef, []float64, error) {
+	ref, err := refOfType("Service.", r.Service.orType(MapServer), MapServer, ImageServer)
+	if err != nil {
+		return ServiceRef{}, nil, err
+	}
+	scales, err := checkScales("Scales", r.Scales)
+	if err != nil {
+		return ServiceRef{}, nil, err
+	}
+	if err := checkExtra(r.ExtraParams); err != nil {
+		return ServiceRef{}, nil, err
+	}
+	return ref, scales, nil
+}
+
 // SetCacheScales submits the Manage Map Cache Scales task, which replaces
 // the scales of a service's cache. Removing a scale deletes its tiles.
+// Bad input (req.Validate) is a *ValidationError before any request.
 // https://pro.arcgis.com/en/pro-app/latest/tool-reference/server/manage-map-server-cache-scales.htm
 func (s *TilesService) SetCacheScales(ctx context.Context, req CacheScalesRequest) (*Job[*GPResult], error) {
-	ref, err := refOfType("Service.", req.Service.orType(MapServer), MapServer, ImageServer)
+	ref, scales, err := req.check()
 	if err != nil {
-		return nil, err
-	}
-	scales, err := checkScales("Scales", req.Scales)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkExtra(req.ExtraParams); err != nil {
 		return nil, err
 	}
 	params, err := gpForm(cacheScalesParams{ServiceURL: cachingToolsService(ref), Levels: joinScales(scales)}, req.ExtraParams)
@@ -292,31 +328,53 @@ type cacheStatusParams struct {
 	ConstrainingExtent string `url:"constraining_extent,omitempty"`
 }
 
+// Validate checks the request as far as it can without the service's
+// tiling scheme, as CacheStatus does before any request: the service, the
+// mode, Levels or Scales (not both), Instances, the shape of Extent,
+// ExtraParams. A problem is a *ValidationError naming the field.
+func (r CacheStatusRequest) Validate() error {
+	_, err := r.check()
+	return err
+}
+
+// check holds the rules of Validate and returns the cleaned service.
+func (r CacheStatusRequest) check() (ServiceRef, error) {
+	ref, err := refOfType("Service.", r.Service.orType(MapServer), MapServer, ImageServer)
+	if err != nil {
+		return ServiceRef{}, err
+	}
+	if !oneOf(r.Mode, cacheStatusModes) {
+		return ServiceRef{}, invalid("Mode", "must be one of REBUILD_CACHE_STATUS, DELETE_CACHE_STATUS, REPORT_BUNDLE_STATUS, REPORT_BUNDLE_SIZE, REPORT_BUNDLE_TIME, REPORT_TILE_STATUS; got %q", r.Mode)
+	}
+	if !r.Levels.IsZero() && len(r.Scales) > 0 {
+		return ServiceRef{}, invalid("Levels", "give Levels or Scales, not both")
+	}
+	if err := positiveScales("Scales", r.Scales); err != nil {
+		return ServiceRef{}, err
+	}
+	if r.Instances < -1 {
+		return ServiceRef{}, invalid("Instances", "must be positive, or 0 or -1 for as many as allowed; got %d", r.Instances)
+	}
+	if r.Extent != nil {
+		if err := r.Extent.Validate(); err != nil {
+			return ServiceRef{}, err
+		}
+	}
+	if err := checkExtra(r.ExtraParams); err != nil {
+		return ServiceRef{}, err
+	}
+	return ref, nil
+}
+
 // CacheStatus submits the Manage Map Cache Status task, which rebuilds,
 // deletes or reports a cache's status (what is built, bundle sizes and
-// times). Unless req.Scheme is given the service's scheme is read first,
+// times). Bad input (req.Validate) is a *ValidationError before any
+// request. Unless req.Scheme is given the service's scheme is read first,
 // as ManageCache does.
 // https://pro.arcgis.com/en/pro-app/latest/tool-reference/server/manage-map-server-cache-status.htm
 func (s *TilesService) CacheStatus(ctx context.Context, req CacheStatusRequest) (*Job[*GPResult], error) {
-	ref, err := refOfType("Service.", req.Service.orType(MapServer), MapServer, ImageServer)
+	ref, err := req.check()
 	if err != nil {
-		return nil, err
-	}
-	if !oneOf(req.Mode, cacheStatusModes) {
-		return nil, invalid("Mode", "must be one of REBUILD_CACHE_STATUS, DELETE_CACHE_STATUS, REPORT_BUNDLE_STATUS, REPORT_BUNDLE_SIZE, REPORT_BUNDLE_TIME, REPORT_TILE_STATUS; got %q", req.Mode)
-	}
-	if !req.Levels.IsZero() && len(req.Scales) > 0 {
-		return nil, invalid("Levels", "give Levels or Scales, not both")
-	}
-	if req.Instances < -1 {
-		return nil, invalid("Instances", "must be positive, or 0 or -1 for as many as allowed; got %d", req.Instances)
-	}
-	if req.Extent != nil {
-		if err := req.Extent.Validate(); err != nil {
-			return nil, err
-		}
-	}
-	if err := checkExtra(req.ExtraParams); err != nil {
 		return nil, err
 	}
 	sch, err := s.schemeFor(ctx, ref, req.Scheme)
@@ -362,20 +420,38 @@ type deleteCacheParams struct {
 	ThreadCount int    `url:"thread_count"`
 }
 
+// Validate checks the request as DeleteCacheAndRestartService does before
+// any request: the service, Instances, ExtraParams. A problem is a
+// *ValidationError naming the field.
+func (r DeleteCacheRequest) Validate() error {
+	_, err := r.check()
+	return err
+}
+
+// check holds the rules of Validate and returns the cleaned service.
+func (r DeleteCacheRequest) check() (ServiceRef, error) {
+	ref, err := refOfType("Service.", r.Service.orType(MapServer), MapServer, ImageServer)
+	if err != nil {
+		return ServiceRef{}, err
+	}
+	if r.Instances < -1 {
+		return ServiceRef{}, invalid("Instances", "must be positive, or 0 or -1 for as many as allowed; got %d", r.Instances)
+	}
+	if err := checkExtra(r.ExtraParams); err != nil {
+		return ServiceRef{}, err
+	}
+	return ref, nil
+}
+
 // DeleteCacheAndRestartService submits the DeleteCache task, which
 // deletes a service's whole cache: every tile and the tiling scheme.
 // It cannot be undone, and it restarts the service. To remove tiles but
-// keep the scheme, use ManageCache with DeleteTiles instead.
+// keep the scheme, use ManageCache with DeleteTiles instead. Bad input
+// (req.Validate) is a *ValidationError before any request.
 // https://pro.arcgis.com/en/pro-app/latest/tool-reference/server/delete-map-server-cache.htm
 func (s *TilesService) DeleteCacheAndRestartService(ctx context.Context, req DeleteCacheRequest) (*Job[*GPResult], error) {
-	ref, err := refOfType("Service.", req.Service.orType(MapServer), MapServer, ImageServer)
+	ref, err := req.check()
 	if err != nil {
-		return nil, err
-	}
-	if req.Instances < -1 {
-		return nil, invalid("Instances", "must be positive, or 0 or -1 for as many as allowed; got %d", req.Instances)
-	}
-	if err := checkExtra(req.ExtraParams); err != nil {
 		return nil, err
 	}
 	params, err := gpForm(deleteCacheParams{ServiceURL: cachingToolsService(ref), ThreadCount: threadCount(req.Instances)}, req.ExtraParams)

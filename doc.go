@@ -130,7 +130,9 @@
 //     OutcomeUnknownError and the read-back after a lost answer; auth.go
 //     tokens.
 //   - poll.go: Job, JobStatus, PollOptions and the one poll step;
-//     waitall.go WaitAll on top of it; gp.go the geoprocessing job protocol.
+//     jobstate.go JobState and the classifiers of each job family's
+//     statuses; waitall.go WaitAll on top of it; gp.go the geoprocessing
+//     job protocol.
 //   - serviceref.go: ServiceRef and ParseServiceRef; services.go the admin
 //     services calls; servicedef.go ServiceDefinition and its parts;
 //     jsonobject.go the codec that keeps unknown fields; refresh.go Refresh

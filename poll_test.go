@@ -184,11 +184,11 @@ func TestJobProgressUnmarshal(t *testing.T) {
 		in   string
 		want JobProgress
 	}{
-		{`{"type":"step","message":"Rendering","percent":42}`, JobProgress{"step", "Rendering", 42}},
-		{`{"type":"default","message":"Working","percent":"12.5"}`, JobProgress{"default", "Working", 12.5}},
-		{`{"message":"x","percentage":7}`, JobProgress{"", "x", 7}},
-		{`{"message":"x","percent":null}`, JobProgress{"", "x", 0}},
-		{`{"message":"x","percent":"n/a"}`, JobProgress{"", "x", 0}},
+		{`{"type":"step","message":"Rendering","percent":42}`, JobProgress{Type: "step", Message: "Rendering", Percent: 42}},
+		{`{"type":"default","message":"Working","percent":"12.5"}`, JobProgress{Type: "default", Message: "Working", Percent: 12.5}},
+		{`{"message":"x","percentage":7}`, JobProgress{Type: "", Message: "x", Percent: 7}},
+		{`{"message":"x","percent":null}`, JobProgress{Type: "", Message: "x", Percent: 0}},
+		{`{"message":"x","percent":"n/a"}`, JobProgress{Type: "", Message: "x", Percent: 0}},
 		{`{}`, JobProgress{}},
 	}
 	for _, tt := range tests {

@@ -20,6 +20,19 @@ type DeleteTilesRequest struct {
 	Extent *Extent
 }
 
+// Validate checks the request as DeleteTiles does before any request: at
+// least one level, and an extent, if given, with finite coordinates and a
+// spatial reference. A problem is a *ValidationError naming the field.
+func (r DeleteTilesRequest) Validate() error {
+	if r.Levels.IsZero() {
+		return invalid("Levels", "must list at least one level, such as ParseLevels(\"14-16\")")
+	}
+	if r.Extent != nil {
+		return r.Extent.Validate()
+	}
+	return nil
+}
+
 type deleteTilesParams struct {
 	Levels string             `url:"levels"`
 	Extent *form.JSON[Extent] `url:"extent,omitempty"`
@@ -36,14 +49,11 @@ func (s *TilesService) DeleteTiles(ctx context.Context, ref ServiceRef, req Dele
 	if err != nil {
 		return nil, err
 	}
-	if req.Levels.IsZero() {
-		return nil, invalid("Levels", "must list at least one level, such as ParseLevels(\"14-16\")")
+	if err := req.Validate(); err != nil {
+		return nil, err
 	}
 	p := deleteTilesParams{Levels: req.Levels.String()}
 	if req.Extent != nil {
-		if err := req.Extent.Validate(); err != nil {
-			return nil, err
-		}
 		p.Extent = form.NewJSON(*req.Extent)
 	}
 	return s.submitTileJob(ctx, ref, opDeleteTiles, p)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"sort"
 	"strings"
 	"sync"
 
@@ -52,7 +53,11 @@ type UpdateTilesRequest struct {
 	ReplaceTiles *bool
 }
 
-func (r UpdateTilesRequest) validate() error {
+// Validate checks the request as Update does before any request: at
+// least one level, an extent with finite coordinates and a spatial
+// reference, ReplaceTiles only with MergeBundle. A problem is a
+// *ValidationError naming the field.
+func (r UpdateTilesRequest) Validate() error {
 	if r.Levels.IsZero() {
 		return invalid("Levels", "must list at least one level, such as ParseLevels(\"0-5,10\")")
 	}
@@ -122,7 +127,7 @@ func (s *TilesService) Update(ctx context.Context, ref ServiceRef, req UpdateTil
 	if err != nil {
 		return nil, err
 	}
-	if err := req.validate(); err != nil {
+	if err := req.Validate(); err != nil {
 		return nil, err
 	}
 	params := updateTilesParams{Levels: req.Levels.String(), Extent: form.JSON[Extent]{V: *req.Extent},
@@ -200,7 +205,7 @@ func tileJob(c *Client, ref ServiceRef, jobID string, fresh bool) *Job[*TileJobS
 			st := &ans.TileJobStats
 			state := ClassifyTileStatus(st.JobStatus)
 			return JobStatus{JobID: jobID, State: state, Status: st.JobStatus,
-				Progress: &JobProgress{Percent: st.PercentComplete, Message: st.Message},
+				Progress: &JobProgress{Percent: st.PercentComplete, Message: st.Message, Levels: st.levelProgress()},
 				Messages: hist.observe(st.Message, state)}, st, nil
 		},
 		result: snapshotIsResult[*TileJobStats],
@@ -355,6 +360,33 @@ func (l *TileLevelStats) UnmarshalJSON(b []byte) error {
 	*l = TileLevelStats(aux.plain)
 	l.ProcessingTime = rawFloat(aux.ProcessingTime)
 	return nil
+}
+
+// LevelProgress is how far a job has got at one cache level
+// (JobProgress.Levels).
+type LevelProgress struct {
+	Level          int
+	Tiles          int64 // tiles built (or deleted) so far
+	EstimatedTiles int64 // tiles the job expects at the level; 0 when not reported
+	DoneTasks      int64 // tasks of the level done so far
+	Tasks          int64 // tasks of the level; 0 when not reported
+}
+
+// levelProgress is the statistics' progress per level, from levelStats,
+// else lodInfos; nil when they report no level.
+func (s *TileJobStats) levelProgress() []LevelProgress {
+	var out []LevelProgress
+	for _, l := range s.LevelStats {
+		out = append(out, LevelProgress{Level: int(l.Level), Tiles: int64(l.NumTiles), EstimatedTiles: int64(l.EstimatedNumTiles),
+			DoneTasks: int64(l.NumDoneTasks), Tasks: int64(l.NumTasks)})
+	}
+	if out == nil {
+		for _, l := range s.LODInfos {
+			out = append(out, LevelProgress{Level: int(l.LevelID), Tiles: int64(l.TileCount), EstimatedTiles: int64(l.ExpectedTileCount)})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Level < out[j].Level })
+	return out
 }
 
 // TileLODInfo is the progress of one level in a job summary.

@@ -485,6 +485,9 @@ func TestTilesJobWait(t *testing.T) {
 	assert.Equal(t, []string{"Cooking level 2", "Cooking level 5"}, fresh)
 	assert.Equal(t, "Cooking level 5", seen[3].Progress.Message)
 	assert.Equal(t, "Done", seen[4].Status)
+	assert.Nil(t, seen[1].Progress.Levels, "statistics without levelStats report no level")
+	assert.Equal(t, []LevelProgress{{Level: 0, Tiles: 1, EstimatedTiles: 1, DoneTasks: 1, Tasks: 1}}, seen[4].Progress.Levels,
+		"the progress per level, from levelStats")
 
 	require.NotNil(t, stats)
 	assert.Equal(t, "CACHECOOKER", stats.Type)
@@ -513,6 +516,24 @@ func TestTilesJobWait(t *testing.T) {
 		assert.Equal(t, "Bearer "+testToken, r.auth)
 	}
 	assert.Len(t, ns.Sleeps(), 5, "a wait before each poll (the job was just submitted), none of it real")
+}
+
+// TestTileLevelProgress: levelStats in level order, numbers as numbers or
+// strings; lodInfos when there are no levelStats.
+func TestTileLevelProgress(t *testing.T) {
+	var st TileJobStats
+	require.NoError(t, json.Unmarshal([]byte(`{"jobStatus":"INPROGRESS","levelStats":[
+		{"level":15,"numTasks":"4","numDoneTasks":1,"estimatedNumTiles":400,"numTiles":"120"},
+		{"level":14,"numTasks":1,"numDoneTasks":1,"estimatedNumTiles":100,"numTiles":100}],
+		"lodInfos":[{"levelID":3,"tileCount":1,"expectedTileCount":2}]}`), &st))
+	assert.Equal(t, []LevelProgress{
+		{Level: 14, Tiles: 100, EstimatedTiles: 100, DoneTasks: 1, Tasks: 1},
+		{Level: 15, Tiles: 120, EstimatedTiles: 400, DoneTasks: 1, Tasks: 4},
+	}, st.levelProgress())
+
+	st = TileJobStats{LODInfos: []TileLODInfo{{LevelID: 2, TileCount: 4, ExpectedTileCount: 4, Status: "DONE"}}}
+	assert.Equal(t, []LevelProgress{{Level: 2, Tiles: 4, EstimatedTiles: 4}}, st.levelProgress(), "lodInfos without levelStats")
+	assert.Nil(t, (&TileJobStats{}).levelProgress())
 }
 
 // TestTilesJobFailures: PARTIALERROR and FAILED end the wait with a

@@ -598,7 +598,8 @@ func (s *Server) runManageMapCacheStatus(p url.Values) (map[string]any, error) {
 }
 
 // runDeleteCache removes the scheme and every tile. A real server
-// restarts the service; the emulator's service stays started.
+// restarts the service; the emulator's service stays started. A service
+// without a cache fails the job as the other caching tools do (notCached).
 func (s *Server) runDeleteCache(p url.Values) (map[string]any, error) {
 	key, errs := s.cacheService(p)
 	if errs != nil {
@@ -607,6 +608,9 @@ func (s *Server) runDeleteCache(p url.Values) (map[string]any, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	svc := s.services[key]
+	if svc.scheme == nil {
+		return nil, notCached(key)
+	}
 	svc.scheme, svc.tiles = nil, nil
 	return map[string]any{}, nil
 }

@@ -191,6 +191,14 @@ func TestCacheLifecycleGP(t *testing.T) {
 	r = run(DeleteCacheTask, url.Values{"service_url": {"Basemaps/Streets:MapServer"}})
 	require.Equal(t, "esriJobSucceeded", r.body["jobStatus"], "%v", messages(r))
 	assert.Nil(t, c.get("/rest/services/Basemaps/Streets/MapServer", nil).obj("tileInfo"))
+	// A service without a cache fails DeleteCache as it fails the other
+	// caching tools: the cache just deleted, and one never made.
+	srv.AddService("Basemaps", "Plain", "MapServer", nil)
+	for _, svc := range []string{"Basemaps/Streets:MapServer", "Basemaps/Plain:MapServer"} {
+		r = run(DeleteCacheTask, url.Values{"service_url": {svc}})
+		assert.Equal(t, "esriJobFailed", r.body["jobStatus"], svc)
+		assert.Contains(t, strings.Join(messages(r), "\n"), "ERROR 001497: Service '"+strings.Replace(svc, ":", ".", 1)+"' is not cached.")
+	}
 
 	r = run(ManageMapCacheTilesTask, url.Values{"service_url": {"Basemaps/Streets:MapServer"}, "levels": {"4513.988705"},
 		"thread_count": {"2"}, "update_mode": {"RECREATE_ALL_TILES"}})

@@ -114,7 +114,12 @@
 //   - SetTileScheme makes a service cached (WebMercatorScheme builds the
 //     ArcGIS Online scheme); cache jobs then count the tiles of their extent
 //     per level from the scheme, keep which tiles are built (TileCount), and
-//     RECREATE_EMPTY_TILES and reruns build only the missing ones. FailTiles
+//     RECREATE_EMPTY_TILES and reruns build only the missing ones. An
+//     updateTiles or deleteTiles extent in WGS84 (4326) is converted to a
+//     Web Mercator scheme; one in any other spatial reference than the
+//     scheme's is refused as an invalid extent (an invention: the real
+//     server's answer there is not recorded). DeleteCache, like the other
+//     caching tools, fails on a service without a cache. FailTiles
 //     makes the next job fail every second tile of chosen levels, so it ends
 //     PARTIALERROR (tile jobs) or failed (GP) with per-level failures.
 //   - WithFaults and SetFaults inject an HTML 502 page from a failing

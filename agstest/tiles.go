@@ -259,7 +259,18 @@ func (s *Server) submitTileJob(w http.ResponseWriter, r *http.Request, key svcKe
 	if sch := svc.scheme; sch != nil {
 		j.ext = sch.FullExtent
 		if extent != nil {
-			j.ext = extentBox(extent)
+			box, err := sch.inScheme(extent)
+			if err != nil {
+				// What a real server answers for an extent in another
+				// spatial reference than its scheme's is not recorded: the
+				// emulator refuses it in the shape of the recorded
+				// updateTiles refusal (testdata/fixtures/update-tiles-error-extent.json),
+				// the second detail in its own words.
+				s.mu.Unlock()
+				restError(w, r, 400, "", "Invalid extent.", err.Error()+".")
+				return
+			}
+			j.ext = box
 		}
 		if _, err := sch.jobTiles(levels, j.ext); err != nil {
 			s.mu.Unlock()

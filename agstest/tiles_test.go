@@ -193,3 +193,70 @@ func TestTileJobCancelAndFail(t *testing.T) {
 	}
 	assert.Equal(t, map[string]string{cancelID: "CANCELED", failID: "FAILED"}, statuses)
 }
+
+// TestTileJobExtentInWGS84: on a Web Mercator scheme an updateTiles or
+// deleteTiles extent in WGS84 (4326) counts and builds the tiles of that
+// area, as the same extent in Web Mercator does; any other spatial
+// reference is refused in the shape of the recorded extent error.
+func TestTileJobExtentInWGS84(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	srv := start(t, WithClock(clock.Now), WithJobDuration(time.Second))
+	srv.AddService("", "Portland", "MapServer", nil)
+	srv.AddService("", "Copy", "MapServer", nil)
+	for _, name := range []string{"Portland", "Copy"} {
+		srv.SetTileScheme("", name, "MapServer", WebMercatorScheme(16, [4]float64{-1.4e7, 5.6e6, -1.3e7, 5.8e6}))
+	}
+	c := login(t, srv)
+	run := func(name, op string, form url.Values) map[string]any {
+		t.Helper()
+		r := c.post("/rest/admin/services/"+name+"/MapServer/"+op, form)
+		requireShape(t, "update-tiles-ok", r.body)
+		clock.Advance(2 * time.Second)
+		return c.get("/rest/admin/services/"+name+"/MapServer/jobs/"+r.body["jobId"].(string), nil).body
+	}
+	// Downtown Portland: -122.70,45.50 to -122.60,45.55. In Web Mercator
+	// (R = 6378137 m) that is -13658901.520334667, 5700582.732404122 to
+	// -13647769.571255341, 5708527.338604557: at level 12 columns 651-653
+	// and rows 1464-1465 (6 tiles), level 13 2×4 = 8, level 14 4×6 = 24.
+	const lonLat = `{"xmin":-122.70,"ymin":45.50,"xmax":-122.60,"ymax":45.55,"spatialReference":{"wkid":4326}}`
+	const metres = `{"xmin":-13658901.520334667,"ymin":5700582.732404122,"xmax":-13647769.571255341,"ymax":5708527.338604557,"spatialReference":{"wkid":102100,"latestWkid":3857}}`
+	stats := run("Portland", "updateTiles", url.Values{"levels": {"12-14"}, "extent": {lonLat}})
+	require.Equal(t, "DONE", stats["jobStatus"], "%v", stats)
+	assert.Equal(t, 38.0, stats["estimatedNumTiles"])
+	assert.Equal(t, 38.0, stats["numTiles"])
+	assert.Equal(t, 4326.0, stats["extent"].(map[string]any)["spatialReference"].(map[string]any)["wkid"], "the extent is echoed as sent")
+	for level, want := range map[int]int{12: 6, 13: 8, 14: 24} {
+		assert.Equal(t, want, srv.TileCount("", "Portland", "MapServer", level), "level %d", level)
+	}
+	stats = run("Copy", "updateTiles", url.Values{"levels": {"12-14"}, "extent": {metres}})
+	assert.Equal(t, 38.0, stats["numTiles"], "the same area in Web Mercator")
+
+	// deleteTiles converts the same way: the area's tiles go.
+	stats = run("Portland", "deleteTiles", url.Values{"levels": {"14"}, "extent": {lonLat}})
+	require.Equal(t, "DONE", stats["jobStatus"], "%v", stats)
+	assert.Equal(t, 0, srv.TileCount("", "Portland", "MapServer", 14))
+	assert.Equal(t, 8, srv.TileCount("", "Portland", "MapServer", 13))
+
+	// Another spatial reference, or WGS84 out of range, is refused.
+	for _, e := range []string{
+		`{"xmin":7640000,"ymin":670000,"xmax":7650000,"ymax":680000,"spatialReference":{"wkid":2913}}`,
+		`{"xmin":1,"ymin":1,"xmax":2,"ymax":2,"spatialReference":{"wkt":"PROJCS[\"x\"]"}}`,
+		`{"xmin":-200,"ymin":45,"xmax":-122,"ymax":46,"spatialReference":{"wkid":4326}}`,
+	} {
+		for _, op := range []string{"updateTiles", "deleteTiles"} {
+			r := c.post("/rest/admin/services/Portland/MapServer/"+op, url.Values{"levels": {"14"}, "extent": {e}})
+			requireShape(t, "update-tiles-error-extent", r.body)
+			code, msg, details := restErr(t, r)
+			assert.Equal(t, 400, code, e)
+			assert.Empty(t, msg)
+			require.Len(t, details, 2, e)
+			assert.Equal(t, "Invalid extent.", details[0])
+		}
+	}
+	r := c.post("/rest/admin/services/Portland/MapServer/updateTiles", url.Values{"levels": {"14"},
+		"extent": {`{"xmin":7640000,"ymin":670000,"xmax":7650000,"ymax":680000,"spatialReference":{"wkid":2913}}`}})
+	_, _, details := restErr(t, r)
+	assert.Equal(t, "the extent is in wkid 2913, the tiling scheme in wkid 102100; only WGS84 (4326) converts, to Web Mercator.", details[1])
+	assert.Equal(t, 0, srv.TileCount("", "Portland", "MapServer", 14), "nothing was done")
+}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -62,19 +64,6 @@ denominators, e.g. 4513.99,2256.99.`,
 			if req.Scales, err = parseScales(scales, true); err != nil {
 				return err
 			}
-			if mode == "" {
-				return usageErr("--mode is required: RECREATE_ALL_TILES, RECREATE_EMPTY_TILES or DELETE_TILES")
-			}
-			// Checked here too, since with --aoi the scheme is read before
-			// ManageCache checks its request.
-			switch req.UpdateMode {
-			case ags.RecreateAllTiles, ags.RecreateEmptyTiles, ags.DeleteTiles, ags.CompleteJob, ags.FixJob, ags.ResumeJob:
-			default:
-				return usageErr("--mode %q: want RECREATE_ALL_TILES, RECREATE_EMPTY_TILES or DELETE_TILES (or COMPLETE_JOB, FIX_JOB, RESUME_JOB)", mode)
-			}
-			if instances < -1 {
-				return usageErr("--instances %d: want a positive number (0 or -1: as many as the server allows)", instances)
-			}
 			switch {
 			case extent != "" && aoi != "":
 				return usageErr("--extent and --aoi: give one")
@@ -89,6 +78,12 @@ denominators, e.g. 4513.99,2256.99.`,
 				if area, err = readAOI(aoi); err != nil {
 					return err
 				}
+			}
+			// The SDK's rules, before any request: with --aoi the scheme
+			// is read before ManageCache would check the request. The
+			// area itself was checked by readAOI.
+			if err := req.Validate(); err != nil {
+				return flagErr(err, manageFlags)
 			}
 			taskPath := task
 			if taskPath == "" {
@@ -124,6 +119,30 @@ denominators, e.g. 4513.99,2256.99.`,
 	f.StringVar(&task, "task", "", "the task's path, e.g. \"System/CachingControllers/GPServer/Manage Map Cache Tiles\" (default the CachingTools one)")
 	w.add(cmd, true)
 	return cmd
+}
+
+// manageFlags are the flags of 'cache manage' that set the fields of an
+// ags.ManageCacheRequest.
+var manageFlags = map[string]string{"Service": "REF", "UpdateMode": "--mode", "Instances": "--instances",
+	"Scales": "--scales", "Levels": "--scales", "Extent": "--extent", "extent": "--extent", "TaskPath": "--task",
+	"task path": "--task"}
+
+// flagErr names the flag of a request's *ags.ValidationError, e.g. "--mode:
+// invalid UpdateMode: ...", as a usage error (exit 2). flags maps a field,
+// or the part of it before the first '.' or '[', to its flag.
+func flagErr(err error, flags map[string]string) error {
+	var ve *ags.ValidationError
+	if !errors.As(err, &ve) {
+		return err
+	}
+	field := ve.Field
+	if i := strings.IndexAny(field, ".["); i >= 0 {
+		field = field[:i]
+	}
+	if flag, ok := flags[field]; ok {
+		return &exitError{code: exitUsage, err: fmt.Errorf("%s: %w", flag, err)}
+	}
+	return &exitError{code: exitUsage, err: err}
 }
 
 // parseScales reads scale denominators separated by ',' or ';', e.g.

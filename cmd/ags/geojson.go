@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"os"
 
 	"github.com/seed9bfd6bbc/ags"
@@ -44,4 +45,24 @@ func (f *aoiFile) in(sr *ags.SpatialReference) *ags.Area {
 		}
 	}
 	return f.wgs84
+}
+
+// extentIn returns the envelope of the area in the spatial reference of
+// ref's tiling scheme, read from the site (Tiles.Scheme): converted to Web
+// Mercator, or kept in WGS84. A scheme in another spatial reference, or in
+// none, is a usage error (exit 2) before the job is submitted: a hosted
+// tile layer takes the extent in its own spatial reference.
+func (f *aoiFile) extentIn(ctx context.Context, c *ags.Client, ref ags.ServiceRef) (*ags.Extent, error) {
+	sch, err := c.Tiles.Scheme(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if sch.SpatialReference == nil {
+		return nil, usageErr("--aoi %s: the tiling scheme of %s names no spatial reference: give the area with --extent and --sr", f.path, ref.String())
+	}
+	area, err := ags.GeoJSONArea(f.data, *sch.SpatialReference)
+	if err != nil {
+		return nil, usageErr("--aoi %s: %s: %w (or give the area with --extent and --sr)", f.path, ref.String(), err)
+	}
+	return area.Extent, nil
 }

@@ -132,7 +132,9 @@ func TestScripts(t *testing.T) {
 //	emu tiles F N T LEVEL    prints how many tiles the service's cache holds at LEVEL
 //	emu sd FILE SIZE         writes a generated .sd of SIZE bytes
 //	emu fail-publish LINE    publish jobs fail with LINE
+//	emu scheme-wkid F N T W  the service's cache gets the demo's scheme, said to be in WKID W
 //	emu sent SUFFIX PARAM    prints PARAM of the last request to a path ending in SUFFIX
+//	                         (! emu sent SUFFIX PARAM: no such request since the last reset)
 //	emu reset                forgets the requests received so far
 //	emu requests             prints how many requests arrived since the last reset
 //	emu freeze               the clock stops: running jobs stay running
@@ -205,6 +207,9 @@ func cmdEmu(ts *testscript.TestScript, neg bool, args []string) {
 		reqs := e.srv.Requests()
 		for i := len(reqs) - 1; i >= 0; i-- {
 			if strings.HasSuffix(reqs[i].Path, args[1]) {
+				if neg {
+					ts.Fatalf("a request to %s was sent", reqs[i].Path)
+				}
 				v := reqs[i].Form.Get(args[2])
 				if v == "" {
 					v = reqs[i].Query.Get(args[2])
@@ -213,7 +218,19 @@ func cmdEmu(ts *testscript.TestScript, neg bool, args []string) {
 				return
 			}
 		}
-		ts.Fatalf("no request to ...%s", args[1])
+		if !neg {
+			ts.Fatalf("no request to ...%s", args[1])
+		}
+		return
+	case "scheme-wkid": // emu scheme-wkid FOLDER NAME TYPE WKID: the service's cache gets the demo's scheme, in WKID
+		if len(args) != 5 {
+			ts.Fatalf("usage: emu scheme-wkid FOLDER NAME TYPE WKID")
+		}
+		wkid, err := strconv.Atoi(args[4])
+		ts.Check(err)
+		sch := agstest.WebMercatorScheme(19, demoExtent)
+		sch.WKID, sch.LatestWKID = wkid, 0
+		e.srv.SetTileScheme(args[1], args[2], args[3], sch)
 	case "fail-publish":
 		e.srv.FailPublish(strings.Join(args[1:], " "))
 	case "faults":

@@ -48,8 +48,11 @@ func (a *app) tilesUpdateCmd() *cobra.Command {
 		Long: `Rebuild the tiles of the given levels inside an area: an extent in a spatial
 reference, or the envelope of the polygons of a GeoJSON file (--aoi: a
 Polygon, MultiPolygon, Feature or FeatureCollection of those; GeoJSON
-coordinates are longitude and latitude, WKID 4326). The job is
-waited for unless --no-wait; a job that ends PARTIALERROR exits 6.`,
+coordinates are longitude and latitude, WKID 4326). With --aoi the layer's
+tiling scheme is read first and the envelope is sent in its spatial
+reference, Web Mercator or WGS84; a layer in another one takes --extent
+(exit 2 before the job). The job is waited for unless --no-wait; a job that
+ends PARTIALERROR exits 6.`,
 		Example: `  ags tiles update Hosted/Basemap.MapServer --levels 0-5,10 \
     --extent -13686000,5696000,-13620000,5730000 --sr 3857 --merge-bundle
   ags tiles update Hosted/Basemap.MapServer --levels 12-16 --aoi changed.geojson --no-wait`,
@@ -63,6 +66,7 @@ waited for unless --no-wait; a job that ends PARTIALERROR exits 6.`,
 				return err
 			}
 			req := ags.UpdateTilesRequest{}
+			var area *aoiFile
 			if levels == "" {
 				return usageErr("--levels is required, e.g. --levels 0-5,10")
 			}
@@ -80,10 +84,11 @@ waited for unless --no-wait; a job that ends PARTIALERROR exits 6.`,
 				if sr != 0 {
 					return usageErr("--sr goes with --extent; GeoJSON (--aoi) is always WKID 4326")
 				}
-				area, err := readAOI(aoi)
-				if err != nil {
+				if area, err = readAOI(aoi); err != nil {
 					return err
 				}
+				// Checked with the file's WGS84 envelope; sent in the
+				// layer's spatial reference, once its scheme is read.
 				req.Extent = area.wgs84.Extent
 			default:
 				return usageErr("an area is required: --extent XMIN,YMIN,XMAX,YMAX --sr WKID, or --aoi FILE.geojson")
@@ -94,7 +99,18 @@ waited for unless --no-wait; a job that ends PARTIALERROR exits 6.`,
 			if cmd.Flags().Changed("replace-tiles") {
 				req.ReplaceTiles = ags.Ptr(replace)
 			}
+			if err := req.Validate(); err != nil {
+				return err
+			}
 			return a.each(cmd, func(ctx context.Context, s *site) error {
+				req := req
+				if area != nil {
+					ext, err := area.extentIn(ctx, s.c, ref)
+					if err != nil {
+						return err
+					}
+					req.Extent = ext
+				}
 				job, err := s.c.Tiles.Update(ctx, ref, req)
 				if err != nil {
 					return err
@@ -172,8 +188,10 @@ func (a *app) tilesDeleteCmd() *cobra.Command {
 		Short: "Delete the tiles of some levels of a hosted tile layer (deleteTiles)",
 		Long: `Delete the tiles of the given levels of a hosted tile layer: everywhere, or
 inside an extent, or inside the envelope of the polygons of a GeoJSON file
-(--aoi, WKID 4326). The tiling scheme stays. The job is waited for unless
---no-wait; re-attach with 'ags job wait', cancel with 'ags job cancel'.`,
+(--aoi, WKID 4326; sent in the spatial reference of the layer's tiling
+scheme, read first, as 'ags tiles update' does). The tiling scheme stays.
+The job is waited for unless --no-wait; re-attach with 'ags job wait',
+cancel with 'ags job cancel'.`,
 		Example: `  ags tiles delete Hosted/Basemap.MapServer --levels 17-19 --aoi demolished.geojson
   ags tiles delete Hosted/Basemap.MapServer --levels 19 --no-wait`,
 		Args: args(cobra.ExactArgs(1)),
@@ -186,6 +204,7 @@ inside an extent, or inside the envelope of the polygons of a GeoJSON file
 				return err
 			}
 			req := ags.DeleteTilesRequest{}
+			var area *aoiFile
 			if levels == "" {
 				return usageErr("--levels is required, e.g. --levels 17-19")
 			}
@@ -203,15 +222,26 @@ inside an extent, or inside the envelope of the polygons of a GeoJSON file
 				if sr != 0 {
 					return usageErr("--sr goes with --extent; GeoJSON (--aoi) is always WKID 4326")
 				}
-				area, err := readAOI(aoi)
-				if err != nil {
+				if area, err = readAOI(aoi); err != nil {
 					return err
 				}
-				req.Extent = area.wgs84.Extent
 			case sr != 0:
 				return usageErr("--sr goes with --extent")
 			}
+			if err := req.Validate(); err != nil {
+				return err
+			}
 			return a.each(cmd, func(ctx context.Context, s *site) error {
+				req := req
+				if area != nil {
+					// Sent in the layer's spatial reference, once its
+					// scheme is read.
+					ext, err := area.extentIn(ctx, s.c, ref)
+					if err != nil {
+						return err
+					}
+					req.Extent = ext
+				}
 				job, err := s.c.Tiles.DeleteTiles(ctx, ref, req)
 				if err != nil {
 					return err

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -228,9 +229,10 @@ func waitJobs[T any](ctx context.Context, s *site, w *waitFlags, jobs []*ags.Job
 	return codes
 }
 
-// progress shows how jobs advance: on a terminal, one bar per job (mpb);
-// otherwise, in table mode, a line per change of state and per server
-// message on stderr; in ndjson mode, a "status" event per poll.
+// progress shows how jobs advance: on a terminal, one bar per job, and
+// under a tile job one bar per cache level (mpb); otherwise, in table
+// mode, a line per change of state and per server message on stderr; in
+// ndjson mode, a "status" event per poll. -q draws no bar.
 type progress struct {
 	p    *printer
 	recs []jobRecord
@@ -239,15 +241,29 @@ type progress struct {
 	last   []string // last state line printed per job
 	status []string // the server's last status word per job
 	bars   []*mpb.Bar
+	levels []map[int]*levelBarUI // per job: its level bars, by level
 	mpb    *mpb.Progress
+}
+
+// barSlots is the room each job has in the bars' order: its own bar, then
+// one bar per cache level below it.
+const barSlots = ags.MaxLevel + 2
+
+// levelBarUI is a level's bar and the counts its decorator shows.
+type levelBarUI struct {
+	bar  *mpb.Bar
+	text atomic.Pointer[string]
 }
 
 func newProgress(p *printer, recs []jobRecord) *progress {
 	pr := &progress{p: p, recs: recs, last: make([]string, len(recs)), status: make([]string, len(recs))}
 	if p.tty && p.mode == modeTable && !p.quiet {
-		pr.mpb = mpb.New(mpb.WithOutput(p.term), mpb.WithWidth(40))
-		for _, r := range recs {
-			pr.bars = append(pr.bars, pr.mpb.AddBar(100,
+		// A terminal refreshes on its own; WithAutoRefresh also makes a
+		// stand-in for one (a test's buffer) draw.
+		pr.mpb = mpb.New(mpb.WithOutput(p.term), mpb.WithWidth(40), mpb.WithAutoRefresh())
+		pr.levels = make([]map[int]*levelBarUI, len(recs))
+		for i, r := range recs {
+			pr.bars = append(pr.bars, pr.mpb.AddBar(100, mpb.BarPriority(i*barSlots),
 				mpb.PrependDecorators(decor.Name(r.Target, decor.WCSyncSpaceR)),
 				mpb.AppendDecorators(decor.Percentage(decor.WCSyncSpace)),
 			))
@@ -271,6 +287,9 @@ func (pr *progress) update(i int, st ags.JobStatus) {
 		if r.Percent != nil {
 			pr.bars[i].SetCurrent(int64(*r.Percent))
 		}
+		if r.Kind == kindTiles && st.Progress != nil {
+			pr.updateLevelsLocked(i, levelBarStates(st.Progress.Levels))
+		}
 		return
 	}
 	if pr.p.mode != modeTable {
@@ -285,8 +304,68 @@ func (pr *progress) update(i int, st ags.JobStatus) {
 	}
 }
 
-// finish completes the bars of the jobs that succeeded, aborts the others
-// (leaving them on screen) and waits for mpb's goroutine to end.
+// updateLevelsLocked draws job i's level bars, adding the bar of a level
+// the first time the job reports it. Callers hold pr.mu.
+func (pr *progress) updateLevelsLocked(i int, states []levelBar) {
+	for _, ls := range states {
+		ui := pr.levels[i][ls.level]
+		if ui == nil {
+			if pr.levels[i] == nil {
+				pr.levels[i] = map[int]*levelBarUI{}
+			}
+			ui = &levelBarUI{}
+			ui.text.Store(new(string))
+			// Made with total 0, so that the total may change (a level's
+			// estimate can come late) and the bar ends only in finish.
+			ui.bar = pr.mpb.AddBar(0, mpb.BarPriority(i*barSlots+1+ls.level),
+				mpb.PrependDecorators(decor.Name(fmt.Sprintf("  level %d", ls.level), decor.WCSyncSpaceR)),
+				mpb.AppendDecorators(decor.Any(func(decor.Statistics) string { return *ui.text.Load() }, decor.WCSyncSpace)),
+			)
+			pr.levels[i][ls.level] = ui
+		}
+		text := ls.text
+		ui.text.Store(&text)
+		ui.bar.SetTotal(ls.total, false)
+		ui.bar.SetCurrent(ls.current)
+	}
+}
+
+// levelBar is the state of one level's bar.
+type levelBar struct {
+	level          int
+	current, total int64
+	text           string // the counts shown beside the bar
+}
+
+// levelBarStates turns a tile job's progress per level into its level
+// bars: tiles built of the tiles expected, or, for a level without an
+// estimate, tasks done of its tasks. A level that reports neither is an
+// empty bar.
+func levelBarStates(levels []ags.LevelProgress) []levelBar {
+	out := make([]levelBar, 0, len(levels))
+	for _, l := range levels {
+		b := levelBar{level: l.Level}
+		switch {
+		case l.Level < 0 || l.Level > ags.MaxLevel:
+			continue
+		case l.EstimatedTiles > 0:
+			b.current, b.total = min(max(l.Tiles, 0), l.EstimatedTiles), l.EstimatedTiles
+			b.text = fmt.Sprintf("%d/%d tiles", l.Tiles, l.EstimatedTiles)
+		case l.Tasks > 0:
+			b.current, b.total = min(max(l.DoneTasks, 0), l.Tasks), l.Tasks
+			b.text = fmt.Sprintf("%d/%d tasks", l.DoneTasks, l.Tasks)
+		default:
+			b.total = 1
+			b.text = fmt.Sprintf("%d tiles", max(l.Tiles, 0))
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// finish completes the bars of the jobs that succeeded, level bars
+// included, aborts the others (leaving them on screen as they last were)
+// and waits for mpb's goroutine to end.
 func (pr *progress) finish(ok []bool) {
 	if pr.mpb == nil {
 		return
@@ -296,6 +375,13 @@ func (pr *progress) finish(ok []bool) {
 			b.SetCurrent(100)
 		} else {
 			b.Abort(false)
+		}
+		for _, l := range pr.levels[i] {
+			if ok[i] {
+				l.bar.SetTotal(-1, true) // full, at the count reached
+			} else {
+				l.bar.Abort(false)
+			}
 		}
 	}
 	pr.mpb.Wait()
