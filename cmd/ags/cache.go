@@ -32,8 +32,9 @@ a job's tiles before running it with 'ags tiles estimate'.`,
 
 func (a *app) cacheManageCmd() *cobra.Command {
 	var w waitFlags
-	var scales, mode, extent, aoi, task string
-	var sr, instances int
+	var scales, mode, task string
+	var instances int
+	var where areaFlags
 	cmd := &cobra.Command{
 		Use:   "manage REF --scales SCALES --mode MODE [--extent XMIN,YMIN,XMAX,YMAX --sr WKID | --aoi FILE.geojson]",
 		Short: "Create, update or delete the tiles of some scales (Manage Map Cache Tiles)",
@@ -64,20 +65,8 @@ denominators, e.g. 4513.99,2256.99.`,
 			if req.Scales, err = parseScales(scales, true); err != nil {
 				return err
 			}
-			switch {
-			case extent != "" && aoi != "":
-				return usageErr("--extent and --aoi: give one")
-			case extent != "":
-				if req.Extent, err = parseExtent(extent, sr); err != nil {
-					return err
-				}
-			case aoi != "":
-				if sr != 0 {
-					return usageErr("--sr goes with --extent; GeoJSON (--aoi) is always WKID 4326")
-				}
-				if area, err = readAOI(aoi); err != nil {
-					return err
-				}
+			if req.Extent, area, err = where.parse(); err != nil {
+				return err
 			}
 			// The SDK's rules, before any request: with --aoi the scheme
 			// is read before ManageCache would check the request. The
@@ -112,9 +101,7 @@ denominators, e.g. 4513.99,2256.99.`,
 	f := cmd.Flags()
 	f.StringVar(&scales, "scales", "", "scale denominators, e.g. 4513.99,2256.99")
 	f.StringVar(&mode, "mode", "", "RECREATE_ALL_TILES, RECREATE_EMPTY_TILES or DELETE_TILES")
-	f.StringVar(&extent, "extent", "", "area: xmin,ymin,xmax,ymax in --sr")
-	f.IntVar(&sr, "sr", 0, "WKID of --extent, e.g. 3857")
-	f.StringVar(&aoi, "aoi", "", "area: the polygons of a GeoJSON file")
+	where.add(cmd, "area: xmin,ymin,xmax,ymax in --sr", "area: the polygons of a GeoJSON file")
 	f.IntVar(&instances, "instances", 0, "CachingTools instances to use (default: as many as the server allows)")
 	f.StringVar(&task, "task", "", "the task's path, e.g. \"System/CachingControllers/GPServer/Manage Map Cache Tiles\" (default the CachingTools one)")
 	w.add(cmd, true)
@@ -259,8 +246,9 @@ grid in the service's spatial reference (default: the server's).`,
 
 func (a *app) cacheStatusCmd() *cobra.Command {
 	var w waitFlags
-	var mode, levels, scales, extent string
-	var sr, instances int
+	var mode, levels, scales string
+	var instances int
+	var where areaFlags
 	cmd := &cobra.Command{
 		Use:   "status REF --mode MODE [--levels LEVELS | --scales SCALES] [--extent XMIN,YMIN,XMAX,YMAX --sr WKID]",
 		Short: "Report, rebuild or delete the status of a cache (Manage Map Cache Status)",
@@ -300,13 +288,8 @@ every level without either, inside an extent if given.`,
 			if req.Scales, err = parseScales(scales, false); err != nil {
 				return err
 			}
-			switch {
-			case extent != "":
-				if req.Extent, err = parseExtent(extent, sr); err != nil {
-					return err
-				}
-			case sr != 0:
-				return usageErr("--sr goes with --extent")
+			if req.Extent, _, err = where.parse(); err != nil {
+				return err
 			}
 			return a.each(cmd, func(ctx context.Context, s *site) error {
 				job, err := s.c.Tiles.CacheStatus(ctx, req)
@@ -321,8 +304,7 @@ every level without either, inside an extent if given.`,
 	f.StringVar(&mode, "mode", "", "REPORT_TILE_STATUS, REPORT_BUNDLE_STATUS, REPORT_BUNDLE_SIZE, REPORT_BUNDLE_TIME, REBUILD_CACHE_STATUS or DELETE_CACHE_STATUS")
 	f.StringVar(&levels, "levels", "", "cache levels, e.g. 14-16 (default: every level)")
 	f.StringVar(&scales, "scales", "", "scale denominators instead of levels, e.g. 4513.99,2256.99")
-	f.StringVar(&extent, "extent", "", "area: xmin,ymin,xmax,ymax in --sr")
-	f.IntVar(&sr, "sr", 0, "WKID of --extent, e.g. 3857")
+	where.add(cmd, "area: xmin,ymin,xmax,ymax in --sr", "")
 	f.IntVar(&instances, "instances", 0, "CachingTools instances to use (default: as many as the server allows)")
 	w.add(cmd, true)
 	return cmd

@@ -4,6 +4,8 @@ import (
 	"context"
 	"os"
 
+	"github.com/spf13/cobra"
+
 	"github.com/seed9bfd6bbc/ags"
 )
 
@@ -65,4 +67,43 @@ func (f *aoiFile) extentIn(ctx context.Context, c *ags.Client, ref ags.ServiceRe
 		return nil, usageErr("--aoi %s: %s: %w (or give the area with --extent and --sr)", f.path, ref.String(), err)
 	}
 	return area.Extent, nil
+}
+
+// areaFlags are the --extent, --sr and --aoi flags of a command that works
+// inside an area.
+type areaFlags struct {
+	extent, aoi string
+	sr          int
+}
+
+// add registers the flags on cmd; without aoiHelp there is no --aoi.
+func (f *areaFlags) add(cmd *cobra.Command, extentHelp, aoiHelp string) {
+	fs := cmd.Flags()
+	fs.StringVar(&f.extent, "extent", "", extentHelp)
+	fs.IntVar(&f.sr, "sr", 0, "WKID of --extent, e.g. 3857")
+	if aoiHelp != "" {
+		fs.StringVar(&f.aoi, "aoi", "", aoiHelp)
+	}
+}
+
+// parse reads the area given: an extent, a GeoJSON file, or neither (both
+// nil). Both at once, --sr without --extent, or a bad value is a usage
+// error (exit 2).
+func (f *areaFlags) parse() (*ags.Extent, *aoiFile, error) {
+	switch {
+	case f.extent != "" && f.aoi != "":
+		return nil, nil, usageErr("--extent and --aoi: give one")
+	case f.extent != "":
+		ext, err := parseExtent(f.extent, f.sr)
+		return ext, nil, err
+	case f.aoi != "":
+		if f.sr != 0 {
+			return nil, nil, usageErr("--sr goes with --extent; GeoJSON (--aoi) is always WKID 4326")
+		}
+		area, err := readAOI(f.aoi)
+		return nil, area, err
+	case f.sr != 0:
+		return nil, nil, usageErr("--sr goes with --extent")
+	}
+	return nil, nil, nil
 }

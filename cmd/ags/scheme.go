@@ -159,8 +159,8 @@ type estimateDoc struct {
 }
 
 func (a *app) tilesEstimateCmd() *cobra.Command {
-	var levels, extent, aoi string
-	var sr int
+	var levels string
+	var where areaFlags
 	cmd := &cobra.Command{
 		Use:   "estimate REF [--levels LEVELS] [--extent XMIN,YMIN,XMAX,YMAX --sr WKID | --aoi FILE.geojson]",
 		Short: "Count the tiles a cache job would build, per level, before running it",
@@ -191,24 +191,9 @@ scheme. -o json:
 					return err
 				}
 			}
-			var ext *ags.Extent
-			var area *aoiFile
-			switch {
-			case extent != "" && aoi != "":
-				return usageErr("--extent and --aoi: give one")
-			case extent != "":
-				if ext, err = parseExtent(extent, sr); err != nil {
-					return err
-				}
-			case aoi != "":
-				if sr != 0 {
-					return usageErr("--sr goes with --extent; GeoJSON (--aoi) is always WKID 4326")
-				}
-				if area, err = readAOI(aoi); err != nil {
-					return err
-				}
-			case sr != 0:
-				return usageErr("--sr goes with --extent")
+			ext, area, err := where.parse()
+			if err != nil {
+				return err
 			}
 			return a.each(cmd, func(ctx context.Context, s *site) error {
 				sch, err := s.c.Tiles.Scheme(ctx, ref)
@@ -249,8 +234,6 @@ scheme. -o json:
 	}
 	f := cmd.Flags()
 	f.StringVar(&levels, "levels", "", "cache levels, e.g. 12-16 (default: every level of the scheme)")
-	f.StringVar(&extent, "extent", "", "area: xmin,ymin,xmax,ymax in --sr")
-	f.IntVar(&sr, "sr", 0, "WKID of --extent, e.g. 3857")
-	f.StringVar(&aoi, "aoi", "", "area: the envelope of a GeoJSON file's polygons")
+	where.add(cmd, "area: xmin,ymin,xmax,ymax in --sr", "area: the envelope of a GeoJSON file's polygons")
 	return cmd
 }

@@ -39,8 +39,8 @@ func tileLayer(s string) (ags.ServiceRef, error) {
 
 func (a *app) tilesUpdateCmd() *cobra.Command {
 	var w waitFlags
-	var levels, extent, aoi string
-	var sr int
+	var levels string
+	var where areaFlags
 	var merge, replace bool
 	cmd := &cobra.Command{
 		Use:   "update REF --levels LEVELS (--extent XMIN,YMIN,XMAX,YMAX --sr WKID | --aoi FILE.geojson)",
@@ -73,24 +73,15 @@ ends PARTIALERROR exits 6.`,
 			if req.Levels, err = ags.ParseLevels(levels); err != nil {
 				return err
 			}
+			if req.Extent, area, err = where.parse(); err != nil {
+				return err
+			}
 			switch {
-			case extent != "" && aoi != "":
-				return usageErr("--extent and --aoi: give one")
-			case extent != "":
-				if req.Extent, err = parseExtent(extent, sr); err != nil {
-					return err
-				}
-			case aoi != "":
-				if sr != 0 {
-					return usageErr("--sr goes with --extent; GeoJSON (--aoi) is always WKID 4326")
-				}
-				if area, err = readAOI(aoi); err != nil {
-					return err
-				}
+			case area != nil:
 				// Checked with the file's WGS84 envelope; sent in the
 				// layer's spatial reference, once its scheme is read.
 				req.Extent = area.wgs84.Extent
-			default:
+			case req.Extent == nil:
 				return usageErr("an area is required: --extent XMIN,YMIN,XMAX,YMAX --sr WKID, or --aoi FILE.geojson")
 			}
 			if cmd.Flags().Changed("merge-bundle") {
@@ -121,9 +112,7 @@ ends PARTIALERROR exits 6.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&levels, "levels", "", "cache levels, e.g. 0-5,10,11-20")
-	f.StringVar(&extent, "extent", "", "area: xmin,ymin,xmax,ymax in --sr")
-	f.IntVar(&sr, "sr", 0, "WKID of --extent, e.g. 3857")
-	f.StringVar(&aoi, "aoi", "", "area: the envelope of a GeoJSON file's polygons")
+	where.add(cmd, "area: xmin,ymin,xmax,ymax in --sr", "area: the envelope of a GeoJSON file's polygons")
 	f.BoolVar(&merge, "merge-bundle", false, "merge new bundles into the existing ones (compact caches)")
 	f.BoolVar(&replace, "replace-tiles", false, "with --merge-bundle, new tiles replace existing ones")
 	w.add(cmd, true)
@@ -181,8 +170,8 @@ func tileLevelTable(p *printer, target string, st *ags.TileJobStats) {
 
 func (a *app) tilesDeleteCmd() *cobra.Command {
 	var w waitFlags
-	var levels, extent, aoi string
-	var sr int
+	var levels string
+	var where areaFlags
 	cmd := &cobra.Command{
 		Use:   "delete REF --levels LEVELS [--extent XMIN,YMIN,XMAX,YMAX --sr WKID | --aoi FILE.geojson]",
 		Short: "Delete the tiles of some levels of a hosted tile layer (deleteTiles)",
@@ -211,22 +200,8 @@ cancel with 'ags job cancel'.`,
 			if req.Levels, err = ags.ParseLevels(levels); err != nil {
 				return err
 			}
-			switch {
-			case extent != "" && aoi != "":
-				return usageErr("--extent and --aoi: give one")
-			case extent != "":
-				if req.Extent, err = parseExtent(extent, sr); err != nil {
-					return err
-				}
-			case aoi != "":
-				if sr != 0 {
-					return usageErr("--sr goes with --extent; GeoJSON (--aoi) is always WKID 4326")
-				}
-				if area, err = readAOI(aoi); err != nil {
-					return err
-				}
-			case sr != 0:
-				return usageErr("--sr goes with --extent")
+			if req.Extent, area, err = where.parse(); err != nil {
+				return err
 			}
 			if err := req.Validate(); err != nil {
 				return err
@@ -252,9 +227,7 @@ cancel with 'ags job cancel'.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&levels, "levels", "", "cache levels, e.g. 17-19")
-	f.StringVar(&extent, "extent", "", "area: xmin,ymin,xmax,ymax in --sr (default: everywhere)")
-	f.IntVar(&sr, "sr", 0, "WKID of --extent, e.g. 3857")
-	f.StringVar(&aoi, "aoi", "", "area: the envelope of a GeoJSON file's polygons")
+	where.add(cmd, "area: xmin,ymin,xmax,ymax in --sr (default: everywhere)", "area: the envelope of a GeoJSON file's polygons")
 	w.add(cmd, true)
 	return cmd
 }
