@@ -38,9 +38,9 @@ type printer struct {
 	errors []string          // the errors reported, for a document that has none
 }
 
-// table writes a table (table mode only).
+// table writes a table (table mode only), nothing when there are no rows.
 func (p *printer) table(header []string, rows [][]string) {
-	if p.mode != modeTable {
+	if p.mode != modeTable || len(rows) == 0 {
 		return
 	}
 	var buf bytes.Buffer

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -315,7 +316,10 @@ func forRefs(s *site, refs []ags.ServiceRef, fn func(ags.ServiceRef) error) ([]r
 		err := fn(r)
 		codes[i] = exitCode(err)
 		if err != nil {
-			s.p.error(fmt.Errorf("%s: %w", r.String(), err), codes[i], map[string]any{"service": r.String()})
+			if !strings.Contains(err.Error(), r.String()) {
+				err = fmt.Errorf("%s: %w", r.String(), err) // most SDK errors name the service already
+			}
+			s.p.error(err, codes[i], map[string]any{"service": r.String()})
 			failures = append(failures, refFailure{Service: r.String(), Error: err.Error(), ExitCode: codes[i]})
 		}
 	}
