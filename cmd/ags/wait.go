@@ -191,6 +191,9 @@ func waitJobs[T any](ctx context.Context, s *site, w *waitFlags, jobs []*ags.Job
 			r.State = stateName(ags.JobSucceeded)
 			r.Status = prog.status[i]
 			r.Result = result(ctx, o.Result)
+			if st, ok := any(o.Result).(*ags.TileJobStats); ok {
+				tileStats = append(tileStats, tileStatsOf{r.Target, st})
+			}
 		case errors.As(o.Err, &je):
 			r.State = stateName(je.State)
 			r.Status = je.Status
