@@ -75,7 +75,7 @@
 //
 // # Retries
 //
-// Reads (GETs, job status, token requests) are retried after 500, 502,
+// Reads (resources, job status, token requests) are retried after 500, 502,
 // 503, 504 and dropped connections. Every call is retried after 429, 503
 // with Retry-After, a connection that never opened, and the admin API's
 // "another administrative operation is currently accessing the store"

@@ -76,7 +76,7 @@ type serviceInfo struct {
 }
 
 // Scheme reads the tiling scheme of a cached map or image service from the
-// services directory (GET rest/services/[<folder>/]<name>/MapServer). The
+// services directory (rest/services/[<folder>/]<name>/MapServer). The
 // same call reads a hosted tile layer's scheme when the client's site is
 // the layer's (https://tiles.arcgis.com/tiles/<orgId>/arcgis). An empty
 // Type means MapServer. A service that is not cached gives an error

@@ -11,7 +11,7 @@ import (
 )
 
 // ServiceDefinition is the JSON document that describes a service to the
-// admin API: what createService takes, what GET admin/services/<name>.<type>
+// admin API: what createService takes, what admin/services/<name>.<type>
 // returns and what edit takes back.
 //
 // Zero values: a number, string or false that the definition did not get

@@ -323,7 +323,7 @@ func (s *ServicesService) CanCreate(ctx context.Context, folder string, def Serv
 }
 
 // List returns a folder's services (and, for the root folder, its
-// subfolders): GET admin/services for "" or "/", admin/services/<folder>
+// subfolders): admin/services for "" or "/", admin/services/<folder>
 // otherwise. Root-level entries carry FolderName "/"; ServiceSummary.Ref
 // turns that into the "" other calls take.
 // https://developers.arcgis.com/rest/enterprise-administration/server/services.htm

@@ -188,7 +188,7 @@ func (s *TilesService) Jobs(ctx context.Context, ref ServiceRef) (*TileJobSummar
 }
 
 // tileJob builds the handle on a tile job: polled at .../MapServer/jobs/<id>
-// (GET), cancelled at .../jobs/<id>/cancel; the statistics of the last poll
+// (a read), cancelled at .../jobs/<id>/cancel; the statistics of the last poll
 // are the result.
 func tileJob(c *Client, ref ServiceRef, jobID string, fresh bool) *Job[*TileJobStats] {
 	jobURL := c.endpoint(rootHostedAdmin, "services", ref.Folder, ref.Name, string(ref.Type), "jobs", jobID)

@@ -33,7 +33,7 @@ const (
 	DefaultPartSize = 8 << 20
 )
 
-// UploadItem is an uploaded item: GET admin/uploads/<itemID>, one entry of
+// UploadItem is an uploaded item: admin/uploads/<itemID>, one entry of
 // List, or the item an upload answered.
 //
 // https://developers.arcgis.com/rest/enterprise-administration/server/uploaditem.htm
@@ -380,7 +380,7 @@ func (e *cleanupError) Error() string {
 
 func (e *cleanupError) Unwrap() error { return e.err }
 
-// Get returns an uploaded item: GET admin/uploads/<itemID>.
+// Get returns an uploaded item: admin/uploads/<itemID>.
 // https://developers.arcgis.com/rest/enterprise-administration/server/uploaditem.htm
 func (s *UploadsService) Get(ctx context.Context, itemID string) (*UploadItem, error) {
 	if err := validItemID(itemID); err != nil {
@@ -417,7 +417,7 @@ func (a *uploadsAnswer) checkAnswer() error {
 	return nil
 }
 
-// List returns the uploaded items: GET admin/uploads ({"items": [...]}).
+// List returns the uploaded items: admin/uploads ({"items": [...]}).
 // https://developers.arcgis.com/rest/enterprise-administration/server/uploads.htm
 func (s *UploadsService) List(ctx context.Context) ([]UploadItem, error) {
 	var out uploadsAnswer
@@ -549,7 +549,7 @@ func (c *ServiceConfiguration) Ref() ServiceRef {
 }
 
 // ServiceConfiguration reads an uploaded service definition's
-// configuration: GET admin/uploads/<itemID>/serviceconfiguration.json
+// configuration: admin/uploads/<itemID>/serviceconfiguration.json
 // (what Esri's Python API reads before publishing; REST-REFERENCE §8).
 func (s *UploadsService) ServiceConfiguration(ctx context.Context, itemID string) (*ServiceConfiguration, error) {
 	if err := validItemID(itemID); err != nil {
