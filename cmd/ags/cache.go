@@ -114,6 +114,17 @@ var manageFlags = map[string]string{"Service": "REF", "UpdateMode": "--mode", "I
 	"Scales": "--scales", "Levels": "--scales", "Extent": "--extent", "extent": "--extent", "TaskPath": "--task",
 	"task path": "--task"}
 
+// createFlags are the flags of 'cache create' that set the fields of an
+// ags.CreateCacheRequest.
+var createFlags = map[string]string{"Service": "REF", "OutFolder": "--out-folder", "Scales": "--scales",
+	"StorageFormat": "--storage", "TileFormat": "--format", "TileCompressionQuality": "--quality", "DPI": "--dpi",
+	"TileWidth": "--tile-size", "TileHeight": "--tile-size", "TileOrigin": "--origin"}
+
+// statusFlags are the flags of 'cache status' that set the fields of an
+// ags.CacheStatusRequest.
+var statusFlags = map[string]string{"Service": "REF", "Mode": "--mode", "Levels": "--levels", "Scales": "--scales",
+	"Extent": "--extent", "extent": "--extent", "Instances": "--instances"}
+
 // flagErr names the flag of a request's *ags.ValidationError, e.g. "--mode:
 // invalid UpdateMode: ...", as a usage error (exit 2). flags maps a field,
 // or the part of it before the first '.' or '[', to its flag.
@@ -196,9 +207,6 @@ grid in the service's spatial reference (default: the server's).`,
 			if err := w.check(cmd); err != nil {
 				return err
 			}
-			if strings.TrimSpace(outFolder) == "" {
-				return usageErr("--out-folder is required: a registered server cache directory, e.g. c:\\arcgisserver\\directories\\arcgiscache")
-			}
 			req := ags.CreateCacheRequest{Service: ref, OutFolder: outFolder,
 				StorageFormat: ags.CacheStorageFormat(strings.ToUpper(storage)), TileFormat: ags.CacheTileFormat(strings.ToUpper(format)),
 				TileCompressionQuality: quality, DPI: dpi, TileWidth: tileSize, TileHeight: tileSize}
@@ -220,6 +228,9 @@ grid in the service's spatial reference (default: the server's).`,
 			}
 			if cmd.Flags().Changed("local-cache-dir") {
 				req.UseLocalCacheDir = ags.Ptr(localDir)
+			}
+			if err := req.Validate(); err != nil {
+				return flagErr(err, createFlags)
 			}
 			return a.each(cmd, func(ctx context.Context, s *site) error {
 				job, err := s.c.Tiles.CreateCache(ctx, req)
@@ -273,13 +284,7 @@ every level without either, inside an extent if given.`,
 			if err := w.check(cmd); err != nil {
 				return err
 			}
-			if mode == "" {
-				return usageErr("--mode is required, e.g. --mode REPORT_TILE_STATUS")
-			}
 			req := ags.CacheStatusRequest{Service: ref, Mode: ags.CacheStatusMode(strings.ToUpper(mode)), Instances: instances}
-			if levels != "" && scales != "" {
-				return usageErr("--levels and --scales: give one")
-			}
 			if levels != "" {
 				if req.Levels, err = ags.ParseLevels(levels); err != nil {
 					return err
@@ -290,6 +295,9 @@ every level without either, inside an extent if given.`,
 			}
 			if req.Extent, _, err = where.parse(); err != nil {
 				return err
+			}
+			if err := req.Validate(); err != nil {
+				return flagErr(err, statusFlags)
 			}
 			return a.each(cmd, func(ctx context.Context, s *site) error {
 				job, err := s.c.Tiles.CacheStatus(ctx, req)
