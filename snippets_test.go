@@ -1,6 +1,7 @@
 package ags_test
 
-// The Go snippets of README.md and of doc.go's "Getting started" are built
+// The Go snippets of README.md, of doc.go's "Getting started" and of
+// agstest/doc.go's "Example" are built
 // as pasted: each goes into a package of its own, in a scratch module that
 // points at this one, and `go vet` compiles them all. A snippet made of
 // statements runs inside a function where only c (an *ags.Client) and ctx
@@ -61,7 +62,7 @@ func readmeSnippets(t *testing.T, name string) []snippet {
 
 // docSnippets returns the indented code blocks of the "# Getting started"
 // section of a package comment.
-func docSnippets(t *testing.T, name string) []snippet {
+func docSnippets(t *testing.T, name, section string) []snippet {
 	t.Helper()
 	b, err := os.ReadFile(name)
 	require.NoError(t, err)
@@ -74,7 +75,7 @@ func docSnippets(t *testing.T, name string) []snippet {
 		}
 		text := strings.TrimPrefix(line, "//")
 		if strings.HasPrefix(text, " # ") {
-			in = text == " # Getting started"
+			in = text == " # "+section
 			continue
 		}
 		if !in {
@@ -185,10 +186,12 @@ func TestDocSnippetsCompile(t *testing.T) {
 	if err != nil {
 		t.Skip("no go command on PATH")
 	}
-	readme, doc := readmeSnippets(t, "README.md"), docSnippets(t, "doc.go")
+	readme, doc := readmeSnippets(t, "README.md"), docSnippets(t, "doc.go", "Getting started")
 	require.GreaterOrEqual(t, len(readme), 8, "the README's snippets were found")
 	require.Len(t, doc, 1, "doc.go's Getting started code was found")
-	snippets := append(readme, doc...)
+	emulator := docSnippets(t, filepath.Join("agstest", "doc.go"), "Example")
+	require.Len(t, emulator, 1, "agstest/doc.go's Example code was found")
+	snippets := append(append(readme, doc...), emulator...)
 
 	root, err := filepath.Abs(".")
 	require.NoError(t, err)

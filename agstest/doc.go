@@ -64,13 +64,19 @@
 // # Example
 //
 //	func TestPublish(t *testing.T) {
-//		srv := agstest.NewServer(agstest.WithJobDuration(50 * time.Millisecond))
+//		// NewTLSServer serves HTTPS; its Client trusts its certificate.
+//		// (NewServer serves plain http: the client then needs
+//		// ags.WithInsecureHTTP to send credentials to it.)
+//		srv := agstest.NewTLSServer(agstest.WithJobDuration(50 * time.Millisecond))
 //		defer srv.Close()
+//		c, err := ags.NewClient(srv.URL(),
+//			ags.WithCredentials(agstest.DefaultUsername, agstest.DefaultPassword),
+//			ags.WithHTTPClient(srv.Client()))
+//		if err != nil {
+//			t.Fatal(err)
+//		}
 //
-//		// Point the client under test at srv.URL() with srv.Client();
-//		// it signs in as agstest.DefaultUsername / agstest.DefaultPassword.
-//		c := newClientUnderTest(srv.URL(), srv.Client())
-//		if err := c.PublishRoads(ctx); err != nil {
+//		if err := publishRoads(t.Context(), c); err != nil { // the code under test
 //			t.Fatal(err)
 //		}
 //
@@ -82,6 +88,12 @@
 //				t.Errorf("%s %s sent the token in the URL", r.Method, r.Path)
 //			}
 //		}
+//	}
+//
+//	// publishRoads is the code under test.
+//	func publishRoads(ctx context.Context, c *ags.Client) error {
+//		return c.Services.Create(ctx, "", ags.ServiceDefinition{ServiceName: "Roads", Type: ags.MapServer,
+//			Properties: ags.ServiceProperties{"filePath": `\\share\roads.mapx`}})
 //	}
 //
 // The ExampleNewServer example shows the raw HTTP exchange.
