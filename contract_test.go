@@ -260,6 +260,7 @@ func newEmu(t *testing.T, opts ...agstest.Option) *emu {
 	srv := agstest.NewServer(append([]agstest.Option{agstest.WithClock(clock.Now), agstest.WithSeed(1)}, opts...)...)
 	t.Cleanup(srv.Close)
 	srv.AddService("Wire", "Roads", "MapServer", map[string]any{"description": "roads"})
+	srv.SetTileScheme("Wire", "Roads", "MapServer", agstest.WebMercatorScheme(19, [4]float64{0, 0, 10, 10}))
 	srv.AddService("", "SampleWorldCities", "MapServer", map[string]any{"description": "cities"})
 	e := &emu{srv: srv, clock: clock}
 	var tok struct{ Token string }
@@ -367,6 +368,11 @@ func TestEveryCallWithBodyTokensOnly(t *testing.T) {
 				return err
 			}
 			return job.Cancel(ctx)
+		}},
+		{"Tiles Scheme (the emulator caches the service first)", func() error {
+			srv.SetTileScheme("Wire", "Roads", "MapServer", agstest.WebMercatorScheme(19, [4]float64{0, 0, 10, 10}))
+			_, err := c.Tiles.Scheme(ctx, ref)
+			return err
 		}},
 		{"Tiles Update, Wait", func() error {
 			job, err := c.Tiles.Update(ctx, ref, UpdateTilesRequest{Levels: levels, Extent: extent})

@@ -146,7 +146,8 @@ func ExampleServicesService_Refresh() {
 func ExampleTilesService_Update() {
 	c, srv := emulator()
 	defer srv.Close()
-	srv.AddService("", "WorldService", "MapServer", nil)
+	srv.AddService("", "WorldService", "MapServer", nil) // a hosted tile layer
+	srv.SetTileScheme("", "WorldService", "MapServer", agstest.WebMercatorScheme(20, [4]float64{3950569, 4015211, 3951304, 4016043}))
 	ctx := context.Background()
 
 	// Only the levels that changed, only inside the area that changed.

@@ -236,6 +236,17 @@ func (svc *service) applyLocked(op cacheOp, levels []int, ext [4]float64, fail m
 
 // takeFailuresLocked returns the pending FailTiles levels that concern
 // levels, and uses them up. Callers hold s.mu.
+// dropLocked removes the tiles of level l inside ext. Callers hold s.mu.
+func (svc *service) dropLocked(l int, ext [4]float64) {
+	have := svc.tiles[l]
+	c0, c1, r0, r1 := svc.scheme.grid(l, ext)
+	for r := r0; r <= r1; r++ {
+		for c := c0; c <= c1; c++ {
+			delete(have, tileKey{c, r})
+		}
+	}
+}
+
 func (s *Server) takeFailuresLocked(levels []int) map[int]bool {
 	hit := false
 	for _, l := range levels {

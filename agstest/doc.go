@@ -28,7 +28,9 @@
 //     (SetSDConfiguration, FailPublish, AddPublishingToolsEx, FakeSD);
 //   - hosted tile jobs under rest/admin/services/<name>/MapServer:
 //     updateTiles, deleteTiles, deleteAllTiles, the job summary, job
-//     statistics, cancel and rerun.
+//     statistics, cancel and rerun, on a service with a tiling scheme
+//     (SetTileScheme, e.g. WebMercatorScheme): a hosted tile layer always
+//     has one, and a service without one is refused.
 //
 // Errors come back the way a real site sends them: HTTP 200 with the REST
 // envelope {"error":{"code":N,"message":...,"details":[...]}} under rest/
@@ -50,7 +52,8 @@
 //   - the wording of refusals: a duplicate service or folder ("… already
 //     exists."), a missing parameter, a canCreateService refusal, a GP
 //     parameter error, a missing folder of the services directory (code
-//     404) or GP task or job;
+//     404) or GP task or job, a tile operation on a service without a
+//     tiling scheme;
 //   - canCreateService's answer: {"createService": bool} by default, or
 //     {"status": "success"} and an admin error envelope with
 //     WithCanCreateAnswer(CanCreateStatus): Esri's page does not show it,

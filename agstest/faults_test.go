@@ -203,7 +203,7 @@ func TestConcurrentJobs(t *testing.T) {
 	t.Parallel()
 	srv := start(t, WithJobDuration(40*time.Millisecond))
 	srv.AddService("", "Live", "ImageServer", nil)
-	srv.AddService("", "Tiles", "MapServer", nil)
+	addTileLayer(srv, "", "Tiles")
 	c := login(t, srv)
 
 	var wg sync.WaitGroup
@@ -319,7 +319,7 @@ func TestDeterministicWithSeed(t *testing.T) {
 	run := func(seed int64) []string {
 		clock := newFakeClock()
 		srv := start(t, WithSeed(seed), WithClock(clock.Now))
-		srv.AddService("", "WorldService", "MapServer", nil)
+		addTileLayer(srv, "", "WorldService")
 		c := login(t, srv)
 		out := []string{c.token}
 		for i := 0; i < 3; i++ {

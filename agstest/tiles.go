@@ -245,6 +245,19 @@ func (s *Server) submitTileJob(w http.ResponseWriter, r *http.Request, key svcKe
 		restError(w, r, 404, fmt.Sprintf("Service %s/MapServer not found ", strings.TrimPrefix(key.folder+"/"+key.name, "/")))
 		return
 	}
+	if svc.scheme == nil {
+		// A hosted tile layer always has a tiling scheme; a service
+		// without one has no tiles to update or delete. The wording is
+		// this emulator's (no recorded answer shows it), in the shape of
+		// the recorded tile errors.
+		s.mu.Unlock()
+		verb := "update"
+		if del {
+			verb = "delete"
+		}
+		restError(w, r, 400, "Unable to "+verb+" tiles.", "The service is not cached: it has no tiling scheme.")
+		return
+	}
 	var id string
 	for {
 		id = s.uuidLocked()
@@ -350,6 +363,15 @@ func (s *Server) settleTile(j *tileJob, now time.Time) {
 				failedTiles += o.failed
 				failedLevels = append(failedLevels, strconv.Itoa(o.level))
 			}
+		}
+		if failedTiles == 0 && msg != "" && len(j.levels) > 0 {
+			// FailJobs failed the job: its last level is the one that
+			// failed, none of its tiles built.
+			last := j.levels[len(j.levels)-1]
+			o := j.outcome[last]
+			svc.dropLocked(last, j.ext)
+			o.failed, o.built = o.expected, 0
+			j.outcome[last] = o
 		}
 		if failedTiles > 0 && msg == "" {
 			// The emulator's wording: no recorded PARTIALERROR message.

@@ -11,10 +11,17 @@ import (
 
 const goodExtent = `{"xmin":3950569,"ymin":4015211,"xmax":3951304,"ymax":4016043,"spatialReference":{"wkid":102100}}`
 
+// addTileLayer adds a hosted tile layer: a map service cached in the
+// ArcGIS Online scheme over goodExtent.
+func addTileLayer(srv *Server, fold, name string) {
+	srv.AddService(fold, name, "MapServer", nil)
+	srv.SetTileScheme(fold, name, "MapServer", WebMercatorScheme(20, [4]float64{3950569, 4015211, 3951304, 4016043}))
+}
+
 func TestUpdateTilesValidation(t *testing.T) {
 	t.Parallel()
 	srv := start(t)
-	srv.AddService("", "WorldService", "MapServer", nil)
+	addTileLayer(srv, "", "WorldService")
 	c := login(t, srv)
 	const op = "/rest/admin/services/WorldService/MapServer/updateTiles"
 
@@ -60,9 +67,18 @@ func TestUpdateTilesValidation(t *testing.T) {
 	assert.Equal(t, "Service Nope/MapServer not found ", msg)
 
 	// A service in a folder is found with or without the folder in the path.
-	srv.AddService("Hosted", "Parcels", "MapServer", nil)
+	addTileLayer(srv, "Hosted", "Parcels")
 	requireShape(t, "update-tiles-ok", c.post("/rest/admin/services/Hosted/Parcels/MapServer/updateTiles", url.Values{"levels": {"1"}, "extent": {goodExtent}}).body)
 	requireShape(t, "update-tiles-ok", c.post("/rest/admin/services/Parcels/MapServer/updateTiles", url.Values{"levels": {"1"}, "extent": {goodExtent}}).body)
+
+	// A service without a tiling scheme has no tiles to update or delete.
+	srv.AddService("", "Plain", "MapServer", nil)
+	for _, op := range []string{"updateTiles", "deleteTiles"} {
+		r = c.post("/rest/admin/services/Plain/MapServer/"+op, url.Values{"levels": {"1"}, "extent": {goodExtent}})
+		code, _, details := restErr(t, r)
+		assert.Equal(t, 400, code, op)
+		assert.Equal(t, []string{"The service is not cached: it has no tiling scheme."}, details, op)
+	}
 }
 
 func TestParseLevels(t *testing.T) {
@@ -76,7 +92,7 @@ func TestTileJobDrivenByClock(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
 	srv := start(t, WithClock(clock.Now), WithJobDuration(10*time.Second))
-	srv.AddService("", "WorldService", "MapServer", nil)
+	addTileLayer(srv, "", "WorldService")
 	c := login(t, srv)
 	const base = "/rest/admin/services/WorldService/MapServer"
 
@@ -157,7 +173,7 @@ func TestTileJobCancelAndFail(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
 	srv := start(t, WithClock(clock.Now), WithJobDuration(10*time.Second))
-	srv.AddService("", "WorldService", "MapServer", nil)
+	addTileLayer(srv, "", "WorldService")
 	c := login(t, srv)
 	const base = "/rest/admin/services/WorldService/MapServer"
 	srv.FailJobs(func(task string, p url.Values) string {

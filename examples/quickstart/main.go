@@ -1,18 +1,23 @@
 // Command quickstart runs the main job of the SDK end to end: sign in,
 // create a map service in a folder, refresh it (waiting with progress),
-// update its tiles for a few levels inside an extent (waiting with
-// progress), and show the service's status.
+// update the tiles of a hosted tile layer for a few levels inside an extent
+// (waiting with progress), and show the service's status.
 //
 //	go run ./examples/quickstart
 //
-// runs against an embedded ArcGIS Server emulator. Against a real site:
+// runs against an embedded ArcGIS Server emulator, which also holds a
+// hosted tile layer (Hosted/Basemap.MapServer) for the tiles step. Against
+// a real site:
 //
 //	AGS_PASSWORD=... go run ./examples/quickstart -url https://gis.example.com:6443/arcgis \
-//	    -user publisher -f service.json -folder Quickstart
+//	    -user publisher -f service.json -folder Quickstart -tiles Hosted/Basemap.MapServer
 //
 // where service.json is a service definition your server can create (a map
 // service's "properties" must point at a file the server can read). An
-// existing service of that name is used as it is.
+// existing service of that name is used as it is. updateTiles exists only
+// on hosted tile layers: without -tiles the tiles step is skipped (a
+// standalone server's caches are rebuilt with Manage Map Cache Tiles, as
+// examples/cachetiles does).
 package main
 
 import (
@@ -27,6 +32,7 @@ import (
 	"time"
 
 	"github.com/seed9bfd6bbc/ags"
+	"github.com/seed9bfd6bbc/ags/agstest"
 	"github.com/seed9bfd6bbc/ags/examples/internal/cli"
 )
 
@@ -40,11 +46,19 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	folder := fs.String("folder", "Quickstart", "folder to create the service in")
 	name := fs.String("service", "Roads", "service name (with -f, the definition's serviceName wins)")
 	defFile := fs.String("f", "", "service definition JSON file (default: a small map service)")
-	levelsFlag := fs.String("levels", "0-3", "tile levels to update, e.g. 0-5,10")
+	levelsFlag := fs.String("levels", "12-15", "tile levels to update, e.g. 0-5,10")
 	extentFlag := fs.String("extent", "-13046000,4035000,-13042000,4039000,102100", "extent to update: xmin,ymin,xmax,ymax,wkid")
+	tilesFlag := fs.String("tiles", "", "hosted tile layer to update, e.g. Hosted/Basemap.MapServer (default on the emulator: that one; empty on a real site: skip the tiles step)")
 	timeout := fs.Duration("timeout", 10*time.Minute, "give up after this long")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	var layer ags.ServiceRef
+	if *tilesFlag != "" {
+		var err error
+		if layer, err = ags.ParseServiceRef(*tilesFlag); err != nil {
+			return err
+		}
 	}
 	levels, err := ags.ParseLevels(*levelsFlag)
 	if err != nil {
@@ -59,6 +73,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 
+	emulated := site.URL == ""
+	if emulated && layer.IsZero() {
+		layer = demoLayer
+	}
+	site.Seed = func(srv *agstest.Server) { seedTileLayer(srv, extent) }
 	closeSite, err := site.Open(stdout)
 	if err != nil {
 		return err
@@ -115,20 +134,13 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	progress.Done()
 
-	// 4. Update its tiles for the levels and extent, watching the job.
-	tiles, err := c.Tiles.Update(ctx, ref, ags.UpdateTilesRequest{
-		Levels: levels, Extent: extent})
-	if err != nil {
+	// 4. Update a hosted tile layer's tiles for the levels and extent,
+	// watching the job.
+	if layer.IsZero() {
+		fmt.Fprintln(stdout, "4. No -tiles layer given: skipping updateTiles (hosted tile layers only)")
+	} else if err := updateTiles(ctx, c, layer, levels, extent, progress, stdout); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "4. updateTiles job %s submitted for levels %s\n", tiles.ID(), levels)
-	stats, err := tiles.Wait(ctx, &ags.PollOptions{OnStatus: progress.OnStatus("updateTiles")})
-	progress.Done()
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "4. Tiles updated: %d of ~%d tiles, %d bytes, %d tasks\n",
-		stats.NumTiles, stats.EstimatedNumTiles, stats.TilesSize, stats.NumTasks)
 
 	// 5. The service's status.
 	st, err := c.Services.Status(ctx, ref)
@@ -160,4 +172,34 @@ func definition(path, name string) (ags.ServiceDefinition, error) {
 		def.ServiceName = name
 	}
 	return def, def.Validate()
+}
+
+// demoLayer is the hosted tile layer the embedded emulator holds.
+var demoLayer = ags.ServiceRef{Folder: "Hosted", Name: "Basemap", Type: ags.MapServer}
+
+// seedTileLayer gives the embedded emulator a hosted tile layer, cached in
+// the ArcGIS Online tiling scheme over the quickstart's extent.
+func seedTileLayer(srv *agstest.Server, extent *ags.Extent) {
+	srv.AddService(demoLayer.Folder, demoLayer.Name, string(demoLayer.Type), nil)
+	srv.SetTileScheme(demoLayer.Folder, demoLayer.Name, string(demoLayer.Type),
+		agstest.WebMercatorScheme(19, [4]float64{extent.XMin, extent.YMin, extent.XMax, extent.YMax}))
+}
+
+// updateTiles rebuilds the layer's tiles of levels inside extent and waits
+// for the tile job, showing its progress.
+func updateTiles(ctx context.Context, c *ags.Client, layer ags.ServiceRef, levels ags.Levels, extent *ags.Extent,
+	progress *cli.Progress, stdout io.Writer) error {
+	tiles, err := c.Tiles.Update(ctx, layer, ags.UpdateTilesRequest{Levels: levels, Extent: extent})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "4. updateTiles job %s submitted for %s, levels %s\n", tiles.ID(), layer, levels)
+	stats, err := tiles.Wait(ctx, &ags.PollOptions{OnStatus: progress.OnStatus("updateTiles")})
+	progress.Done()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "4. Tiles updated: %d of ~%d tiles, %d bytes, %d tasks\n",
+		stats.NumTiles, stats.EstimatedNumTiles, stats.TilesSize, stats.NumTasks)
+	return nil
 }

@@ -19,7 +19,9 @@ func TestQuickstartAgainstEmulator(t *testing.T) {
 		"2. Created folder Quickstart",
 		"2. Created service Quickstart/Roads.MapServer",
 		"3. Refresh Service job",
-		"4. Tiles updated",
+		"4. updateTiles job",
+		"submitted for Hosted/Basemap.MapServer, levels 12-15",
+		"4. Tiles updated: 25 of ~25 tiles",
 		"5. Quickstart/Roads.MapServer: configured STARTED, running STARTED",
 	} {
 		assert.Contains(t, s, want)
@@ -32,5 +34,13 @@ func TestQuickstartRejectsBadLevels(t *testing.T) {
 	err := run(t.Context(), []string{"-levels", "5-2"}, &out)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "5-2")
+	assert.Empty(t, out.String(), "nothing is started on bad input")
+}
+
+func TestQuickstartRejectsBadTileLayer(t *testing.T) {
+	t.Setenv("AGS_URL", "")
+	var out bytes.Buffer
+	err := run(t.Context(), []string{"-tiles", "Hosted/Basemap.NotAType!"}, &out)
+	require.Error(t, err)
 	assert.Empty(t, out.String(), "nothing is started on bad input")
 }

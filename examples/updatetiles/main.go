@@ -46,7 +46,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	site.Seed = func(s *agstest.Server) { s.AddService(ref.Folder, ref.Name, string(ref.Type), nil) }
+	site.Seed = func(s *agstest.Server) { // a hosted tile layer, cached over the extent
+		s.AddService(ref.Folder, ref.Name, string(ref.Type), nil)
+		s.SetTileScheme(ref.Folder, ref.Name, string(ref.Type),
+			agstest.WebMercatorScheme(19, [4]float64{extent.XMin, extent.YMin, extent.XMax, extent.YMax}))
+	}
 	closeSite, err := site.Open(stdout)
 	if err != nil {
 		return err
