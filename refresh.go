@@ -86,6 +86,12 @@ type RefreshResult struct {
 // RefreshJob. Needs publisher or administrator privileges. A refresh is
 // idempotent, so its submit is retried like a read after a gateway error
 // or a dropped connection (at worst a second refresh job runs).
+//
+// The task checks the service on the server, as the job runs: a service
+// that does not exist makes the job fail (a *JobError quoting the
+// server's message, matching ErrJobFailed), not the submit, and the error
+// does not match ErrNotFound. Ask Services.Exists first where that
+// difference matters.
 // https://developers.arcgis.com/rest/services-reference/enterprise/refreshservice
 func (s *ServicesService) Refresh(ctx context.Context, ref ServiceRef, opts ...RefreshOption) (*Job[*RefreshResult], error) {
 	ref, err := refOfType("", ref, refreshableTypes...)

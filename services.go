@@ -19,8 +19,11 @@ import (
 //
 // Folder arguments name a folder under admin/services; "" and "/" both mean
 // the root folder. Folder and service names are checked before any request
-// (letters, digits and underscores, at most 120 characters), and so are
-// service types (ServiceType.Known). Operations that change the server
+// (letters, digits and underscores, at most 120 characters), and so is
+// the shape of a service type (one word of letters and digits, such as
+// MapServer): a type this package does not list (VideoServer, say) is
+// accepted, and known ones compare ignoring case (ServiceType.Known).
+// Operations that change the server
 // (Create, Edit, Start, Stop, Delete, CreateFolder, StartServices,
 // StopServices) are never repeated blindly: Start, Stop, StartServices and
 // StopServices change nothing when repeated and are retried like reads;
