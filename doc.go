@@ -149,4 +149,9 @@
 //   - validate.go: every identifier rule (names, folders, types, task paths,
 //     job IDs); lenient.go the JSON readers that accept a number as a
 //     string and the like; types.go shared wire types.
+//
+// Comments cite "REST-REFERENCE §N" for a wire fact: docs/REST-REFERENCE.md,
+// which gives each fact's source (Esri's documentation, Esri's own
+// clients, public captures), and testdata/fixtures for the recorded
+// answers behind it.
 package ags
