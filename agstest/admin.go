@@ -45,17 +45,17 @@ func (s *Server) seedState() {
 }
 
 // AddService stores a service directly, as if createService had succeeded
-// (folder "" is the root; a missing folder is created). definition may be
+// (folderName "" is the root; a missing folder is created). definition may be
 // nil; serviceName and type are set from the arguments. The service starts
 // STARTED unless definition says "configuredState":"STOPPED".
-func (s *Server) AddService(fold, name, typ string, definition map[string]any) {
+func (s *Server) AddService(folderName, name, typ string, definition map[string]any) {
 	def := map[string]any{}
 	if definition != nil {
 		def = deepCopyJSON(definition, true)
 	}
 	def["serviceName"] = name
 	def["type"] = typ
-	fold = strings.Trim(fold, "/")
+	fold := strings.Trim(folderName, "/")
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.folders[fold]; !ok {
@@ -75,10 +75,10 @@ func (s *Server) addServiceLocked(fold, name, typ string, def map[string]any) {
 // Service returns the service JSON as GET admin/services/[folder/]name.type
 // shows it (with the defaults the server adds), decoded with float64
 // numbers. The map is a copy.
-func (s *Server) Service(fold, name, typ string) (map[string]any, bool) {
+func (s *Server) Service(folder, name, typ string) (map[string]any, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	svc, ok := s.services[svcKey{strings.Trim(fold, "/"), name, typ}]
+	svc, ok := s.services[svcKey{strings.Trim(folder, "/"), name, typ}]
 	if !ok {
 		return nil, false
 	}

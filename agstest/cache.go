@@ -60,12 +60,12 @@ func roundTo(v float64, digits int) float64 {
 // root): its description reports the scheme as tileInfo, and cache jobs
 // count and build tiles on it. An existing cache is emptied. It panics if
 // the service does not exist.
-func (s *Server) SetTileScheme(fold, name, typ string, sch TileScheme) {
+func (s *Server) SetTileScheme(folder, name, typ string, sch TileScheme) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	svc := s.services[svcKey{strings.Trim(fold, "/"), name, typ}]
+	svc := s.services[svcKey{strings.Trim(folder, "/"), name, typ}]
 	if svc == nil {
-		panic(fmt.Sprintf("agstest: SetTileScheme: no service %s", qualifiedName(fold, name, typ)))
+		panic(fmt.Sprintf("agstest: SetTileScheme: no service %s", qualifiedName(folder, name, typ)))
 	}
 	cp := sch
 	cp.LODs = append([]LOD(nil), sch.LODs...)
@@ -74,10 +74,10 @@ func (s *Server) SetTileScheme(fold, name, typ string, sch TileScheme) {
 }
 
 // TileCount returns how many tiles of level the service's cache holds.
-func (s *Server) TileCount(fold, name, typ string, level int) int {
+func (s *Server) TileCount(folder, name, typ string, level int) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	svc := s.services[svcKey{strings.Trim(fold, "/"), name, typ}]
+	svc := s.services[svcKey{strings.Trim(folder, "/"), name, typ}]
 	if svc == nil {
 		return 0
 	}
