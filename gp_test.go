@@ -288,6 +288,27 @@ func TestGPJobReattachAndWait(t *testing.T) {
 	assert.Equal(t, job.URL(), job2.URL())
 }
 
+// TestGPWaitErrorNamesTheJobOnce: a poll the server refuses ends the wait
+// with an error that names the task and the job once, not twice.
+func TestGPWaitErrorNamesTheJobOnce(t *testing.T) {
+	c, mux, _ := setup(t)
+	installClock(c)
+	const id = "jb00000000000000000000000000000001"
+	(&fakeTask{t: t, task: hotspotTask, jobID: id,
+		status: func(n int, w http.ResponseWriter, r *http.Request) {
+			fmt.Fprint(w, `{"error":{"code":400,"message":"Invalid URL","details":[]}}`)
+		},
+	}).mount(mux)
+	job, err := c.GP.Job(hotspotTask, id)
+	require.NoError(t, err)
+	_, err = job.Wait(context.Background(), nil)
+	require.Error(t, err)
+	text, _, _ := strings.Cut(err.Error(), " at http") // the URL names the job too
+	assert.Equal(t, 1, strings.Count(text, id), err.Error())
+	assert.Equal(t, 1, strings.Count(text, "Find Hot Spots"), err.Error())
+	assert.True(t, strings.HasPrefix(err.Error(), "waiting stopped: Find Hot Spots job "+id+": status: Invalid URL"), err.Error())
+}
+
 func TestGPStatusAndCancel(t *testing.T) {
 	c, mux, _ := setup(t)
 	const id = "jabc"

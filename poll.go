@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 )
 
@@ -425,6 +426,9 @@ func (w *waiter[T]) step(ctx context.Context) (res T, done bool, err error) {
 			return res, true, j.waitEnded(ctx, cerr, *p)
 		}
 		if !transientPollError(err) || int(w.failures) >= p.MaxConsecutiveErrors {
+			if strings.Contains(err.Error(), j.id) {
+				return res, true, fmt.Errorf("waiting stopped: %w", err) // err names the job
+			}
 			return res, true, fmt.Errorf("%s: wait for job %s: %w", j.op, j.id, err)
 		}
 		w.failures++
