@@ -80,8 +80,54 @@ func (a *app) run(ctx context.Context, args []string) int {
 		if !a.started {
 			fmt.Fprintln(a.stderr, "Run 'ags --help' for usage.")
 		}
+		a.failed(args, err, code)
 	}
 	return code
+}
+
+// failed writes the document (-o json) or event (-o ndjson) of a command
+// that failed before writing any: {"error": TEXT, "exit_code": N}. When
+// the arguments could not be parsed, -o is read from them as far as it can
+// be.
+func (a *app) failed(args []string, err error, code int) {
+	mode := a.flags.output
+	if !a.started {
+		if m := outputFlag(args); m != "" {
+			mode = m
+		}
+	}
+	v := map[string]any{"error": err.Error(), "exit_code": code}
+	switch mode {
+	case modeJSON:
+		b, _ := json.Marshal(v)
+		writeDocs(a.stdout, []json.RawMessage{b}, false)
+	case modeNDJSON:
+		b, _ := withSite(v, "", "error")
+		fmt.Fprintf(a.stdout, "%s\n", b)
+	}
+}
+
+// outputFlag returns the last value of -o (--output) in args, before any
+// "--", or "" if there is none.
+func outputFlag(args []string) string {
+	mode := ""
+	for i := 0; i < len(args); i++ {
+		s := args[i]
+		switch {
+		case s == "--":
+			return mode
+		case s == "-o" || s == "--output":
+			if i+1 < len(args) {
+				mode = args[i+1]
+				i++
+			}
+		case strings.HasPrefix(s, "--output="):
+			mode = strings.TrimPrefix(s, "--output=")
+		case strings.HasPrefix(s, "-o"):
+			mode = strings.TrimPrefix(strings.TrimPrefix(s, "-o"), "=")
+		}
+	}
+	return mode
 }
 
 func (a *app) rootCmd() *cobra.Command {
