@@ -63,7 +63,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) strin
 func (a *app) run(ctx context.Context, args []string) int {
 	root := a.rootCmd()
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return exitOK
 	}
@@ -78,7 +78,13 @@ func (a *app) run(ctx context.Context, args []string) int {
 	if !errors.As(err, &ee) || !ee.printed {
 		fmt.Fprintln(a.stderr, "ags: "+err.Error())
 		if !a.started {
-			fmt.Fprintln(a.stderr, "Run 'ags --help' for usage.")
+			// The help of the command the arguments got to, e.g.
+			// 'ags cache manage --help' after an unknown flag of it.
+			path := root.CommandPath()
+			if cmd != nil {
+				path = cmd.CommandPath()
+			}
+			fmt.Fprintf(a.stderr, "Run '%s --help' for usage.\n", path)
 		}
 		a.failed(args, err, code)
 	}
