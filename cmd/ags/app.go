@@ -189,8 +189,8 @@ one JSON event per line (see 'ags help output'). Exit codes are stable (see
 			if a.flags.concurrency < 1 {
 				return usageErr("--concurrency %d: want 1 or more", a.flags.concurrency)
 			}
-			if a.flags.maxRetries < 0 && cmd.Flags().Changed("max-retries") {
-				return usageErr("--max-retries %d: want 0 or more", a.flags.maxRetries)
+			if a.flags.maxRetries < -1 {
+				return usageErr("--max-retries %d: want 0 or more, or -1 for the SDK's default", a.flags.maxRetries)
 			}
 			if a.flags.quiet && a.flags.verbose {
 				return usageErr("-q and -v: choose one")
@@ -218,7 +218,7 @@ one JSON event per line (see 'ags help output'). Exit codes are stable (see
 	f.BoolVar(&a.flags.demo, "demo", false, "run against an embedded ArcGIS Server emulator instead of a site")
 	f.BoolVarP(&a.flags.quiet, "quiet", "q", false, "print no progress or confirmations, only data and errors")
 	f.BoolVarP(&a.flags.verbose, "verbose", "v", false, "log every HTTP request (method, path, status; never a secret) to stderr")
-	f.IntVar(&a.flags.maxRetries, "max-retries", -1, "retries of a call the server refused or a read that failed (0: none; default the SDK's); writes are never sent twice blindly")
+	f.IntVar(&a.flags.maxRetries, "max-retries", -1, "retries of a call the server refused or a read that failed: 0 for none, -1 for the SDK's default; writes are never sent twice blindly")
 	f.IntVar(&a.flags.concurrency, "concurrency", 4, "with several profiles, how many sites to work on at once")
 
 	root.AddCommand(
