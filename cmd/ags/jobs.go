@@ -223,7 +223,7 @@ it could be read; 'ags job wait' exits with the job's outcome.`,
 					return err
 				}
 				rec := jobRecord{Job: ref.String(), Kind: ref.Kind, ID: ref.ID, Target: ref.Path,
-					State: stateName(st.State), Status: st.Status, Messages: messageTexts(st.Messages)}
+					State: jobState(st.State, st.Status), Status: st.Status, Messages: messageTexts(st.Messages)}
 				pct := ""
 				if st.Progress != nil {
 					p := st.Progress.Percent

@@ -96,7 +96,7 @@ type jobRecord struct {
 	Kind     string   `json:"kind"`             // gp, tiles or publish
 	ID       string   `json:"id"`               // the server's job ID
 	Target   string   `json:"target,omitempty"` // the service (Folder/Name.Type) or task
-	State    string   `json:"state"`            // submitted, queued, running, succeeded, failed, cancelled, timed-out, unknown
+	State    string   `json:"state"`            // submitted, queued, running, succeeded, partial, failed, cancelled, timed-out, unknown
 	Status   string   `json:"status,omitempty"` // the server's own word, e.g. esriJobSucceeded, PARTIALERROR
 	Percent  *float64 `json:"percent,omitempty"`
 	Message  string   `json:"message,omitempty"`  // progress message
@@ -114,6 +114,19 @@ type jobsDoc struct {
 // stateName is the SDK's name of a job state as one word ("timed-out"), so
 // that table columns split on spaces.
 func stateName(s ags.JobState) string { return strings.ReplaceAll(s.String(), " ", "-") }
+
+// statePartial is the state of a tile job that ended PARTIALERROR: some of
+// its tasks failed, the others ran (exit code 6).
+const statePartial = "partial"
+
+// jobState is the state ags shows for a job: stateName of the SDK's state,
+// or statePartial when the server's status is PARTIALERROR.
+func jobState(s ags.JobState, status string) string {
+	if strings.EqualFold(status, "PARTIALERROR") {
+		return statePartial
+	}
+	return stateName(s)
+}
 
 func messageTexts(ms []ags.JobMessage) []string {
 	var out []string
@@ -195,7 +208,7 @@ func waitJobs[T any](ctx context.Context, s *site, w *waitFlags, jobs []*ags.Job
 				tileStats = append(tileStats, tileStatsOf{r.Target, st})
 			}
 		case errors.As(o.Err, &je):
-			r.State = stateName(je.State)
+			r.State = jobState(je.State, je.Status)
 			r.Status = je.Status
 			r.Messages = messageTexts(je.Messages)
 			r.Error = o.Err.Error()
@@ -279,7 +292,7 @@ func (pr *progress) update(i int, st ags.JobStatus) {
 	pr.mu.Lock()
 	defer pr.mu.Unlock()
 	r := pr.recs[i]
-	r.State, r.Status, r.Messages = stateName(st.State), st.Status, messageTexts(st.NewMessages)
+	r.State, r.Status, r.Messages = jobState(st.State, st.Status), st.Status, messageTexts(st.NewMessages)
 	pr.status[i] = st.Status
 	if st.Progress != nil {
 		pct := st.Progress.Percent
