@@ -228,7 +228,12 @@ it could be read; 'ags job wait' exits with the job's outcome.`,
 				if st.Progress != nil {
 					p := st.Progress.Percent
 					rec.Percent, rec.Message = &p, st.Progress.Message
-					pct = strconv.FormatFloat(p, 'f', 0, 64) + "%"
+				}
+				if st.State == ags.JobSucceeded {
+					rec.Percent = fullPercent()
+				}
+				if rec.Percent != nil {
+					pct = strconv.FormatFloat(*rec.Percent, 'f', 0, 64) + "%"
 				}
 				s.p.table([]string{"JOB", "STATE", "STATUS", "PROGRESS"}, [][]string{{rec.Job, rec.State, rec.Status, pct}})
 				s.p.event("status", rec)

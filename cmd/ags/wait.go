@@ -128,6 +128,13 @@ func jobState(s ags.JobState, status string) string {
 	return stateName(s)
 }
 
+// fullPercent is the progress of a job that succeeded, whatever its last
+// status said.
+func fullPercent() *float64 {
+	p := 100.0
+	return &p
+}
+
 func messageTexts(ms []ags.JobMessage) []string {
 	var out []string
 	for _, m := range ms {
@@ -203,6 +210,7 @@ func waitJobs[T any](ctx context.Context, s *site, w *waitFlags, jobs []*ags.Job
 		case o.Err == nil:
 			r.State = stateName(ags.JobSucceeded)
 			r.Status = prog.status[i]
+			r.Percent = fullPercent()
 			r.Result = result(ctx, o.Result)
 			if st, ok := any(o.Result).(*ags.TileJobStats); ok {
 				tileStats = append(tileStats, tileStatsOf{r.Target, st})
@@ -297,6 +305,10 @@ func (pr *progress) update(i int, st ags.JobStatus) {
 	if st.Progress != nil {
 		pct := st.Progress.Percent
 		r.Percent, r.Message = &pct, st.Progress.Message
+	}
+	if st.State == ags.JobSucceeded {
+		// A GP job's last status reports no progress.
+		r.Percent = fullPercent()
 	}
 	pr.p.event("status", r)
 	if pr.mpb != nil {
