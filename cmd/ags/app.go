@@ -215,7 +215,7 @@ one JSON event per line (see 'ags help output'). Exit codes are stable (see
 	f.StringVar(&a.flags.caFile, "ca-file", "", "PEM file of CA certificates to trust besides the system's (default $AGS_CA_FILE)")
 	f.StringVarP(&a.flags.output, "output", "o", modeTable, "output: table, json or ndjson")
 	f.BoolVar(&a.flags.insecureHTTP, "insecure-http", false, "allow credentials over plain http, for test servers (or AGS_INSECURE_HTTP=1)")
-	f.BoolVar(&a.flags.demo, "demo", false, "run against an embedded ArcGIS Server emulator instead of a site")
+	f.BoolVar(&a.flags.demo, "demo", false, "run against an embedded ArcGIS Server emulator instead of a site; each run starts a fresh one, so its jobs and changes do not outlive the run")
 	f.BoolVarP(&a.flags.quiet, "quiet", "q", false, "print no progress or confirmations, only data and errors")
 	f.BoolVarP(&a.flags.verbose, "verbose", "v", false, "log every HTTP request (method, path, status; never a secret) to stderr")
 	f.IntVar(&a.flags.maxRetries, "max-retries", -1, "retries of a call the server refused or a read that failed: 0 for none, -1 for the SDK's default; writes are never sent twice blindly")
@@ -283,6 +283,27 @@ func (a *app) startDemo() (*agstest.Server, []ags.Option) {
 		ags.WithHTTPClient(srv.Client()),
 		ags.WithCredentials(agstest.DefaultUsername, agstest.DefaultPassword),
 	}
+}
+
+// demoJobHint follows the not-found error of a job command run with
+// --demo.
+const demoJobHint = "--demo starts a fresh emulator on each run: a job submitted by an earlier run does not exist in this one"
+
+// hintedError is an error followed by a hint for the reader: "ERR (HINT)".
+type hintedError struct {
+	err  error
+	hint string
+}
+
+func (e *hintedError) Error() string { return e.err.Error() + " (" + e.hint + ")" }
+func (e *hintedError) Unwrap() error { return e.err }
+
+// demoJobMissing adds demoJobHint to a not-found error under --demo.
+func (a *app) demoJobMissing(err error) error {
+	if err != nil && a.flags.demo && exitCode(err) == exitMissing {
+		return &hintedError{err: err, hint: demoJobHint}
+	}
+	return err
 }
 
 // demoExtent is the full extent of the demo's cached services: about

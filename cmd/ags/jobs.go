@@ -176,6 +176,7 @@ gp:System/PublishingTools/GPServer/Refresh%20Service:j1a2b3.`,
 			if err := w.check(cmd); err != nil {
 				return err
 			}
+			w.missing = a.demoJobMissing
 			return a.each(cmd, func(ctx context.Context, s *site) error {
 				rec := []jobRecord{{Job: ref.String(), Kind: ref.Kind, ID: ref.ID, Target: ref.Path}}
 				switch ref.Kind {
@@ -220,7 +221,7 @@ it could be read; 'ags job wait' exits with the job's outcome.`,
 			return a.each(cmd, func(ctx context.Context, s *site) error {
 				st, err := jobStatus(ctx, s.c, ref)
 				if err != nil {
-					return err
+					return a.demoJobMissing(err)
 				}
 				rec := jobRecord{Job: ref.String(), Kind: ref.Kind, ID: ref.ID, Target: ref.Path,
 					State: jobState(st.State, st.Status), Status: st.Status, Messages: messageTexts(st.Messages)}
@@ -272,7 +273,7 @@ it could be read; 'ags job wait' exits with the job's outcome.`,
 					}
 				}
 				if err != nil {
-					return err
+					return a.demoJobMissing(err)
 				}
 				rec := jobRecord{Job: ref.String(), Kind: ref.Kind, ID: ref.ID, Target: ref.Path, State: "cancelling"}
 				s.p.done("cancel requested: %s", rec.Job)

@@ -67,6 +67,9 @@ type waitFlags struct {
 	noWait            bool
 	timeout           time.Duration
 	cancelOnInterrupt bool
+	// missing, if set, adds to the error of a job that was not found
+	// (exit code 4), e.g. a hint.
+	missing func(error) error
 }
 
 func (w *waitFlags) add(cmd *cobra.Command, waitByDefault bool) {
@@ -203,6 +206,9 @@ func waitJobs[T any](ctx context.Context, s *site, w *waitFlags, jobs []*ags.Job
 		r := recs[i]
 		r.Messages = nil
 		code := exitCode(o.Err)
+		if code == exitMissing && w.missing != nil {
+			o.Err = w.missing(o.Err)
+		}
 		codes[i] = code
 		r.ExitCode = &code
 		var je *ags.JobError
