@@ -63,7 +63,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) strin
 func (a *app) run(ctx context.Context, args []string) int {
 	root := a.rootCmd()
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return exitOK
 	}
@@ -78,10 +78,62 @@ func (a *app) run(ctx context.Context, args []string) int {
 	if !errors.As(err, &ee) || !ee.printed {
 		fmt.Fprintln(a.stderr, "ags: "+err.Error())
 		if !a.started {
-			fmt.Fprintln(a.stderr, "Run 'ags --help' for usage.")
+			// The help of the command the arguments got to, e.g.
+			// 'ags cache manage --help' after an unknown flag of it.
+			path := root.CommandPath()
+			if cmd != nil {
+				path = cmd.CommandPath()
+			}
+			fmt.Fprintf(a.stderr, "Run '%s --help' for usage.\n", path)
 		}
+		a.failed(args, err, code)
 	}
 	return code
+}
+
+// failed writes the document (-o json) or event (-o ndjson) of a command
+// that failed before writing any: {"error": TEXT, "exit_code": N}. When
+// the arguments could not be parsed, -o is read from them as far as it can
+// be.
+func (a *app) failed(args []string, err error, code int) {
+	mode := a.flags.output
+	if !a.started {
+		if m := outputFlag(args); m != "" {
+			mode = m
+		}
+	}
+	v := map[string]any{"error": err.Error(), "exit_code": code}
+	switch mode {
+	case modeJSON:
+		b, _ := json.Marshal(v)
+		writeDocs(a.stdout, []json.RawMessage{b}, false)
+	case modeNDJSON:
+		b, _ := withSite(v, "", "error")
+		fmt.Fprintf(a.stdout, "%s\n", b)
+	}
+}
+
+// outputFlag returns the last value of -o (--output) in args, before any
+// "--", or "" if there is none.
+func outputFlag(args []string) string {
+	mode := ""
+	for i := 0; i < len(args); i++ {
+		s := args[i]
+		switch {
+		case s == "--":
+			return mode
+		case s == "-o" || s == "--output":
+			if i+1 < len(args) {
+				mode = args[i+1]
+				i++
+			}
+		case strings.HasPrefix(s, "--output="):
+			mode = strings.TrimPrefix(s, "--output=")
+		case strings.HasPrefix(s, "-o"):
+			mode = strings.TrimPrefix(strings.TrimPrefix(s, "-o"), "=")
+		}
+	}
+	return mode
 }
 
 func (a *app) rootCmd() *cobra.Command {
@@ -137,8 +189,8 @@ one JSON event per line (see 'ags help output'). Exit codes are stable (see
 			if a.flags.concurrency < 1 {
 				return usageErr("--concurrency %d: want 1 or more", a.flags.concurrency)
 			}
-			if a.flags.maxRetries < 0 && cmd.Flags().Changed("max-retries") {
-				return usageErr("--max-retries %d: want 0 or more", a.flags.maxRetries)
+			if a.flags.maxRetries < -1 {
+				return usageErr("--max-retries %d: want 0 or more, or -1 for the SDK's default", a.flags.maxRetries)
 			}
 			if a.flags.quiet && a.flags.verbose {
 				return usageErr("-q and -v: choose one")
@@ -163,10 +215,10 @@ one JSON event per line (see 'ags help output'). Exit codes are stable (see
 	f.StringVar(&a.flags.caFile, "ca-file", "", "PEM file of CA certificates to trust besides the system's (default $AGS_CA_FILE)")
 	f.StringVarP(&a.flags.output, "output", "o", modeTable, "output: table, json or ndjson")
 	f.BoolVar(&a.flags.insecureHTTP, "insecure-http", false, "allow credentials over plain http, for test servers (or AGS_INSECURE_HTTP=1)")
-	f.BoolVar(&a.flags.demo, "demo", false, "run against an embedded ArcGIS Server emulator instead of a site")
+	f.BoolVar(&a.flags.demo, "demo", false, "run against an embedded ArcGIS Server emulator instead of a site; each run starts a fresh one, so its jobs and changes do not outlive the run")
 	f.BoolVarP(&a.flags.quiet, "quiet", "q", false, "print no progress or confirmations, only data and errors")
 	f.BoolVarP(&a.flags.verbose, "verbose", "v", false, "log every HTTP request (method, path, status; never a secret) to stderr")
-	f.IntVar(&a.flags.maxRetries, "max-retries", -1, "retries of a call the server refused or a read that failed (0: none; default the SDK's); writes are never sent twice blindly")
+	f.IntVar(&a.flags.maxRetries, "max-retries", -1, "retries of a call the server refused or a read that failed: 0 for none, -1 for the SDK's default; writes are never sent twice blindly")
 	f.IntVar(&a.flags.concurrency, "concurrency", 4, "with several profiles, how many sites to work on at once")
 
 	root.AddCommand(
@@ -231,6 +283,27 @@ func (a *app) startDemo() (*agstest.Server, []ags.Option) {
 		ags.WithHTTPClient(srv.Client()),
 		ags.WithCredentials(agstest.DefaultUsername, agstest.DefaultPassword),
 	}
+}
+
+// demoJobHint follows the not-found error of a job command run with
+// --demo.
+const demoJobHint = "--demo starts a fresh emulator on each run: a job submitted by an earlier run does not exist in this one"
+
+// hintedError is an error followed by a hint for the reader: "ERR (HINT)".
+type hintedError struct {
+	err  error
+	hint string
+}
+
+func (e *hintedError) Error() string { return e.err.Error() + " (" + e.hint + ")" }
+func (e *hintedError) Unwrap() error { return e.err }
+
+// demoJobMissing adds demoJobHint to a not-found error under --demo.
+func (a *app) demoJobMissing(err error) error {
+	if err != nil && a.flags.demo && exitCode(err) == exitMissing {
+		return &hintedError{err: err, hint: demoJobHint}
+	}
+	return err
 }
 
 // demoExtent is the full extent of the demo's cached services: about

@@ -32,24 +32,28 @@ a job's tiles before running it with 'ags tiles estimate'.`,
 
 func (a *app) cacheManageCmd() *cobra.Command {
 	var w waitFlags
-	var scales, mode, task string
+	var levels, scales, mode, task string
 	var instances int
 	var where areaFlags
 	cmd := &cobra.Command{
-		Use:   "manage REF --scales SCALES --mode MODE [--extent XMIN,YMIN,XMAX,YMAX --sr WKID | --aoi FILE.geojson]",
-		Short: "Create, update or delete the tiles of some scales (Manage Map Cache Tiles)",
+		Use:   "manage REF (--levels LEVELS | --scales SCALES) --mode MODE [--extent XMIN,YMIN,XMAX,YMAX --sr WKID | --aoi FILE.geojson]",
+		Short: "Create, update or delete the tiles of some levels (Manage Map Cache Tiles)",
 		Long: `Run the Manage Map Cache Tiles task on a cached map or image service: create,
-replace or delete the tiles of the given scales, everywhere, inside an
-extent, or inside the polygons of a GeoJSON file (--aoi: a Polygon,
-MultiPolygon, Feature or FeatureCollection of those, in longitude and
-latitude; sent in the service's spatial reference when it is Web Mercator
-or WGS84, else in WKID 4326 for the server to project).
+replace or delete the tiles of the given levels (or scales), everywhere,
+inside an extent, or inside the polygons of a GeoJSON file (--aoi: a
+Polygon, MultiPolygon, Feature or FeatureCollection of those, in longitude
+and latitude; sent in the service's spatial reference when it is Web
+Mercator or WGS84, else in WKID 4326 for the server to project).
 
 MODE is RECREATE_ALL_TILES, RECREATE_EMPTY_TILES or DELETE_TILES (or one of
-the job modes COMPLETE_JOB, FIX_JOB, RESUME_JOB). SCALES are scale
-denominators, e.g. 4513.99,2256.99.`,
-		Example: `  ags cache manage Maps/Roads.MapServer --scales 4513.99,2256.99 --mode RECREATE_ALL_TILES \
-    --aoi changed.geojson --timeout 4h`,
+the job modes COMPLETE_JOB, FIX_JOB, RESUME_JOB). LEVELS are levels of the
+cache's tiling scheme, e.g. 14-16 or 0-5,10, sent as the scheme's exact
+scales; or give SCALES, scale denominators of the scheme, e.g.
+4513.99,2256.99. 'ags tiles scheme REF' lists both.`,
+		Example: `  ags cache manage Maps/Roads.MapServer --levels 17-18 --mode RECREATE_ALL_TILES \
+    --aoi changed.geojson --timeout 4h
+  ags cache manage Maps/Roads.MapServer --scales 4513.99,2256.99 --mode DELETE_TILES \
+    --extent -13686000,5696000,-13620000,5730000 --sr 3857`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			ref, err := cacheableService(argv[0])
@@ -62,8 +66,19 @@ denominators, e.g. 4513.99,2256.99.`,
 			var area *aoiFile
 			req := ags.ManageCacheRequest{Service: ref, UpdateMode: ags.CacheUpdateMode(strings.ToUpper(mode)),
 				Instances: instances, TaskPath: task}
-			if req.Scales, err = parseScales(scales, true); err != nil {
-				return err
+			switch {
+			case levels != "" && scales != "":
+				return usageErr("--levels and --scales: give one")
+			case levels == "" && scales == "":
+				return usageErr("--levels or --scales is required, e.g. --levels 14-16")
+			case levels != "":
+				if req.Levels, err = ags.ParseLevels(levels); err != nil {
+					return flagErr(err, manageFlags)
+				}
+			default:
+				if req.Scales, err = parseScales(scales, true); err != nil {
+					return err
+				}
 			}
 			if req.Extent, area, err = where.parse(); err != nil {
 				return err
@@ -92,14 +107,16 @@ denominators, e.g. 4513.99,2256.99.`,
 				}
 				job, err := s.c.Tiles.ManageCache(ctx, req)
 				if err != nil {
-					return err
+					// A level or scale the scheme does not have.
+					return flagErr(err, manageFlags)
 				}
 				return submittedGPJob(ctx, s, &w, taskPath, ref, job)
 			})
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&scales, "scales", "", "scale denominators, e.g. 4513.99,2256.99")
+	f.StringVar(&levels, "levels", "", "levels of the tiling scheme, e.g. 14-16 or 0-5,10")
+	f.StringVar(&scales, "scales", "", "scale denominators instead of levels, e.g. 4513.99,2256.99")
 	f.StringVar(&mode, "mode", "", "RECREATE_ALL_TILES, RECREATE_EMPTY_TILES or DELETE_TILES")
 	where.add(cmd, "area: xmin,ymin,xmax,ymax in --sr", "area: the polygons of a GeoJSON file")
 	f.IntVar(&instances, "instances", 0, "CachingTools instances to use (default: as many as the server allows)")
@@ -111,7 +128,7 @@ denominators, e.g. 4513.99,2256.99.`,
 // manageFlags are the flags of 'cache manage' that set the fields of an
 // ags.ManageCacheRequest.
 var manageFlags = map[string]string{"Service": "REF", "UpdateMode": "--mode", "Instances": "--instances",
-	"Scales": "--scales", "Levels": "--scales", "Extent": "--extent", "extent": "--extent", "TaskPath": "--task",
+	"Scales": "--scales", "Levels": "--levels", "levels": "--levels", "Extent": "--extent", "extent": "--extent", "TaskPath": "--task",
 	"task path": "--task"}
 
 // createFlags are the flags of 'cache create' that set the fields of an

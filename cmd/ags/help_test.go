@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -79,4 +81,41 @@ func TestDemoInProcess(t *testing.T) {
 	require.Equal(t, 0, a.run(context.Background(), []string{"--demo", "services", "list", "-o", "json"}), errb.String())
 	assert.Contains(t, out.String(), `"service": "Imagery/Portland.ImageServer"`)
 	assert.Contains(t, errb.String(), "--demo: running against an embedded ArcGIS Server emulator")
+}
+
+// The README's exit-code table says what 'ags help exit-codes' says, code
+// by code (backticks and quotes aside).
+func TestReadmeExitCodesMatchHelp(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	norm := func(s string) string {
+		return strings.Join(strings.Fields(strings.NewReplacer("`", "", "'", "").Replace(s)), " ")
+	}
+
+	help := map[string]string{}
+	code := ""
+	for _, line := range strings.Split(exitCodesHelp, "\n") {
+		if m := regexp.MustCompile(`^  (\d)  (.*)$`).FindStringSubmatch(line); m != nil {
+			code = m[1]
+			help[code] = m[2]
+		} else if code != "" && strings.HasPrefix(line, "     ") {
+			help[code] += " " + line
+		} else {
+			code = ""
+		}
+	}
+
+	_, section, ok := strings.Cut(string(readme), "\n## The `ags` command\n")
+	require.True(t, ok, "README has no section \"## The `ags` command\"")
+	section, _, _ = strings.Cut(section, "\n## ")
+	table := map[string]string{}
+	for _, m := range regexp.MustCompile(`(?m)^\| (\d) \| (.*) \|$`).FindAllStringSubmatch(section, -1) {
+		table[m[1]] = m[2]
+	}
+
+	require.Len(t, help, 7, "exit codes in 'ags help exit-codes'")
+	require.Len(t, table, len(help), "exit codes in the README's table")
+	for c, text := range help {
+		assert.Equal(t, norm(text), norm(table[c]), "exit code %s", c)
+	}
 }

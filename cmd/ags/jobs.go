@@ -176,6 +176,7 @@ gp:System/PublishingTools/GPServer/Refresh%20Service:j1a2b3.`,
 			if err := w.check(cmd); err != nil {
 				return err
 			}
+			w.missing = a.demoJobMissing
 			return a.each(cmd, func(ctx context.Context, s *site) error {
 				rec := []jobRecord{{Job: ref.String(), Kind: ref.Kind, ID: ref.ID, Target: ref.Path}}
 				switch ref.Kind {
@@ -220,15 +221,20 @@ it could be read; 'ags job wait' exits with the job's outcome.`,
 			return a.each(cmd, func(ctx context.Context, s *site) error {
 				st, err := jobStatus(ctx, s.c, ref)
 				if err != nil {
-					return err
+					return a.demoJobMissing(err)
 				}
 				rec := jobRecord{Job: ref.String(), Kind: ref.Kind, ID: ref.ID, Target: ref.Path,
-					State: stateName(st.State), Status: st.Status, Messages: messageTexts(st.Messages)}
+					State: jobState(st.State, st.Status), Status: st.Status, Messages: messageTexts(st.Messages)}
 				pct := ""
 				if st.Progress != nil {
 					p := st.Progress.Percent
 					rec.Percent, rec.Message = &p, st.Progress.Message
-					pct = strconv.FormatFloat(p, 'f', 0, 64) + "%"
+				}
+				if st.State == ags.JobSucceeded {
+					rec.Percent = fullPercent()
+				}
+				if rec.Percent != nil {
+					pct = strconv.FormatFloat(*rec.Percent, 'f', 0, 64) + "%"
 				}
 				s.p.table([]string{"JOB", "STATE", "STATUS", "PROGRESS"}, [][]string{{rec.Job, rec.State, rec.Status, pct}})
 				s.p.event("status", rec)
@@ -267,7 +273,7 @@ it could be read; 'ags job wait' exits with the job's outcome.`,
 					}
 				}
 				if err != nil {
-					return err
+					return a.demoJobMissing(err)
 				}
 				rec := jobRecord{Job: ref.String(), Kind: ref.Kind, ID: ref.ID, Target: ref.Path, State: "cancelling"}
 				s.p.done("cancel requested: %s", rec.Job)

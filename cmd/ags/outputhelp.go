@@ -30,8 +30,9 @@ JOB=$(ags refresh REF --no-wait) captures it.
   FAILURE is {"service", "error", "exit_code"}: a service the command failed on.
   JOB is {"job": reference, "kind": "gp"|"tiles"|"publish", "id", "target", "state",
     "status", "percent", "message", "messages", "result", "error", "exit_code"}
-    where state is submitted, queued, running, succeeded, failed,
-    cancelled, timed-out or unknown, and status is the server's own word.
+    where state is submitted, queued, running, succeeded, partial (a tile
+    job that ended PARTIALERROR: exit code 6), failed, cancelled, timed-out
+    or unknown, and status is the server's own word.
     A tile job's result is {"num_tiles", "tiles_size", "num_error_tasks",
     "percent_complete", "levels": [{level, num_tiles, estimated_num_tiles,
     num_tasks, num_done_tasks}], "unfinished_levels"}, also when it ended

@@ -118,3 +118,33 @@ func TestProgressLevelBars(t *testing.T) {
 		assert.Empty(t, p.term.(*syncBuffer).String(), "no bar without a terminal, with -q, or in ndjson")
 	}
 }
+
+// A job that succeeded is at 100 %, even when its last status (a GP job's
+// esriJobSucceeded) reports no progress after an earlier 25 %: its bar,
+// its status event and its done record say so.
+func TestSucceededIsFullProgress(t *testing.T) {
+	recs := []jobRecord{{Kind: kindGP, ID: "g1", Target: "Imagery/Portland.ImageServer"}}
+	running := ags.JobStatus{JobID: "g1", State: ags.JobRunning, Status: "esriJobExecuting", Progress: &ags.JobProgress{Percent: 25}}
+	done := ags.JobStatus{JobID: "g1", State: ags.JobSucceeded, Status: "esriJobSucceeded"}
+
+	var term syncBuffer
+	p := &printer{mode: modeTable, tty: true, term: &term, out: &bytes.Buffer{}, errw: &bytes.Buffer{}}
+	pr := newProgress(p, recs)
+	pr.update(0, running)
+	pr.update(0, done)
+	pr.finish([]bool{true})
+	lines := lastFrame(term.String())
+	require.Len(t, lines, 1, "%q", lines)
+	assert.Regexp(t, `^Imagery/Portland.ImageServer .*100 %$`, strings.TrimRight(lines[0], " "))
+
+	var out bytes.Buffer
+	p = &printer{mode: modeNDJSON, out: &out, errw: &bytes.Buffer{}}
+	pr = newProgress(p, recs)
+	pr.update(0, running)
+	pr.update(0, done)
+	events := strings.Split(strings.TrimSpace(out.String()), "\n")
+	require.Len(t, events, 2)
+	assert.Contains(t, events[0], `"percent":25`)
+	assert.Contains(t, events[1], `"percent":100`)
+	assert.Contains(t, events[1], `"state":"succeeded"`)
+}

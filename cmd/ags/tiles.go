@@ -388,7 +388,7 @@ func (a *app) tilesJobsCmd() *cobra.Command {
 				var rows [][]string
 				for _, j := range sum.Jobs {
 					r := rec{Job: jobRef{Kind: kindTiles, Path: ref.String(), ID: j.ID}.String(), ID: j.ID, Type: j.Type,
-						State: stateName(j.State()), Status: j.Status, Submit: timeText(j.SubmitTime), End: timeText(j.EndTime)}
+						State: jobState(j.State(), j.Status), Status: j.Status, Submit: timeText(j.SubmitTime), End: timeText(j.EndTime)}
 					recs = append(recs, r)
 					rows = append(rows, []string{r.Job, r.Type, r.State, r.Submit})
 					s.p.event("job", r)

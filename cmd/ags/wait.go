@@ -67,6 +67,9 @@ type waitFlags struct {
 	noWait            bool
 	timeout           time.Duration
 	cancelOnInterrupt bool
+	// missing, if set, adds to the error of a job that was not found
+	// (exit code 4), e.g. a hint.
+	missing func(error) error
 }
 
 func (w *waitFlags) add(cmd *cobra.Command, waitByDefault bool) {
@@ -96,7 +99,7 @@ type jobRecord struct {
 	Kind     string   `json:"kind"`             // gp, tiles or publish
 	ID       string   `json:"id"`               // the server's job ID
 	Target   string   `json:"target,omitempty"` // the service (Folder/Name.Type) or task
-	State    string   `json:"state"`            // submitted, queued, running, succeeded, failed, cancelled, timed-out, unknown
+	State    string   `json:"state"`            // submitted, queued, running, succeeded, partial, failed, cancelled, timed-out, unknown
 	Status   string   `json:"status,omitempty"` // the server's own word, e.g. esriJobSucceeded, PARTIALERROR
 	Percent  *float64 `json:"percent,omitempty"`
 	Message  string   `json:"message,omitempty"`  // progress message
@@ -114,6 +117,26 @@ type jobsDoc struct {
 // stateName is the SDK's name of a job state as one word ("timed-out"), so
 // that table columns split on spaces.
 func stateName(s ags.JobState) string { return strings.ReplaceAll(s.String(), " ", "-") }
+
+// statePartial is the state of a tile job that ended PARTIALERROR: some of
+// its tasks failed, the others ran (exit code 6).
+const statePartial = "partial"
+
+// jobState is the state ags shows for a job: stateName of the SDK's state,
+// or statePartial when the server's status is PARTIALERROR.
+func jobState(s ags.JobState, status string) string {
+	if strings.EqualFold(status, "PARTIALERROR") {
+		return statePartial
+	}
+	return stateName(s)
+}
+
+// fullPercent is the progress of a job that succeeded, whatever its last
+// status said.
+func fullPercent() *float64 {
+	p := 100.0
+	return &p
+}
 
 func messageTexts(ms []ags.JobMessage) []string {
 	var out []string
@@ -183,6 +206,9 @@ func waitJobs[T any](ctx context.Context, s *site, w *waitFlags, jobs []*ags.Job
 		r := recs[i]
 		r.Messages = nil
 		code := exitCode(o.Err)
+		if code == exitMissing && w.missing != nil {
+			o.Err = w.missing(o.Err)
+		}
 		codes[i] = code
 		r.ExitCode = &code
 		var je *ags.JobError
@@ -190,12 +216,13 @@ func waitJobs[T any](ctx context.Context, s *site, w *waitFlags, jobs []*ags.Job
 		case o.Err == nil:
 			r.State = stateName(ags.JobSucceeded)
 			r.Status = prog.status[i]
+			r.Percent = fullPercent()
 			r.Result = result(ctx, o.Result)
 			if st, ok := any(o.Result).(*ags.TileJobStats); ok {
 				tileStats = append(tileStats, tileStatsOf{r.Target, st})
 			}
 		case errors.As(o.Err, &je):
-			r.State = stateName(je.State)
+			r.State = jobState(je.State, je.Status)
 			r.Status = je.Status
 			r.Messages = messageTexts(je.Messages)
 			r.Error = o.Err.Error()
@@ -279,11 +306,15 @@ func (pr *progress) update(i int, st ags.JobStatus) {
 	pr.mu.Lock()
 	defer pr.mu.Unlock()
 	r := pr.recs[i]
-	r.State, r.Status, r.Messages = stateName(st.State), st.Status, messageTexts(st.NewMessages)
+	r.State, r.Status, r.Messages = jobState(st.State, st.Status), st.Status, messageTexts(st.NewMessages)
 	pr.status[i] = st.Status
 	if st.Progress != nil {
 		pct := st.Progress.Percent
 		r.Percent, r.Message = &pct, st.Progress.Message
+	}
+	if st.State == ags.JobSucceeded {
+		// A GP job's last status reports no progress.
+		r.Percent = fullPercent()
 	}
 	pr.p.event("status", r)
 	if pr.mpb != nil {
