@@ -180,6 +180,9 @@ func NewClient(siteURL string, opts ...Option) (*Client, error) {
 	c.http = transport.New(c.guardRedirects(hc), transport.Policy{
 		MaxRetries: c.retry.MaxRetries, MinDelay: c.retry.MinDelay, MaxDelay: c.retry.MaxDelay,
 	}, c.transportHook(), c.logger)
+	// Retries wait on the client's clock, as polls and backoff do (tests
+	// replace it).
+	c.http.SetSleep(func(ctx context.Context, d time.Duration) error { return c.sleep(ctx, d) })
 	if cfg.httpClient == nil {
 		c.slots = make(chan struct{}, defaultMaxConnsPerHost)
 	}

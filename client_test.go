@@ -556,11 +556,11 @@ func TestRetryAfterHonoured(t *testing.T) {
 				}
 				_, _ = io.WriteString(w, `{}`)
 			}, WithRetryPolicy(RetryPolicy{MaxRetries: 2, MinDelay: 2 * time.Millisecond, MaxDelay: 40 * time.Millisecond}))
-			start := time.Now()
+			clock := installClock(c) // the wait is on the client's clock
 			require.NoError(t, c.Post(t.Context(), "admin/services/createService", nil, nil), "429 is retried even for a POST")
 			require.Len(t, *events, 1)
 			assert.Equal(t, tt.want, (*events)[0].Wait)
-			assert.GreaterOrEqual(t, time.Since(start), tt.want)
+			assert.Equal(t, []time.Duration{tt.want}, clock.Sleeps(), "the retry waited that long")
 		})
 	}
 	// Retry-After itself (one real second) below the cap.
@@ -573,10 +573,11 @@ func TestRetryAfterHonoured(t *testing.T) {
 		}
 		_, _ = io.WriteString(w, `{}`)
 	}, WithRetryPolicy(RetryPolicy{MaxRetries: 1, MinDelay: time.Millisecond, MaxDelay: 5 * time.Second}))
-	start := time.Now()
+	clock := installClock(c)
+	start := clock.Now()
 	require.NoError(t, c.Post(t.Context(), "admin/services/x.MapServer/start", nil, nil))
 	assert.Equal(t, time.Second, (*events)[0].Wait)
-	assert.GreaterOrEqual(t, time.Since(start), time.Second)
+	assert.Equal(t, time.Second, clock.Now().Sub(start), "a second of the client's clock passed, not of the wall's")
 }
 
 func TestConnectionRefusedRetriedForPOST(t *testing.T) {

@@ -59,7 +59,14 @@ type Client struct {
 	policy Policy
 	hook   func(Event)
 	rnd    func() float64
+	// sleep waits between attempts; nil waits on the wall clock.
+	sleep func(context.Context, time.Duration) error
 }
+
+// SetSleep makes the client wait between attempts with sleep, which must
+// return early when its context ends (the caller's clock, so that tests
+// driving a fake clock drive the retries too). Call it before any request.
+func (c *Client) SetSleep(sleep func(context.Context, time.Duration) error) { c.sleep = sleep }
 
 type ctxKey struct{}
 
@@ -76,6 +83,7 @@ type state struct {
 	c                  *Client
 	method, host, path string
 	lastErr            error
+	ctx                context.Context // the request's, for the waits between attempts
 }
 
 // WithIdempotent marks the requests sent with ctx as safe to repeat (or
@@ -163,7 +171,7 @@ func (c *Client) do(req *http.Request, body any, maxRetries int) (*http.Response
 		req = req.WithContext(context.WithValue(req.Context(), ctxKey{}, st))
 	}
 	d := st
-	d.c, d.method, d.host, d.path = c, req.Method, req.URL.Host, req.URL.Path
+	d.c, d.method, d.host, d.path, d.ctx = c, req.Method, req.URL.Host, req.URL.Path, req.Context()
 	// A struct literal, not retryablehttp.NewClient: the latter logs every
 	// URL, query included, to stderr. Logger stays nil; loggingTransport
 	// logs each attempt without query, headers or body.
@@ -208,6 +216,12 @@ func (d *state) backoff(min, max time.Duration, n int, resp *http.Response) time
 			ev.Status = resp.StatusCode
 		}
 		d.c.hook(ev)
+	}
+	if d.c.sleep != nil {
+		// The wait happens here, on the caller's clock; retryablehttp
+		// then waits no longer (and sees a context that ended).
+		_ = d.c.sleep(d.ctx, wait)
+		return 0
 	}
 	return wait
 }
