@@ -231,6 +231,7 @@ one JSON event per line (see 'ags help output'). Exit codes are stable (see
 		a.publishCmd(),
 		a.gpCmd(),
 		a.jobCmd(),
+		a.demoCmd(),
 		&cobra.Command{Use: "exit-codes", Short: "What ags's exit codes mean", Long: exitCodesHelp},
 		&cobra.Command{Use: "output", Short: "The fields of -o json and -o ndjson", Long: outputHelp},
 	)
