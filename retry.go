@@ -1,6 +1,7 @@
 package ags
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -145,5 +146,17 @@ func (c *Client) onRetry(e RetryEvent) {
 	}
 	if c.retryHook != nil {
 		c.retryHook(e)
+	}
+}
+
+// sleepCtx waits for d or until ctx is done.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
