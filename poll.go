@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strings"
 	"time"
 )
 
@@ -426,8 +425,9 @@ func (w *waiter[T]) step(ctx context.Context) (res T, done bool, err error) {
 			return res, true, j.waitEnded(ctx, cerr, *p)
 		}
 		if !transientPollError(err) || int(w.failures) >= p.MaxConsecutiveErrors {
-			if strings.Contains(err.Error(), j.id) {
-				return res, true, fmt.Errorf("waiting stopped: %w", err) // err names the job
+			if fromPipeline(err) {
+				// The job's own calls name it ("<task> job <id>: status").
+				return res, true, fmt.Errorf("waiting stopped: %w", err)
 			}
 			return res, true, fmt.Errorf("%s: wait for job %s: %w", j.op, j.id, err)
 		}
@@ -467,6 +467,23 @@ func (w *waiter[T]) step(ctx context.Context) (res T, done bool, err error) {
 		return res, true, out
 	}
 	return res, false, nil
+}
+
+// fromPipeline reports whether err was built by the request pipeline for
+// a labelled call (its Op names the call's scope).
+func fromPipeline(err error) bool {
+	var ae *Error
+	var re *ResponseError
+	var qe *RequestError
+	switch {
+	case errors.As(err, &ae):
+		return ae.Op != ""
+	case errors.As(err, &re):
+		return re.Op != ""
+	case errors.As(err, &qe):
+		return qe.Op != ""
+	}
+	return false
 }
 
 // waitEnded builds the error for a wait that ctx ended, cancelling the
