@@ -352,6 +352,18 @@ type call struct {
 // error text.
 var secretParams = [...]string{"token", "password"}
 
+// isSecretParam reports whether a form field named k carries a credential,
+// whatever the case of its name ("Password" too).
+func isSecretParam(k string) bool {
+	k = strings.TrimSpace(k)
+	for _, s := range secretParams {
+		if strings.EqualFold(k, s) {
+			return true
+		}
+	}
+	return false
+}
+
 // do is the one request pipeline: encode, attach the token, send with
 // retries, read a bounded body, decode every error envelope, renew a
 // rejected token once, and back off while the admin store is busy.
@@ -363,9 +375,13 @@ func (c *Client) do(ctx context.Context, r call, out any) error {
 		if vals, err = form.Encode(r.params); err != nil {
 			return &ValidationError{Field: "params", Reason: err.Error()}
 		}
-		for _, k := range secretParams {
-			if v := vals.Get(k); v != "" {
-				redact = append(redact, v)
+		for k, vs := range vals {
+			if isSecretParam(k) {
+				for _, v := range vs {
+					if v != "" {
+						redact = append(redact, v)
+					}
+				}
 			}
 		}
 		query = vals.Encode()

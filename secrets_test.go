@@ -179,3 +179,25 @@ func TestSecretsNeverLeak(t *testing.T) {
 		assert.False(t, pu.Query().Has("password"), u)
 	}
 }
+
+// TestSecretParamsWhateverTheirCase: a credential passed through the
+// escape hatch under any spelling of its name ("Password", "TOKEN") never
+// rides in a URL and is masked in what the server echoes.
+func TestSecretParamsWhateverTheirCase(t *testing.T) {
+	c, mux, _ := setupNoAuth(t)
+	const pw, tok = "Cap1talised-Passw0rd", "UPPERCASE-TOKEN-0123456789"
+	var methods []string
+	mux.HandleFunc("/arcgis/admin/echo", func(w http.ResponseWriter, r *http.Request) {
+		methods = append(methods, r.Method)
+		assert.NotContains(t, r.URL.RawQuery, "Passw0rd", "no credential in the URL")
+		assert.NotContains(t, r.URL.RawQuery, "UPPERCASE-TOKEN", "no credential in the URL")
+		_ = r.ParseForm()
+		fmt.Fprintf(w, `{"status":"error","messages":["bad %s and %s"],"code":400}`, r.PostForm.Get("Password"), r.PostForm.Get("TOKEN"))
+	})
+	err := c.Get(t.Context(), "admin/echo", url.Values{"Password": {pw}, "TOKEN": {tok}}, nil)
+	require.Error(t, err)
+	assert.Equal(t, []string{http.MethodPost}, methods, "a read carrying a credential is sent as a POST")
+	assert.NotContains(t, err.Error(), pw)
+	assert.NotContains(t, err.Error(), tok)
+	assert.Contains(t, err.Error(), "bad REDACTED and REDACTED")
+}
