@@ -72,26 +72,3 @@ func ClassifyTileStatus(status string) JobState {
 	}
 	return JobUnknown
 }
-
-// classifyAdminStatus maps an admin API async job status (SUBMITTED,
-// EXECUTING, CANCELLING, CANCELLED, FAILED, COMPLETED; any case) to a
-// JobState. No admin job is wrapped yet; it is the classifier such a job
-// family will use.
-// https://developers.arcgis.com/rest/enterprise-administration/enterprise/job
-func classifyAdminStatus(status string) JobState {
-	switch strings.ToUpper(strings.TrimSpace(status)) {
-	case "SUBMITTED", "NEW", "WAITING":
-		return JobQueued
-	case "EXECUTING", "CANCELLING", "CANCELING", "RUNNING":
-		return JobRunning
-	case "COMPLETED", "SUCCEEDED", "DONE":
-		return JobSucceeded
-	case "FAILED", "ERROR":
-		return JobFailed
-	case "CANCELLED", "CANCELED":
-		return JobCancelled
-	case "TIMEDOUT":
-		return JobTimedOut
-	}
-	return JobUnknown
-}

@@ -96,41 +96,6 @@ func TestClassifyTileStatus(t *testing.T) {
 	}
 }
 
-func TestClassifyAdminStatus(t *testing.T) {
-	tests := []struct {
-		status string
-		want   JobState
-	}{
-		{"SUBMITTED", JobQueued},
-		{"Submitted", JobQueued},
-		{"NEW", JobQueued},
-		{"WAITING", JobQueued},
-		{"EXECUTING", JobRunning},
-		{"executing", JobRunning},
-		{"RUNNING", JobRunning},
-		{"CANCELLING", JobRunning},
-		{"CANCELING", JobRunning},
-		{"COMPLETED", JobSucceeded},
-		{"Completed", JobSucceeded},
-		{"SUCCEEDED", JobSucceeded},
-		{"DONE", JobSucceeded},
-		{"FAILED", JobFailed},
-		{"failed", JobFailed},
-		{"ERROR", JobFailed},
-		{"CANCELLED", JobCancelled},
-		{"Canceled", JobCancelled},
-		{"TIMEDOUT", JobTimedOut},
-		{"", JobUnknown},
-		{"PAUSED", JobUnknown},
-		{"esriJobExecuting", JobUnknown},
-	}
-	for _, tt := range tests {
-		t.Run(tt.status, func(t *testing.T) {
-			assert.Equal(t, tt.want, classifyAdminStatus(tt.status), "%q", tt.status)
-		})
-	}
-}
-
 func TestJobStateString(t *testing.T) {
 	assert.Equal(t, "succeeded", JobSucceeded.String())
 	assert.Equal(t, "timed out", JobTimedOut.String())
