@@ -111,7 +111,7 @@ type ManageCacheRequest struct {
 	// ExtraParams are added to the submitted form, replacing a parameter
 	// of the same name: for parameters this type does not model, or a
 	// release that names one differently.
-	ExtraParams url.Values
+	ExtraParams ExtraParams
 }
 
 // manageCacheParams is the task's form.
@@ -197,7 +197,7 @@ func (r ManageCacheRequest) check() (ServiceRef, string, error) {
 			return ServiceRef{}, "", err
 		}
 	}
-	if err := checkExtra(r.ExtraParams); err != nil {
+	if err := r.ExtraParams.check(); err != nil {
 		return ServiceRef{}, "", err
 	}
 	return ref, task, nil
@@ -225,7 +225,7 @@ func (r ManageCacheRequest) params(ref ServiceRef, sch *TileScheme) (url.Values,
 	if r.AreaOfInterest != nil {
 		p.AreaOfInterest = form.NewJSON(*r.AreaOfInterest)
 	}
-	return gpForm(p, r.ExtraParams)
+	return r.ExtraParams.apply(p)
 }
 
 // schemeScales turns levels, or scales given by a caller, into the
@@ -270,33 +270,6 @@ func constrainingExtent(e Extent, sch *TileScheme) (string, error) {
 	}
 	f := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 	return f(e.XMin) + ";" + f(e.YMin) + ";" + f(e.XMax) + ";" + f(e.YMax), nil
-}
-
-// gpForm encodes a task's typed parameters and lays extra over them (a
-// parameter in extra replaces the typed one of the same name).
-func gpForm(params any, extra url.Values) (url.Values, error) {
-	vals, err := form.Encode(params)
-	if err != nil {
-		return nil, &ValidationError{Field: "params", Reason: err.Error()}
-	}
-	for k, v := range extra {
-		vals[k] = append([]string(nil), v...)
-	}
-	return vals, nil
-}
-
-// checkExtra refuses extra parameters that the pipeline owns (f, token)
-// or that could not be sent.
-func checkExtra(extra url.Values) error {
-	for k := range extra {
-		switch {
-		case strings.TrimSpace(k) == "" || strings.TrimSpace(k) != k:
-			return invalid("ExtraParams", "%q is not a parameter name", k)
-		case strings.EqualFold(k, "f"), strings.EqualFold(k, "token"):
-			return invalid("ExtraParams", "%q is set by the client, not by a request", k)
-		}
-	}
-	return nil
 }
 
 // schemeFor returns the request's scheme, or reads the service's.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"math"
-	"net/url"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -78,7 +77,7 @@ func TestCachingRequestsValidate(t *testing.T) {
 		}), "AreaOfInterest.geometryType"},
 		{"manage: jobid on CachingTools", manage(func(r *ManageCacheRequest) { r.JobID = "j1" }), "JobID"},
 		{"manage: bad task path", manage(func(r *ManageCacheRequest) { r.TaskPath = "System/CachingTools" }), "task path"},
-		{"manage: extra token", manage(func(r *ManageCacheRequest) { r.ExtraParams = url.Values{"token": {"x"}} }), "ExtraParams"},
+		{"manage: extra token", manage(func(r *ManageCacheRequest) { r.ExtraParams = ExtraParams{"token": {"x"}} }), "ExtraParams"},
 
 		// Create Map Cache.
 		{"create: good", create(func(*CreateCacheRequest) {}), ""},
@@ -97,7 +96,7 @@ func TestCachingRequestsValidate(t *testing.T) {
 		{"scales: none", CacheScalesRequest{Service: streets}, "Scales"},
 		{"scales: zero", CacheScalesRequest{Service: streets, Scales: []float64{0}}, "Scales[0]"},
 		{"scales: globe service", CacheScalesRequest{Service: ServiceRef{Name: "G", Type: "GlobeServer"}, Scales: []float64{1}}, "Service.Type"},
-		{"scales: extra f", CacheScalesRequest{Service: streets, Scales: []float64{1}, ExtraParams: url.Values{"F": {"html"}}}, "ExtraParams"},
+		{"scales: extra f", CacheScalesRequest{Service: streets, Scales: []float64{1}, ExtraParams: ExtraParams{"F": {"html"}}}, "ExtraParams"},
 
 		// Manage Map Cache Status.
 		{"status: good", status(func(*CacheStatusRequest) {}), ""},
@@ -114,7 +113,7 @@ func TestCachingRequestsValidate(t *testing.T) {
 		{"delete cache: good", DeleteCacheRequest{Service: streets, Instances: 2}, ""},
 		{"delete cache: bad name", DeleteCacheRequest{Service: ServiceRef{Name: "a b"}}, "Service.Name"},
 		{"delete cache: instances", DeleteCacheRequest{Service: streets, Instances: -3}, "Instances"},
-		{"delete cache: extra token", DeleteCacheRequest{Service: streets, ExtraParams: url.Values{"token": {"x"}}}, "ExtraParams"},
+		{"delete cache: extra token", DeleteCacheRequest{Service: streets, ExtraParams: ExtraParams{"token": {"x"}}}, "ExtraParams"},
 
 		// updateTiles and deleteTiles of hosted tile layers.
 		{"update tiles: good", update(func(*UpdateTilesRequest) {}), ""},

@@ -91,7 +91,7 @@ type CreateCacheRequest struct {
 	UseLocalCacheDir *bool
 	// ExtraParams are added to the form, replacing a parameter of the same
 	// name.
-	ExtraParams url.Values
+	ExtraParams ExtraParams
 }
 
 type createCacheParams struct {
@@ -164,10 +164,10 @@ func (r CreateCacheRequest) params() (url.Values, error) {
 		}
 		p.TileOrigin = formatScale(o.X) + " " + formatScale(o.Y)
 	}
-	if err := checkExtra(r.ExtraParams); err != nil {
+	if err := r.ExtraParams.check(); err != nil {
 		return nil, err
 	}
-	return gpForm(p, r.ExtraParams)
+	return r.ExtraParams.apply(p)
 }
 
 func orDefault[T comparable](v, def T) T {
@@ -238,7 +238,7 @@ func (s *TilesService) CreateCache(ctx context.Context, req CreateCacheRequest) 
 type CacheScalesRequest struct {
 	Service     ServiceRef // MapServer (the default) or ImageServer
 	Scales      []float64  // required: every scale the cache is to have
-	ExtraParams url.Values
+	ExtraParams ExtraParams
 }
 
 type cacheScalesParams struct {
@@ -265,7 +265,7 @@ func (r CacheScalesRequest) check() (ServiceRef, []float64, error) {
 	if err != nil {
 		return ServiceRef{}, nil, err
 	}
-	if err := checkExtra(r.ExtraParams); err != nil {
+	if err := r.ExtraParams.check(); err != nil {
 		return ServiceRef{}, nil, err
 	}
 	return ref, scales, nil
@@ -280,7 +280,7 @@ func (s *TilesService) SetCacheScales(ctx context.Context, req CacheScalesReques
 	if err != nil {
 		return nil, err
 	}
-	params, err := gpForm(cacheScalesParams{ServiceURL: cachingToolsService(ref), Levels: joinScales(scales)}, req.ExtraParams)
+	params, err := req.ExtraParams.apply(cacheScalesParams{ServiceURL: cachingToolsService(ref), Levels: joinScales(scales)})
 	if err != nil {
 		return nil, err
 	}
@@ -317,7 +317,7 @@ type CacheStatusRequest struct {
 	Instances   int     // thread_count; 0 sends -1
 	Extent      *Extent // constraining_extent, in the service's spatial reference
 	Scheme      *TileScheme
-	ExtraParams url.Values
+	ExtraParams ExtraParams
 }
 
 type cacheStatusParams struct {
@@ -360,7 +360,7 @@ func (r CacheStatusRequest) check() (ServiceRef, error) {
 			return ServiceRef{}, err
 		}
 	}
-	if err := checkExtra(r.ExtraParams); err != nil {
+	if err := r.ExtraParams.check(); err != nil {
 		return ServiceRef{}, err
 	}
 	return ref, nil
@@ -396,7 +396,7 @@ func (s *TilesService) CacheStatus(ctx context.Context, req CacheStatusRequest) 
 			return nil, err
 		}
 	}
-	params, err := gpForm(p, req.ExtraParams)
+	params, err := req.ExtraParams.apply(p)
 	if err != nil {
 		return nil, err
 	}
@@ -412,7 +412,7 @@ func (s *TilesService) CacheStatus(ctx context.Context, req CacheStatusRequest) 
 type DeleteCacheRequest struct {
 	Service     ServiceRef // MapServer (the default) or ImageServer
 	Instances   int        // thread_count; 0 sends -1
-	ExtraParams url.Values
+	ExtraParams ExtraParams
 }
 
 type deleteCacheParams struct {
@@ -437,7 +437,7 @@ func (r DeleteCacheRequest) check() (ServiceRef, error) {
 	if r.Instances < -1 {
 		return ServiceRef{}, invalid("Instances", "must be positive, or 0 or -1 for as many as allowed; got %d", r.Instances)
 	}
-	if err := checkExtra(r.ExtraParams); err != nil {
+	if err := r.ExtraParams.check(); err != nil {
 		return ServiceRef{}, err
 	}
 	return ref, nil
@@ -454,7 +454,7 @@ func (s *TilesService) DeleteCacheAndRestartService(ctx context.Context, req Del
 	if err != nil {
 		return nil, err
 	}
-	params, err := gpForm(deleteCacheParams{ServiceURL: cachingToolsService(ref), ThreadCount: threadCount(req.Instances)}, req.ExtraParams)
+	params, err := req.ExtraParams.apply(deleteCacheParams{ServiceURL: cachingToolsService(ref), ThreadCount: threadCount(req.Instances)})
 	if err != nil {
 		return nil, err
 	}

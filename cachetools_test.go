@@ -77,7 +77,7 @@ func TestCachingToolsGoldenRequests(t *testing.T) {
 
 func TestCreateCacheDefaults(t *testing.T) {
 	p, err := CreateCacheRequest{Service: ServiceRef{Name: "Elevation", Type: ImageServer}, OutFolder: "d:/cache",
-		Scales: []float64{1e6}, UseLocalCacheDir: Ptr(false), ExtraParams: url.Values{"dpi": {"120"}}}.params()
+		Scales: []float64{1e6}, UseLocalCacheDir: Ptr(false), ExtraParams: ExtraParams{"dpi": {"120"}}}.params()
 	require.NoError(t, err)
 	assert.Equal(t, url.Values{"service_url": {"Elevation:ImageServer"}, "out_folder": {"d:/cache"}, "levels": {"1000000"},
 		"storage_format": {"COMPACT"}, "cache_format": {"PNG"}, "tile_compression_quality": {"0"}, "dpi": {"120"},
@@ -113,7 +113,7 @@ func TestCachingToolsValidation(t *testing.T) {
 		})},
 		{"create: dpi", "DPI", create(func(r *CreateCacheRequest) { r.DPI = -96 })},
 		{"create: tile size", "TileWidth", create(func(r *CreateCacheRequest) { r.TileWidth = 300 })},
-		{"create: extra f", "ExtraParams", create(func(r *CreateCacheRequest) { r.ExtraParams = url.Values{"f": {"html"}} })},
+		{"create: extra f", "ExtraParams", create(func(r *CreateCacheRequest) { r.ExtraParams = ExtraParams{"f": {"html"}} })},
 		{"scales: none", "Scales", func(c *Client) error {
 			_, err := c.Tiles.SetCacheScales(context.Background(), CacheScalesRequest{Service: ServiceRef{Name: "Streets"}})
 			return err

@@ -179,24 +179,33 @@ func gpIdentity(_ context.Context, r *GPResult) (*GPResult, error) { return r, n
 // takes any parameters, pass them directly instead.
 type ExtraParams url.Values
 
-// apply returns the form of params with extra added or replacing. The
+// check refuses names that could not be sent (empty or padded) and the
+// parameters the client sets itself (f, token; any case).
+func (extra ExtraParams) check() error {
+	for _, k := range slices.Sorted(maps.Keys(extra)) {
+		switch {
+		case strings.TrimSpace(k) == "" || strings.TrimSpace(k) != k:
+			return invalid("ExtraParams", "%q is not a parameter name", k)
+		case strings.EqualFold(k, "f"), strings.EqualFold(k, "token"):
+			return invalid("ExtraParams", "%q is set by the client and cannot be overridden", k)
+		}
+	}
+	return nil
+}
+
+// apply returns the form of params with extra added or replacing (a
+// parameter in extra replaces the typed one of the same name). The
 // caller's values are not changed.
-func (extra ExtraParams) apply(params any) (any, error) {
-	if len(extra) == 0 {
-		return params, nil
+func (extra ExtraParams) apply(params any) (url.Values, error) {
+	if err := extra.check(); err != nil {
+		return nil, err
 	}
 	vals, err := form.Encode(params)
 	if err != nil {
 		return nil, &ValidationError{Field: "params", Reason: err.Error()}
 	}
-	for _, k := range slices.Sorted(maps.Keys(extra)) {
-		switch strings.TrimSpace(k) {
-		case "":
-			return nil, invalid("ExtraParams", "a parameter needs a name")
-		case "f", "token":
-			return nil, invalid("ExtraParams", "%q is set by the client and cannot be overridden", k)
-		}
-		vals[k] = append([]string(nil), extra[k]...)
+	for k, v := range extra {
+		vals[k] = append([]string(nil), v...)
 	}
 	return vals, nil
 }

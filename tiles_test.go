@@ -814,7 +814,7 @@ func TestTilesManageCacheForms(t *testing.T) {
 	_, err = c.Tiles.ManageCache(ctx, ManageCacheRequest{Service: ServiceRef{Folder: "Basemaps", Name: "Streets"},
 		Levels: sch.AllLevels(), UpdateMode: ResumeJob, Scheme: sch, Instances: 2,
 		TaskPath: "System/CachingControllers/GPServer/Manage%20Map%20Cache%20Tiles", JobID: "j0123456789abcdef",
-		ExtraParams: url.Values{"ignore_status": {"TRUE"}, "thread_count": {"4"}}})
+		ExtraParams: ExtraParams{"ignore_status": {"TRUE"}, "thread_count": {"4"}}})
 	require.NoError(t, err)
 	got := bodies()
 	require.Len(t, got, 2)
@@ -897,8 +897,8 @@ func TestTilesManageCacheValidation(t *testing.T) {
 				Features: []Feature{{Geometry: []int{1, 2}}}}
 		}), "AreaOfInterest.features[0].geometry", ""},
 		{"bad task path", with(func(r *ManageCacheRequest) { r.TaskPath = "System/CachingTools" }), "task path", ""},
-		{"extra token", with(func(r *ManageCacheRequest) { r.ExtraParams = url.Values{"token": {"x"}} }), "ExtraParams", ""},
-		{"extra blank name", with(func(r *ManageCacheRequest) { r.ExtraParams = url.Values{" ": {"x"}} }), "ExtraParams", ""},
+		{"extra token", with(func(r *ManageCacheRequest) { r.ExtraParams = ExtraParams{"token": {"x"}} }), "ExtraParams", ""},
+		{"extra blank name", with(func(r *ManageCacheRequest) { r.ExtraParams = ExtraParams{" ": {"x"}} }), "ExtraParams", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, mux, _ := setup(t)
