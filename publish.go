@@ -455,6 +455,9 @@ func notSD(name string) error {
 // service's name follows the publishing tools' rule: letters, digits and
 // underscores (arcpy CreateSharingDraft; see validName).
 func (req *PublishSDRequest) checkOverrides() error {
+	if err := req.ExtraParams.check(); err != nil {
+		return err // before the upload, not at the submit
+	}
 	if req.Folder != "" {
 		if err := validFolder("Folder", req.Folder); err != nil {
 			return err

@@ -244,6 +244,8 @@ func TestPublishSDValidation(t *testing.T) {
 		"min above max":     {File: good, MinInstances: 3, MaxInstances: 2},
 		"empty property":    {File: good, Properties: map[string]any{" ": 1}},
 		"negative instance": {File: good, MinInstances: -1},
+		"extra token":       {File: good, ExtraParams: ExtraParams{"Token": {"x"}}},
+		"extra blank name":  {File: good, ExtraParams: ExtraParams{"": {"x"}}},
 	} {
 		_, err := c.Services.PublishSD(ctx, req)
 		var ve *ValidationError
