@@ -148,7 +148,15 @@ func (sch *TileScheme) grid(level int, ext [4]float64) (c0, c1, r0, r1 int64) {
 			}
 			return v
 		}
-		lo, hi := int64(math.Floor(near(a))), int64(math.Ceil(near(b)))-1
+		// Bounded before converting, so an absurd extent (1e30, NaN)
+		// gives a huge count that jobTiles refuses, never an overflow.
+		clamp := func(v float64) float64 {
+			if math.IsNaN(v) {
+				return 0
+			}
+			return math.Max(-maxTileIndex, math.Min(v, maxTileIndex))
+		}
+		lo, hi := int64(clamp(math.Floor(near(a)))), int64(clamp(math.Ceil(near(b))))-1
 		return max(lo, 0), hi
 	}
 	c0, c1 = span((ext[0]-sch.OriginX)/size, (ext[2]-sch.OriginX)/size)
@@ -159,6 +167,10 @@ func (sch *TileScheme) grid(level int, ext [4]float64) (c0, c1, r0, r1 int64) {
 // maxJobTiles bounds the tiles one emulated job may touch (each is kept in
 // memory).
 const maxJobTiles = 1 << 20
+
+// maxTileIndex bounds a column or row index, so that products of spans
+// stay far from int64 overflow (2^26 squared is 2^52).
+const maxTileIndex = 1 << 26
 
 // jobTiles counts the tiles of a job before it runs, or says it is too big
 // for the emulator.
@@ -234,8 +246,6 @@ func (svc *service) applyLocked(op cacheOp, levels []int, ext [4]float64, fail m
 	return out
 }
 
-// takeFailuresLocked returns the pending FailTiles levels that concern
-// levels, and uses them up. Callers hold s.mu.
 // dropLocked removes the tiles of level l inside ext. Callers hold s.mu.
 func (svc *service) dropLocked(l int, ext [4]float64) {
 	have := svc.tiles[l]
@@ -247,6 +257,8 @@ func (svc *service) dropLocked(l int, ext [4]float64) {
 	}
 }
 
+// takeFailuresLocked returns the pending FailTiles levels that concern
+// levels, and uses them up. Callers hold s.mu.
 func (s *Server) takeFailuresLocked(levels []int) map[int]bool {
 	hit := false
 	for _, l := range levels {

@@ -2,6 +2,7 @@ package agstest
 
 import (
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -70,6 +71,17 @@ func TestUpdateTilesValidation(t *testing.T) {
 	addTileLayer(srv, "Hosted", "Parcels")
 	requireShape(t, "update-tiles-ok", c.post("/rest/admin/services/Hosted/Parcels/MapServer/updateTiles", url.Values{"levels": {"1"}, "extent": {goodExtent}}).body)
 	requireShape(t, "update-tiles-ok", c.post("/rest/admin/services/Parcels/MapServer/updateTiles", url.Values{"levels": {"1"}, "extent": {goodExtent}}).body)
+
+	// An absurd extent is refused at once, not counted tile by tile.
+	for _, huge := range []string{
+		`{"xmin":0,"ymin":0,"xmax":1e30,"ymax":1,"spatialReference":{"wkid":102100}}`,
+		`{"xmin":-1e300,"ymin":-1e300,"xmax":1e300,"ymax":1e300,"spatialReference":{"wkid":102100}}`,
+	} {
+		r = c.post(op, url.Values{"levels": {"0-20"}, "extent": {huge}})
+		code, _, details := restErr(t, r)
+		assert.Equal(t, 400, code, huge)
+		assert.Contains(t, strings.Join(details, " "), "at most", huge)
+	}
 
 	// A service without a tiling scheme has no tiles to update or delete.
 	srv.AddService("", "Plain", "MapServer", nil)
