@@ -318,7 +318,7 @@ func scaleLevels(sch *TileScheme, raw string) ([]int, []string) {
 	seen := map[int]bool{}
 	for _, part := range strings.FieldsFunc(raw, func(r rune) bool { return r == ';' || r == ',' }) {
 		f, err := strconv.ParseFloat(strings.TrimSpace(part), 64)
-		if err != nil || f <= 0 || math.IsInf(f, 0) {
+		if err != nil || !(f > 0) || math.IsInf(f, 0) { // !(f > 0) refuses NaN too
 			errs = append(errs, fmt.Sprintf("ERROR 000622: Invalid scale '%s' in Scales.", strings.TrimSpace(part)))
 			continue
 		}
@@ -476,7 +476,7 @@ func parseScaleList(raw string) ([]float64, []string) {
 	var errs []string
 	for _, part := range strings.FieldsFunc(raw, func(r rune) bool { return r == ';' || r == ',' }) {
 		f, err := strconv.ParseFloat(strings.TrimSpace(part), 64)
-		if err != nil || f <= 0 || math.IsInf(f, 0) {
+		if err != nil || !(f > 0) || math.IsInf(f, 0) { // !(f > 0) refuses NaN too
 			errs = append(errs, fmt.Sprintf("ERROR 000622: Invalid scale '%s' in Scales.", strings.TrimSpace(part)))
 			continue
 		}

@@ -367,9 +367,9 @@ func (s *Server) Count(pathSuffix string) int {
 
 // FailJobs makes GP jobs and tile jobs fail: when a job completes, match is
 // called with its task path (e.g. "System/PublishingTools/GPServer/Refresh
-// Service", or "updateTiles" for tile jobs) and its parameters; a non-empty
-// answer ends the job esriJobFailed (tile jobs: PARTIALERROR) with that
-// message. nil turns it off.
+// Service", or "updateTiles" / "deleteTiles" for tile jobs) and its
+// parameters; a non-empty answer ends the job esriJobFailed (tile jobs:
+// PARTIALERROR) with that message. nil turns it off.
 func (s *Server) FailJobs(match func(task string, params url.Values) string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -341,10 +341,14 @@ func (s *Server) settleTile(j *tileJob, now time.Time) {
 	run := j.run
 	fail := s.failJobs
 	params := cloneValues(j.params)
+	task := "updateTiles"
+	if j.del {
+		task = "deleteTiles"
+	}
 	s.mu.Unlock()
 	msg := ""
 	if fail != nil {
-		msg = fail("updateTiles", params)
+		msg = fail(task, params)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -784,6 +788,8 @@ func (s *Server) serviceWKID(key svcKey) int {
 // https://developers.arcgis.com/rest/services-reference/online/delete-all-tiles
 func (s *Server) deleteAllTiles(w http.ResponseWriter, r *http.Request, key svcKey) {
 	if r.Method != http.MethodPost {
+		// The page says POST only; the refusal's wording is this
+		// emulator's (none is recorded).
 		restError(w, r, 405, "Unable to delete tiles.", "The 'deleteAllTiles' operation supports only HTTP POST requests.")
 		return
 	}

@@ -288,3 +288,27 @@ func TestTileJobExtentInWGS84(t *testing.T) {
 	assert.Equal(t, "the extent is in wkid 2913, the tiling scheme in wkid 102100; only WGS84 (4326) converts, to Web Mercator.", details[1])
 	assert.Equal(t, 0, srv.TileCount("", "Portland", "MapServer", 14), "nothing was done")
 }
+
+// TestFailJobsNamesTheTileOperation: FailJobs sees "updateTiles" or
+// "deleteTiles", so a test can fail one and not the other.
+func TestFailJobsNamesTheTileOperation(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	srv := start(t, WithClock(clock.Now), WithJobDuration(time.Second))
+	addTileLayer(srv, "", "WorldService")
+	c := login(t, srv)
+	const base = "/rest/admin/services/WorldService/MapServer"
+	srv.FailJobs(func(task string, _ url.Values) string {
+		if task == "deleteTiles" {
+			return "Failed to delete."
+		}
+		return ""
+	})
+	up := c.post(base+"/updateTiles", url.Values{"levels": {"3"}, "extent": {goodExtent}}).body["jobId"].(string)
+	del := c.post(base+"/deleteTiles", url.Values{"levels": {"3"}}).body["jobId"].(string)
+	clock.Advance(time.Minute)
+	assert.Equal(t, "DONE", c.get(base+"/jobs/"+up, nil).body["jobStatus"])
+	r := c.get(base+"/jobs/"+del, nil)
+	assert.Equal(t, "PARTIALERROR", r.body["jobStatus"])
+	assert.Equal(t, "Failed to delete.", r.body["message"])
+}
