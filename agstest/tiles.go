@@ -315,21 +315,18 @@ func (s *Server) submitTileJob(w http.ResponseWriter, r *http.Request, key svcKe
 func (s *Server) startTileRunLocked(j *tileJob, svc *service, now time.Time, d time.Duration) {
 	j.submitted, j.start, j.end = now, now.Add(time.Duration(float64(d)*startFraction)), now.Add(d)
 	j.cancelled, j.finalized, j.failed, j.failMsg, j.outcome = false, false, false, "", nil
-	j.expected = nil
-	if sch := svc.scheme; sch != nil {
-		j.expected = map[int]int64{}
-		for _, l := range j.levels {
-			c0, c1, r0, r1 := sch.grid(l, j.ext)
-			if c1 >= c0 && r1 >= r0 {
-				j.expected[l] = (c1 - c0 + 1) * (r1 - r0 + 1)
-			}
+	j.expected = map[int]int64{} // submit and rerun refuse a service without a scheme
+	for _, l := range j.levels {
+		c0, c1, r0, r1 := svc.scheme.grid(l, j.ext)
+		if c1 >= c0 && r1 >= r0 {
+			j.expected[l] = (c1 - c0 + 1) * (r1 - r0 + 1)
 		}
 	}
 }
 
-// settleTile completes a tile job whose time has come: on a cached
-// service it builds (or deletes) the tiles, failing at FailTiles levels;
-// otherwise it consults FailJobs. Either way once per run.
+// settleTile completes a tile job whose time has come, once per run: it
+// builds (or deletes) the tiles, failing at FailTiles levels or where
+// FailJobs says; a job whose service lost its cache meanwhile fails.
 func (s *Server) settleTile(j *tileJob, now time.Time) {
 	s.mu.Lock()
 	due := !j.cancelled && !j.finalized && !j.settling && !now.Before(j.end)
@@ -356,7 +353,13 @@ func (s *Server) settleTile(j *tileJob, now time.Time) {
 	if j.cancelled || j.run != run {
 		return
 	}
-	if svc := s.services[j.svc]; svc != nil && svc.scheme != nil {
+	svc := s.services[j.svc]
+	if (svc == nil || svc.scheme == nil) && msg == "" {
+		// The service or its cache went while the job ran (DeleteCache,
+		// a delete): the job fails. This emulator's wording.
+		msg = "The service's cache no longer exists."
+	}
+	if svc != nil && svc.scheme != nil {
 		j.outcome = map[int]levelOutcome{}
 		var failedTiles, total int64
 		var failedLevels []string
@@ -433,11 +436,6 @@ func (j *tileJob) progressLocked(now time.Time) tileProgress {
 	return tileProgress{status: tileInProgress, percent: pct(now), exec: min(execShare(now), 0.999), last: now}
 }
 
-// estimatedTiles is the emulated tile count of a level (4^level, capped).
-func estimatedTiles(level int) int64 {
-	return int64(1) << (2 * min(level, 10))
-}
-
 type levelStat struct {
 	level          int
 	state          string // SUBMITTED, INPROGRESS, DONE, CANCELED, ERROR
@@ -456,11 +454,7 @@ func (j *tileJob) levelStatsLocked(p tileProgress) []levelStat {
 	perLevel := j.end.Sub(j.start) / time.Duration(max(n, 1))
 	out := make([]levelStat, n)
 	for i, l := range j.levels {
-		est := estimatedTiles(l)
-		if j.expected != nil {
-			est = j.expected[l]
-		}
-		ls := levelStat{level: l, estimatedTiles: est, state: tileSubmitted}
+		ls := levelStat{level: l, estimatedTiles: j.expected[l], state: tileSubmitted}
 		lo, hi := float64(i)/float64(n), float64(i+1)/float64(n)
 		switch {
 		case p.exec >= hi:
@@ -705,7 +699,7 @@ func (s *Server) tileJobRerun(w http.ResponseWriter, r *http.Request, key svcKey
 	defer s.mu.Unlock()
 	svc := s.services[key]
 	ended := j.finalized || j.cancelled
-	if !ended || svc == nil || (code != "ALL" && code != "ERROR" && code != "CANCELED") {
+	if !ended || svc == nil || svc.scheme == nil || (code != "ALL" && code != "ERROR" && code != "CANCELED") {
 		restError(w, r, 400, "", "Unable to rerun job.")
 		return
 	}
@@ -732,7 +726,7 @@ func (s *Server) tileJobRerun(w http.ResponseWriter, r *http.Request, key svcKey
 	j.run++
 	j.levels, j.op = levels, op
 	j.fail = nil
-	if svc.scheme != nil && !j.del {
+	if !j.del {
 		j.fail = s.takeFailuresLocked(levels)
 	}
 	s.startTileRunLocked(j, svc, now, d)

@@ -312,3 +312,25 @@ func TestFailJobsNamesTheTileOperation(t *testing.T) {
 	assert.Equal(t, "PARTIALERROR", r.body["jobStatus"])
 	assert.Equal(t, "Failed to delete.", r.body["message"])
 }
+
+// TestTileJobWhoseCacheIsDeleted: a tile job whose service loses its cache
+// while it runs fails, and it cannot be rerun.
+func TestTileJobWhoseCacheIsDeleted(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	srv := start(t, WithClock(clock.Now), WithJobDuration(10*time.Second))
+	addTileLayer(srv, "", "WorldService")
+	c := login(t, srv)
+	const base = "/rest/admin/services/WorldService/MapServer"
+	id := c.post(base+"/updateTiles", url.Values{"levels": {"3"}, "extent": {goodExtent}}).body["jobId"].(string)
+
+	del := submit(t, c, "/rest/services/"+DeleteCacheTask, url.Values{"service_url": {"WorldService:MapServer"}})
+	clock.Advance(11 * time.Second) // both jobs' time is up; each settles when read
+	require.Equal(t, "esriJobSucceeded", c.get("/rest/services/"+DeleteCacheTask+"/jobs/"+del, nil).body["jobStatus"])
+
+	r := c.get(base+"/jobs/"+id, nil)
+	assert.Equal(t, "PARTIALERROR", r.body["jobStatus"])
+	assert.Equal(t, "The service's cache no longer exists.", r.body["message"])
+	code, _, _ := restErr(t, c.post(base+"/jobs/"+id+"/rerun", url.Values{"code": {"ALL"}}))
+	assert.Equal(t, 400, code, "no rerun on a service without a cache")
+}
