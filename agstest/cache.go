@@ -313,18 +313,16 @@ func (s *Server) serviceDescription(w http.ResponseWriter, r *http.Request, key 
 // scaleLevels reads levels as the caching tools send them (scale
 // denominators separated by ';') and maps them to the scheme's levels.
 func scaleLevels(sch *TileScheme, raw string) ([]int, []string) {
+	if strings.TrimSpace(raw) == "" {
+		return nil, nil // no scales given: the caller's default
+	}
 	var levels []int
-	var errs []string
+	scales, errs := parseScaleList(raw)
 	seen := map[int]bool{}
-	for _, part := range strings.FieldsFunc(raw, func(r rune) bool { return r == ';' || r == ',' }) {
-		f, err := strconv.ParseFloat(strings.TrimSpace(part), 64)
-		if err != nil || !(f > 0) || math.IsInf(f, 0) { // !(f > 0) refuses NaN too
-			errs = append(errs, fmt.Sprintf("ERROR 000622: Invalid scale '%s' in Scales.", strings.TrimSpace(part)))
-			continue
-		}
+	for _, f := range scales {
 		l, ok := sch.levelOfScale(f)
 		if !ok {
-			errs = append(errs, fmt.Sprintf("ERROR 001580: Scale %s is not in the cache's tiling scheme.", strings.TrimSpace(part)))
+			errs = append(errs, fmt.Sprintf("ERROR 001580: Scale %s is not in the cache's tiling scheme.", strconv.FormatFloat(f, 'f', -1, 64)))
 			continue
 		}
 		if !seen[l] {
@@ -456,16 +454,19 @@ func (s *Server) registerCacheTasks() {
 }
 
 // cacheService reads service_url and finds the service, or says why not.
-func (s *Server) cacheService(p url.Values) (svcKey, []string) {
+// display is the parameter's name in the task's messages. The wording
+// and the error numbers are this emulator's (no refusal of a caching task
+// is recorded).
+func (s *Server) cacheService(p url.Values, display string) (svcKey, []string) {
 	raw := p.Get("service_url")
 	fold, name, typ, ok := parseCacheServiceURL(raw)
 	switch {
 	case strings.TrimSpace(raw) == "":
-		return svcKey{}, []string{valueRequired("Input Service")}
+		return svcKey{}, []string{valueRequired(display)}
 	case !ok || (typ != "MapServer" && typ != "ImageServer"):
 		return svcKey{}, []string{fmt.Sprintf("ERROR 001272: Invalid service URL '%s'. Use <folder>/<service name>:MapServer.", raw)}
 	case !s.hasService(fold, name, typ):
-		return svcKey{}, []string{fmt.Sprintf("ERROR 001487: Service '%s' does not exist.", qualifiedName(fold, name, typ))}
+		return svcKey{}, []string{fmt.Sprintf("Service '%s' does not exist.", qualifiedName(fold, name, typ))}
 	}
 	return svcKey{fold, name, typ}, nil
 }
@@ -500,7 +501,7 @@ var defaultCacheExtent = [4]float64{-5000, -5000, 5000, 5000}
 // Web Mercator (the emulator knows no other). An existing cache is
 // replaced.
 func (s *Server) runCreateMapCache(p url.Values) (map[string]any, error) {
-	key, errs := s.cacheService(p)
+	key, errs := s.cacheService(p, "Input Service")
 	if strings.TrimSpace(p.Get("out_folder")) == "" {
 		errs = append(errs, valueRequired("Service Cache Directory"))
 	}
@@ -555,7 +556,7 @@ func (s *Server) runCreateMapCache(p url.Values) (map[string]any, error) {
 // renumbered 0.. by scale, tiles of a scale kept stay, tiles of a scale
 // removed go.
 func (s *Server) runManageMapCacheScales(p url.Values) (map[string]any, error) {
-	key, errs := s.cacheService(p)
+	key, errs := s.cacheService(p, "Input Service")
 	scales, serrs := parseScaleList(p.Get("levels"))
 	if errs = append(errs, serrs...); errs != nil {
 		return nil, &gpError{errs}
@@ -586,7 +587,7 @@ func (s *Server) runManageMapCacheScales(p url.Values) (map[string]any, error) {
 // runManageMapCacheStatus checks validate_mode; the report modes answer
 // the tiles the cache holds per level (in the emulator's own JSON).
 func (s *Server) runManageMapCacheStatus(p url.Values) (map[string]any, error) {
-	key, errs := s.cacheService(p)
+	key, errs := s.cacheService(p, "Input Service")
 	mode := normalizeUpdateMode(p.Get("validate_mode"))
 	if mode == "" {
 		errs = append(errs, valueRequired("Manage Mode"))
@@ -624,7 +625,7 @@ func (s *Server) runManageMapCacheStatus(p url.Values) (map[string]any, error) {
 // restarts the service; the emulator's service stays started. A service
 // without a cache fails the job as the other caching tools do (notCached).
 func (s *Server) runDeleteCache(p url.Values) (map[string]any, error) {
-	key, errs := s.cacheService(p)
+	key, errs := s.cacheService(p, "Input Service")
 	if errs != nil {
 		return nil, &gpError{errs}
 	}

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -306,34 +305,16 @@ func normalizeUpdateMode(v string) string {
 // display names "Recreate All Tiles" etc. are accepted too).
 func (s *Server) runManageMapCacheTiles(p url.Values, modes []string) (map[string]any, error) {
 	var errs []string
-	rawURL := p.Get("service_url")
 	rawLevels := strings.TrimSpace(p.Get("levels"))
 	rawThreads := strings.TrimSpace(p.Get("thread_count"))
 	mode := normalizeUpdateMode(p.Get("update_mode"))
 
-	fold, name, typ, okURL := parseCacheServiceURL(rawURL)
-	switch {
-	case strings.TrimSpace(rawURL) == "":
-		errs = append(errs, valueRequired("Input Map Service or Image Service URL"))
-	case !okURL || (typ != "MapServer" && typ != "ImageServer"):
-		errs = append(errs, fmt.Sprintf("ERROR 001272: Invalid service URL '%s'. Use <folder>/<service name>:MapServer.", rawURL))
-		okURL = false
-	}
-	var scales []float64
+	key, errs := s.cacheService(p, "Input Map Service or Image Service URL")
 	if rawLevels == "" {
 		errs = append(errs, valueRequired("Scales"))
 	} else {
-		for _, part := range strings.FieldsFunc(rawLevels, func(r rune) bool { return r == ';' || r == ',' }) {
-			f, err := strconv.ParseFloat(strings.TrimSpace(part), 64)
-			if err != nil || f <= 0 || math.IsInf(f, 0) || math.IsNaN(f) {
-				errs = append(errs, fmt.Sprintf("ERROR 000622: Invalid scale '%s' in Scales.", strings.TrimSpace(part)))
-				continue
-			}
-			scales = append(scales, f)
-		}
-		if len(scales) == 0 && len(errs) == 0 {
-			errs = append(errs, valueRequired("Scales"))
-		}
+		_, serrs := parseScaleList(rawLevels)
+		errs = append(errs, serrs...)
 	}
 	if rawThreads == "" {
 		errs = append(errs, valueRequired("Number of caching service instances"))
@@ -350,13 +331,10 @@ func (s *Server) runManageMapCacheTiles(p url.Values, modes []string) (map[strin
 			errs = append(errs, fmt.Sprintf("ERROR 000622: Invalid Update Extent '%s'.", snippet(ext, 100)))
 		}
 	}
-	if okURL && !s.hasService(fold, name, typ) {
-		errs = append(errs, fmt.Sprintf("ERROR 001487: Service '%s' does not exist.", qualifiedName(fold, name, typ)))
-	}
 	if errs != nil {
 		return nil, &gpError{errs}
 	}
-	return s.runCacheTiles(fold, name, typ, mode, rawLevels, p)
+	return s.runCacheTiles(key.folder, key.name, key.typ, mode, rawLevels, p)
 }
 
 // notCached is a caching tool's failure on a service without a cache (the
