@@ -340,30 +340,7 @@ func scaleLevels(sch *TileScheme, raw string) ([]int, []string) {
 func jobExtent(sch *TileScheme, constraining, aoi string) ([4]float64, bool) {
 	constraining = strings.TrimSpace(constraining)
 	if constraining != "" && !strings.EqualFold(constraining, "DEFAULT") {
-		if strings.HasPrefix(constraining, "{") {
-			m, ok := parseExtent(constraining)
-			if !ok {
-				return [4]float64{}, false
-			}
-			var e [4]float64
-			for i, k := range []string{"xmin", "ymin", "xmax", "ymax"} {
-				e[i], _ = m[k].(json.Number).Float64()
-			}
-			return e, true
-		}
-		parts := strings.FieldsFunc(constraining, func(r rune) bool { return r == ' ' || r == ';' || r == ',' })
-		if len(parts) < 4 {
-			return [4]float64{}, false
-		}
-		var e [4]float64
-		for i := range e {
-			v, err := strconv.ParseFloat(parts[i], 64)
-			if err != nil {
-				return [4]float64{}, false
-			}
-			e[i] = v
-		}
-		return e, e[0] < e[2] && e[1] < e[3]
+		return parseBox(constraining)
 	}
 	if strings.TrimSpace(aoi) != "" {
 		var fs struct {
@@ -488,6 +465,31 @@ func parseScaleList(raw string) ([]float64, []string) {
 	}
 	sort.Sort(sort.Reverse(sort.Float64Slice(out)))
 	return out, errs
+}
+
+// parseBox reads an extent as the caching tools take it: Esri JSON, or
+// "xmin;ymin;xmax;ymax" (also space or comma separated).
+func parseBox(v string) ([4]float64, bool) {
+	if strings.HasPrefix(v, "{") {
+		m, ok := parseExtent(v)
+		if !ok {
+			return [4]float64{}, false
+		}
+		return extentBox(m), true
+	}
+	parts := strings.FieldsFunc(v, func(r rune) bool { return r == ' ' || r == ';' || r == ',' })
+	if len(parts) < 4 {
+		return [4]float64{}, false
+	}
+	var e [4]float64
+	for i := range e {
+		x, err := strconv.ParseFloat(parts[i], 64)
+		if err != nil {
+			return [4]float64{}, false
+		}
+		e[i] = x
+	}
+	return e, e[0] < e[2] && e[1] < e[3]
 }
 
 // defaultCacheExtent is the full extent the emulator gives a cache created

@@ -327,7 +327,7 @@ func (s *Server) runManageMapCacheTiles(p url.Values, modes []string) (map[strin
 		errs = append(errs, notAMember(modes))
 	}
 	if ext := strings.TrimSpace(p.Get("constraining_extent")); ext != "" && !strings.EqualFold(ext, "DEFAULT") {
-		if !validConstrainingExtent(ext) {
+		if _, ok := parseBox(ext); !ok {
 			errs = append(errs, fmt.Sprintf("ERROR 000622: Invalid Update Extent '%s'.", snippet(ext, 100)))
 		}
 	}
@@ -400,28 +400,6 @@ func (s *Server) runCacheTiles(fold, name, typ, mode, rawLevels string, p url.Va
 		"levels":     perLevel,
 	})
 	return map[string]any{"result": string(summary)}, nil
-}
-
-// validConstrainingExtent accepts "xmin ymin xmax ymax" (space or ';'
-// separated) or an Esri envelope JSON.
-func validConstrainingExtent(v string) bool {
-	if strings.HasPrefix(v, "{") {
-		_, ok := parseExtent(v)
-		return ok
-	}
-	parts := strings.FieldsFunc(v, func(r rune) bool { return r == ' ' || r == ';' || r == ',' })
-	if len(parts) < 4 {
-		return false
-	}
-	var f [4]float64
-	for i := 0; i < 4; i++ {
-		x, err := strconv.ParseFloat(parts[i], 64)
-		if err != nil {
-			return false
-		}
-		f[i] = x
-	}
-	return f[0] < f[2] && f[1] < f[3]
 }
 
 // handleRESTServices serves rest/services/... : the catalog, GPServer
