@@ -208,7 +208,7 @@ func nightly(ctx context.Context, c *ags.Client, cfg config) (string, error) {
 			return "", err
 		}
 		fmt.Fprintf(cfg.out, "updateTiles job %s submitted\n", job.ID())
-		return job.ID(), waitHosted(ctx, c, cfg, job)
+		return job.ID(), waitHosted(ctx, cfg, job)
 	}
 	req := ags.ManageCacheRequest{Service: cfg.ref, Levels: cfg.levels, UpdateMode: ags.RecreateAllTiles,
 		Instances: cfg.instances, Scheme: sch}
@@ -223,20 +223,17 @@ func nightly(ctx context.Context, c *ags.Client, cfg config) (string, error) {
 	return job.ID(), waitStandalone(ctx, c, cfg, job, est)
 }
 
-// waitHosted waits for a tile job, printing each level's progress from the
-// job summary, then reports per level.
-func waitHosted(ctx context.Context, c *ags.Client, cfg config, job *ags.Job[*ags.TileJobStats]) error {
+// waitHosted waits for a tile job, printing each level's progress as the
+// job's statistics report it, then reports per level.
+func waitHosted(ctx context.Context, cfg config, job *ags.Job[*ags.TileJobStats]) error {
 	last := ""
 	stats, err := job.Wait(ctx, &ags.PollOptions{OnStatus: func(st ags.JobStatus) {
+		if st.Progress == nil {
+			return
+		}
 		line := fmt.Sprintf("  %s %3.0f%%", st.Status, st.Progress.Percent)
-		if sum, err := c.Tiles.Jobs(ctx, cfg.ref); err == nil {
-			for _, j := range sum.Jobs {
-				if j.ID == job.ID() {
-					for _, l := range j.LODInfos {
-						line += fmt.Sprintf("  L%d %d/%d", l.LevelID, l.TileCount, l.ExpectedTileCount)
-					}
-				}
-			}
+		for _, l := range st.Progress.Levels {
+			line += fmt.Sprintf("  L%d %d/%d", l.Level, l.Tiles, l.EstimatedTiles)
 		}
 		if line != last {
 			fmt.Fprintln(cfg.out, line)
@@ -295,7 +292,7 @@ func resumeRun(ctx context.Context, c *ags.Client, cfg config, jobID string) err
 			return err
 		}
 		fmt.Fprintf(cfg.out, "Rerunning the failed parts of job %s\n", jobID)
-		return waitHosted(ctx, c, cfg, job)
+		return waitHosted(ctx, cfg, job)
 	}
 	_, _, _, est, err := plan(ctx, c, cfg)
 	if err != nil {

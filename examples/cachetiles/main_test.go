@@ -42,6 +42,7 @@ func TestCacheTilesDemoHosted(t *testing.T) {
 	require.NoError(t, run(t.Context(), []string{"-hosted", "-service", "WorldService.MapServer"}, &out), out.String())
 	s := out.String()
 	assert.Contains(t, s, "updateTiles job")
+	assert.Regexp(t, `L16 \d+/25  L17 \d+/80`, s, "per-level progress from the job's own statistics")
 	assert.Regexp(t, `level 16 +25 of +25 tiles  done`, s)
 	assert.Regexp(t, `level 17 +40 of +80 tiles  UNFINISHED`, s)
 	assert.Contains(t, s, "Rerunning the failed parts of job")
