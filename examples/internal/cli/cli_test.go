@@ -19,16 +19,6 @@ func TestParseExtent(t *testing.T) {
 	}
 }
 
-func TestParseScales(t *testing.T) {
-	s, err := ParseScales("4513.99;2256.99, 1128.5")
-	require.NoError(t, err)
-	assert.Equal(t, []float64{4513.99, 2256.99, 1128.5}, s)
-	for _, bad := range []string{"", ";", "x", "-5"} {
-		_, err := ParseScales(bad)
-		assert.Error(t, err, bad)
-	}
-}
-
 func TestProgressPlainLines(t *testing.T) {
 	var out bytes.Buffer
 	p := NewProgress(&out)

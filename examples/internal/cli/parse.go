@@ -33,19 +33,3 @@ func ParseExtent(s string) (*ags.Extent, error) {
 	}
 	return e, nil
 }
-
-// ParseScales reads "4513.99;2256.99" (or comma-separated) scale denominators.
-func ParseScales(s string) ([]float64, error) {
-	var out []float64
-	for _, p := range strings.FieldsFunc(s, func(r rune) bool { return r == ';' || r == ',' }) {
-		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-		if err != nil || f <= 0 {
-			return nil, fmt.Errorf("scale %q: want a positive scale denominator", p)
-		}
-		out = append(out, f)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("no scales given")
-	}
-	return out, nil
-}
