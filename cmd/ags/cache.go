@@ -142,6 +142,30 @@ var createFlags = map[string]string{"Service": "REF", "OutFolder": "--out-folder
 var statusFlags = map[string]string{"Service": "REF", "Mode": "--mode", "Levels": "--levels", "Scales": "--scales",
 	"Extent": "--extent", "extent": "--extent", "Instances": "--instances"}
 
+// scalesFlags and deleteFlags are the flags of 'cache scales' and 'cache
+// delete' that set request fields.
+var (
+	scalesFlags = map[string]string{"Service": "REF", "Scales": "--scales"}
+	deleteFlags = map[string]string{"Service": "REF", "Instances": "--instances"}
+)
+
+// runCacheTask checks req before any request, naming the flag at fault
+// (flags), then on each site submits the caching task and follows its job.
+func (a *app) runCacheTask(cmd *cobra.Command, w *waitFlags, ref ags.ServiceRef, task string,
+	req interface{ Validate() error }, flags map[string]string,
+	submit func(context.Context, *ags.Client) (*ags.Job[*ags.GPResult], error)) error {
+	if err := req.Validate(); err != nil {
+		return flagErr(err, flags)
+	}
+	return a.each(cmd, func(ctx context.Context, s *site) error {
+		job, err := submit(ctx, s.c)
+		if err != nil {
+			return err
+		}
+		return submittedGPJob(ctx, s, w, task, ref, job)
+	})
+}
+
 // flagErr names the flag of a request's *ags.ValidationError, e.g. "--mode:
 // invalid UpdateMode: ...", as a usage error (exit 2). flags maps a field,
 // or the part of it before the first '.' or '[', to its flag.
@@ -246,16 +270,10 @@ grid in the service's spatial reference (default: the server's).`,
 			if cmd.Flags().Changed("local-cache-dir") {
 				req.UseLocalCacheDir = ags.Ptr(localDir)
 			}
-			if err := req.Validate(); err != nil {
-				return flagErr(err, createFlags)
-			}
-			return a.each(cmd, func(ctx context.Context, s *site) error {
-				job, err := s.c.Tiles.CreateCache(ctx, req)
-				if err != nil {
-					return err
-				}
-				return submittedGPJob(ctx, s, &w, ags.CreateMapCacheTask, ref, job)
-			})
+			return a.runCacheTask(cmd, &w, ref, ags.CreateMapCacheTask, req, createFlags,
+				func(ctx context.Context, c *ags.Client) (*ags.Job[*ags.GPResult], error) {
+					return c.Tiles.CreateCache(ctx, req)
+				})
 		},
 	}
 	f := cmd.Flags()
@@ -313,16 +331,10 @@ every level without either, inside an extent if given.`,
 			if req.Extent, _, err = where.parse(); err != nil {
 				return err
 			}
-			if err := req.Validate(); err != nil {
-				return flagErr(err, statusFlags)
-			}
-			return a.each(cmd, func(ctx context.Context, s *site) error {
-				job, err := s.c.Tiles.CacheStatus(ctx, req)
-				if err != nil {
-					return err
-				}
-				return submittedGPJob(ctx, s, &w, ags.ManageMapCacheStatusTask, ref, job)
-			})
+			return a.runCacheTask(cmd, &w, ref, ags.ManageMapCacheStatusTask, req, statusFlags,
+				func(ctx context.Context, c *ags.Client) (*ags.Job[*ags.GPResult], error) {
+					return c.Tiles.CacheStatus(ctx, req)
+				})
 		},
 	}
 	f := cmd.Flags()
@@ -365,13 +377,10 @@ without --yes (exit 2, before any request). List the current scales with
 			if !yes {
 				return usageErr("cache scales removes the scales of %s not listed, and their tiles: add --yes to confirm", ref.String())
 			}
-			return a.each(cmd, func(ctx context.Context, s *site) error {
-				job, err := s.c.Tiles.SetCacheScales(ctx, req)
-				if err != nil {
-					return err
-				}
-				return submittedGPJob(ctx, s, &w, ags.ManageMapCacheScalesTask, ref, job)
-			})
+			return a.runCacheTask(cmd, &w, ref, ags.ManageMapCacheScalesTask, req, scalesFlags,
+				func(ctx context.Context, c *ags.Client) (*ags.Job[*ags.GPResult], error) {
+					return c.Tiles.SetCacheScales(ctx, req)
+				})
 		},
 	}
 	cmd.Flags().StringVar(&scales, "scales", "", "every scale denominator the cache is to have")
@@ -405,13 +414,10 @@ DELETE_TILES'. Nothing is sent without --yes (exit 2, before any request).`,
 				return usageErr("cache delete deletes the whole cache of %s, which cannot be undone, and restarts the service: add --yes to confirm", ref.String())
 			}
 			req := ags.DeleteCacheRequest{Service: ref, Instances: instances}
-			return a.each(cmd, func(ctx context.Context, s *site) error {
-				job, err := s.c.Tiles.DeleteCacheAndRestartService(ctx, req)
-				if err != nil {
-					return err
-				}
-				return submittedGPJob(ctx, s, &w, ags.DeleteCacheTask, ref, job)
-			})
+			return a.runCacheTask(cmd, &w, ref, ags.DeleteCacheTask, req, deleteFlags,
+				func(ctx context.Context, c *ags.Client) (*ags.Job[*ags.GPResult], error) {
+					return c.Tiles.DeleteCacheAndRestartService(ctx, req)
+				})
 		},
 	}
 	cmd.Flags().BoolVar(&yes, "yes", false, "confirm: delete the whole cache and restart the service")

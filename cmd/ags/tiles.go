@@ -149,8 +149,8 @@ func tileResult(_ context.Context, st *ags.TileJobStats) any {
 	return res
 }
 
-// tileLevelTable prints the per-level statistics of a tile job that did
-// not end DONE (table mode).
+// tileLevelTable prints the per-level statistics of a tile job, finished
+// or not (table mode).
 func tileLevelTable(p *printer, target string, st *ags.TileJobStats) {
 	if p.mode != modeTable || st == nil || len(st.LevelStats) == 0 {
 		return
