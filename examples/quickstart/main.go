@@ -44,7 +44,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	var site cli.Site
 	site.AddFlags(fs)
 	folder := fs.String("folder", "Quickstart", "folder to create the service in")
-	name := fs.String("service", "Roads", "service name (with -f, the definition's serviceName wins)")
+	name := fs.String("name", "Roads", "name of the service to create (with -f, the definition's serviceName wins)")
 	defFile := fs.String("f", "", "service definition JSON file (default: a small map service)")
 	levelsFlag := fs.String("levels", "12-15", "tile levels to update, e.g. 0-5,10")
 	extentFlag := fs.String("extent", "-13046000,4035000,-13042000,4039000,102100", "extent to update: xmin,ymin,xmax,ymax,wkid")
