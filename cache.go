@@ -317,6 +317,23 @@ func (s *TilesService) ManageCache(ctx context.Context, req ManageCacheRequest) 
 	return s.client.GP.SubmitJob(ctx, task, params)
 }
 
+// jobInput is a job's input read back for a resume; a required one must
+// have a value (checked by decode).
+type jobInput struct {
+	GPParam
+	name     string
+	required bool
+}
+
+func (p *jobInput) empty() bool { return isNull(p.Value) || strings.TrimSpace(p.String()) == "" }
+
+func (p *jobInput) checkAnswer() error {
+	if p.required && p.empty() {
+		return badAnswer(fmt.Sprintf("the job has no %s input", p.name))
+	}
+	return nil
+}
+
 // resumeInputs are the Manage Map Cache Tiles inputs a resume carries
 // over; the first three are required.
 var resumeInputs = []string{"service_url", "levels", "thread_count", "constraining_extent", "area_of_interest"}
@@ -344,25 +361,22 @@ func (s *TilesService) ResumeCache(ctx context.Context, taskPath, jobID string) 
 	c := s.client
 	form := url.Values{"update_mode": {string(RecreateEmptyTiles)}}
 	for i, name := range resumeInputs {
-		var p GPParam
+		in := jobInput{name: name, required: i < 3}
 		err := c.do(ctx, call{op: opInputs, scope: taskName(task) + " job " + jobID + " input " + name, method: http.MethodGet,
-			url: c.endpoint(rootServices, task, "jobs", jobID, "inputs", name), idempotent: true}, &p)
+			url: c.endpoint(rootServices, task, "jobs", jobID, "inputs", name), idempotent: true}, &in)
 		var apiErr *Error
 		switch {
-		case err != nil && i >= 3 && errors.As(err, &apiErr):
-			continue // an optional input the job was not given
+		case err != nil && !in.required && errors.As(err, &apiErr) && (apiErr.Code == 400 || apiErr.Code == 404):
+			// The server refused the input's address: an optional input
+			// the job was not given. Any other failure ends the resume,
+			// rather than resume over the whole extent.
+			continue
 		case err != nil:
 			return nil, fmt.Errorf("resume job %s: %w", jobID, err)
 		}
-		v := p.String()
-		if isNull(p.Value) || strings.TrimSpace(v) == "" {
-			if i < 3 {
-				return nil, &ResponseError{Op: "resume job " + jobID, HTTPStatus: http.StatusOK,
-					Reason: fmt.Sprintf("the job has no %s input", name)}
-			}
-			continue
+		if v := in.String(); !in.empty() {
+			form.Set(name, v)
 		}
-		form.Set(name, v)
 	}
 	return c.GP.SubmitJob(ctx, task, form)
 }

@@ -178,9 +178,24 @@ func TestTilesResumeCache(t *testing.T) {
 	assert.Equal(t, "RECREATE_EMPTY_TILES", vals.Get("update_mode"))
 	assert.False(t, vals.Has("constraining_extent"), "an input the job was not given is left out")
 
+	// An optional input whose read fails for another reason ends the
+	// resume: resubmitting without the area would rebuild everywhere.
+	inputs["area_of_interest"] = `{"error":{"code":500,"message":"Unable to complete operation.","details":[]}}`
+	_, err = c.Tiles.ResumeCache(context.Background(), "", "jfailed")
+	assert.ErrorContains(t, err, "resume job jfailed")
+	inputs["area_of_interest"] = `{"paramName":"area_of_interest","dataType":"GPFeatureRecordSetLayer","value":null}`
+	_, err = c.Tiles.ResumeCache(context.Background(), "", "jfailed")
+	require.NoError(t, err, "an optional input without a value is left out")
+	assert.Len(t, submit.requests(), 2, "no submit after the failed read")
+
 	delete(inputs, "levels")
 	_, err = c.Tiles.ResumeCache(context.Background(), "", "jfailed")
 	assert.ErrorContains(t, err, "resume job jfailed")
+	inputs["levels"] = `{"paramName":"levels","dataType":"GPString","value":""}`
+	_, err = c.Tiles.ResumeCache(context.Background(), "", "jfailed")
+	var re *ResponseError
+	require.ErrorAs(t, err, &re, "a required input without a value is a bad answer")
+	assert.Contains(t, re.Error(), "the job has no levels input")
 	var ve *ValidationError
 	_, err = c.Tiles.ResumeCache(context.Background(), "System/CachingTools", "jfailed")
 	require.ErrorAs(t, err, &ve)
