@@ -71,7 +71,7 @@ func (s *TilesService) DeleteAllTiles(ctx context.Context, ref ServiceRef) error
 		return err
 	}
 	c := s.client
-	u := c.endpoint(rootHostedAdmin, "services", ref.Folder, ref.Name, string(ref.Type), "deleteAllTiles")
+	u := c.hostedTileURL(ref, "deleteAllTiles")
 	return c.postSuccess(ctx, call{op: opDeleteAllTiles, scope: ref.String(), method: http.MethodPost, url: u, idempotent: true})
 }
 
@@ -111,7 +111,7 @@ func (s *TilesService) Rerun(ctx context.Context, ref ServiceRef, jobID string, 
 		return nil, invalid("code", "must be ALL, ERROR or CANCELED, got %q", code)
 	}
 	c := s.client
-	u := c.endpoint(rootHostedAdmin, "services", ref.Folder, ref.Name, string(ref.Type), "jobs", jobID, "rerun")
+	u := c.hostedTileURL(ref, "jobs", jobID, "rerun")
 	params := struct {
 		Code string `url:"code"`
 	}{string(code)}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -142,7 +143,7 @@ func (s *TilesService) Update(ctx context.Context, ref ServiceRef, req UpdateTil
 // "success", or that carries no jobId, is an error.
 func (s *TilesService) submitTileJob(ctx context.Context, ref ServiceRef, op operation, params any) (*Job[*TileJobStats], error) {
 	c := s.client
-	u := c.endpoint(rootHostedAdmin, "services", ref.Folder, ref.Name, string(ref.Type), string(op))
+	u := c.hostedTileURL(ref, string(op))
 	r := call{op: op, scope: ref.String(), method: http.MethodPost, url: u, params: params}
 	var ans updateTilesAnswer
 	if err := c.do(ctx, r, &ans); err != nil {
@@ -180,18 +181,24 @@ func (s *TilesService) Jobs(ctx context.Context, ref ServiceRef) (*TileJobSummar
 	c := s.client
 	var out TileJobSummary
 	err = c.do(ctx, call{op: opJobs, scope: ref.String(), method: http.MethodGet, idempotent: true,
-		url: c.endpoint(rootHostedAdmin, "services", ref.Folder, ref.Name, string(ref.Type), "jobs")}, &out)
+		url: c.hostedTileURL(ref, "jobs")}, &out)
 	if err != nil {
 		return nil, err
 	}
 	return &out, nil
 }
 
+// hostedTileURL is the address of a hosted tile layer's admin resource:
+// <site>/rest/admin/services/[<folder>/]<name>/MapServer/<parts...>.
+func (c *Client) hostedTileURL(ref ServiceRef, parts ...string) *url.URL {
+	return c.endpoint(rootHostedAdmin, append([]string{"services", ref.Folder, ref.Name, string(ref.Type)}, parts...)...)
+}
+
 // tileJob builds the handle on a tile job: polled at .../MapServer/jobs/<id>
 // (a read), cancelled at .../jobs/<id>/cancel; the statistics of the last poll
 // are the result.
 func tileJob(c *Client, ref ServiceRef, jobID string, fresh bool) *Job[*TileJobStats] {
-	jobURL := c.endpoint(rootHostedAdmin, "services", ref.Folder, ref.Name, string(ref.Type), "jobs", jobID)
+	jobURL := c.hostedTileURL(ref, "jobs", jobID)
 	scope := ref.String() + " job " + jobID
 	hist := &tileMessages{}
 	spec := jobSpec[*TileJobStats, *TileJobStats]{
@@ -215,7 +222,7 @@ func tileJob(c *Client, ref ServiceRef, jobID string, fresh bool) *Job[*TileJobS
 			// (REST-REFERENCE §7.5).
 			// https://developers.arcgis.com/rest/services-reference/online/cancel-job
 			r := call{op: opCancel, scope: scope, method: http.MethodPost, idempotent: true,
-				url: c.endpoint(rootHostedAdmin, "services", ref.Folder, ref.Name, string(ref.Type), "jobs", jobID, "cancel")}
+				url: c.hostedTileURL(ref, "jobs", jobID, "cancel")}
 			return c.postSuccess(ctx, r)
 		},
 		failure: func(st *TileJobStats, je *JobError) (*TileJobStats, error) {
