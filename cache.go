@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -362,8 +361,7 @@ func (s *TilesService) ResumeCache(ctx context.Context, taskPath, jobID string) 
 	form := url.Values{"update_mode": {string(RecreateEmptyTiles)}}
 	for i, name := range resumeInputs {
 		in := jobInput{name: name, required: i < 3}
-		err := c.do(ctx, call{op: opInputs, scope: taskName(task) + " job " + jobID + " input " + name, method: http.MethodGet,
-			url: c.endpoint(rootServices, task, "jobs", jobID, "inputs", name), idempotent: true}, &in)
+		err := c.readJobInput(ctx, task, jobID, name, &in)
 		var apiErr *Error
 		switch {
 		case err != nil && !in.required && errors.As(err, &apiErr) && (apiErr.Code == 400 || apiErr.Code == 404):

@@ -168,6 +168,13 @@ func (s *GPService) Job(taskPath, jobID string) (*Job[*GPResult], error) {
 	return attachGP(s.client, taskPath, jobID, gpIdentity)
 }
 
+// readJobInput reads input name of a GP job (jobs/<id>/inputs/<name>)
+// into out; the job keeps its inputs after it ends.
+func (c *Client) readJobInput(ctx context.Context, task, jobID, name string, out any) error {
+	return c.do(ctx, call{op: opInputs, scope: taskName(task) + " job " + jobID + " input " + name, method: http.MethodGet,
+		url: c.endpoint(rootServices, task, "jobs", jobID, "inputs", name), idempotent: true}, out)
+}
+
 func gpIdentity(_ context.Context, r *GPResult) (*GPResult, error) { return r, nil }
 
 // ExtraParams are form parameters that a typed task request (Refresh,

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -267,9 +266,7 @@ func (s *ServicesService) cleanupOnFailure(job *Job[*PublishResult], task, itemI
 		id := itemID
 		if id == "" {
 			var p GPParam
-			u := c.endpoint(rootServices, task, "jobs", job.id, "inputs", "in_sdp_id")
-			if err := c.do(ctx, call{op: opInputs, scope: taskName(task) + " job " + job.id, method: http.MethodGet,
-				url: u, idempotent: true}, &p); err != nil {
+			if err := c.readJobInput(ctx, task, job.id, "in_sdp_id", &p); err != nil {
 				return &cleanupError{err: jerr, itemID: "of the job", cleanup: err}
 			}
 			id = strings.TrimSpace(p.String())
