@@ -143,7 +143,7 @@ func (r ManageCacheRequest) Validate() error {
 // check holds the rules of Validate and returns the cleaned service and
 // task path.
 func (r ManageCacheRequest) check() (ServiceRef, string, error) {
-	ref, err := refOfType("Service.", r.Service.orType(MapServer), MapServer, ImageServer)
+	ref, err := cachedServiceRef(r.Service)
 	if err != nil {
 		return ServiceRef{}, "", err
 	}
@@ -163,8 +163,8 @@ func (r ManageCacheRequest) check() (ServiceRef, string, error) {
 	if !ok {
 		return ServiceRef{}, "", invalid("UpdateMode", "must be one of RECREATE_ALL_TILES, RECREATE_EMPTY_TILES, DELETE_TILES, COMPLETE_JOB, FIX_JOB, RESUME_JOB; got %q", r.UpdateMode)
 	}
-	if r.Instances < -1 {
-		return ServiceRef{}, "", invalid("Instances", "must be positive, or 0 or -1 for as many as allowed; got %d", r.Instances)
+	if err := validInstances(r.Instances); err != nil {
+		return ServiceRef{}, "", err
 	}
 	if r.Extent != nil && r.AreaOfInterest != nil {
 		return ServiceRef{}, "", invalid("Extent", "give Extent or AreaOfInterest, not both (the tool would use only AreaOfInterest)")

@@ -119,7 +119,7 @@ func (r CreateCacheRequest) Validate() error {
 
 // params checks the request (the rules of Validate) and builds its form.
 func (r CreateCacheRequest) params() (url.Values, error) {
-	ref, err := refOfType("Service.", r.Service.orType(MapServer), MapServer, ImageServer)
+	ref, err := cachedServiceRef(r.Service)
 	if err != nil {
 		return nil, err
 	}
@@ -257,7 +257,7 @@ func (r CacheScalesRequest) Validate() error {
 // check holds the rules of Validate and returns the cleaned service and
 // the scales, largest first.
 func (r CacheScalesRequest) check() (ServiceRef, []float64, error) {
-	ref, err := refOfType("Service.", r.Service.orType(MapServer), MapServer, ImageServer)
+	ref, err := cachedServiceRef(r.Service)
 	if err != nil {
 		return ServiceRef{}, nil, err
 	}
@@ -339,7 +339,7 @@ func (r CacheStatusRequest) Validate() error {
 
 // check holds the rules of Validate and returns the cleaned service.
 func (r CacheStatusRequest) check() (ServiceRef, error) {
-	ref, err := refOfType("Service.", r.Service.orType(MapServer), MapServer, ImageServer)
+	ref, err := cachedServiceRef(r.Service)
 	if err != nil {
 		return ServiceRef{}, err
 	}
@@ -352,8 +352,8 @@ func (r CacheStatusRequest) check() (ServiceRef, error) {
 	if err := positiveScales("Scales", r.Scales); err != nil {
 		return ServiceRef{}, err
 	}
-	if r.Instances < -1 {
-		return ServiceRef{}, invalid("Instances", "must be positive, or 0 or -1 for as many as allowed; got %d", r.Instances)
+	if err := validInstances(r.Instances); err != nil {
+		return ServiceRef{}, err
 	}
 	if r.Extent != nil {
 		if err := r.Extent.Validate(); err != nil {
@@ -430,12 +430,12 @@ func (r DeleteCacheRequest) Validate() error {
 
 // check holds the rules of Validate and returns the cleaned service.
 func (r DeleteCacheRequest) check() (ServiceRef, error) {
-	ref, err := refOfType("Service.", r.Service.orType(MapServer), MapServer, ImageServer)
+	ref, err := cachedServiceRef(r.Service)
 	if err != nil {
 		return ServiceRef{}, err
 	}
-	if r.Instances < -1 {
-		return ServiceRef{}, invalid("Instances", "must be positive, or 0 or -1 for as many as allowed; got %d", r.Instances)
+	if err := validInstances(r.Instances); err != nil {
+		return ServiceRef{}, err
 	}
 	if err := r.ExtraParams.check(); err != nil {
 		return ServiceRef{}, err
@@ -459,4 +459,19 @@ func (s *TilesService) DeleteCacheAndRestartService(ctx context.Context, req Del
 		return nil, err
 	}
 	return s.client.GP.SubmitJob(ctx, DeleteCacheTask, params)
+}
+
+// cachedServiceRef checks the service of a caching request: a map or an
+// image service (an empty type means MapServer).
+func cachedServiceRef(ref ServiceRef) (ServiceRef, error) {
+	return refOfType("Service.", ref.orType(MapServer), MapServer, ImageServer)
+}
+
+// validInstances checks a caching request's Instances: positive, or 0 or
+// -1 for as many as the server allows.
+func validInstances(n int) error {
+	if n < -1 {
+		return invalid("Instances", "must be positive, or 0 or -1 for as many as allowed; got %d", n)
+	}
+	return nil
 }
