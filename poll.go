@@ -255,9 +255,6 @@ type jobSpec[S, T any] struct {
 	poll   func(ctx context.Context) (JobStatus, S, error)            // one status read, classified
 	result func(ctx context.Context, st JobStatus, snap S) (T, error) // on success
 	cancel func(ctx context.Context) error                            // nil: cannot be cancelled
-	// failed, if set, runs when the job ends failed, cancelled or timed
-	// out (to clean up after it) and returns the error Wait reports.
-	failed func(ctx context.Context, e *JobError) error
 	// failure, if set, builds what Wait returns for a job that ended
 	// failed, cancelled or timed out from that read's snapshot: a result
 	// and an error wrapping e (tile jobs: the statistics, in a
@@ -303,7 +300,10 @@ type Job[T any] struct {
 	op      string
 	observe func(ctx context.Context) (observed[T], error) // jobSpec.observe
 	cancel  func(ctx context.Context) error
-	failed  func(ctx context.Context, e *JobError) error // jobSpec.failed
+	// failed, if set, runs when the job ends failed, cancelled or timed
+	// out (PublishSD's clean-up of its upload) and returns the error Wait
+	// reports.
+	failed  func(ctx context.Context, e *JobError) error
 	client  *Client
 	started time.Time
 	fresh   bool // a status came with the submit answer
@@ -314,7 +314,7 @@ type Job[T any] struct {
 // waits MinDelay and measures the time waited from now; a re-attached job
 // (fresh false) is polled at once.
 func newJob[S, T any](c *Client, id, jobURL string, spec jobSpec[S, T], fresh bool) *Job[T] {
-	j := &Job[T]{id: id, url: jobURL, op: spec.op, observe: spec.observe, cancel: spec.cancel, failed: spec.failed,
+	j := &Job[T]{id: id, url: jobURL, op: spec.op, observe: spec.observe, cancel: spec.cancel,
 		client: c, fresh: fresh}
 	if fresh {
 		j.started = c.now()
