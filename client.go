@@ -347,23 +347,6 @@ type call struct {
 	file *filePart // a multipart POST streaming this file after the form fields
 }
 
-// secretParams are form fields whose values are credentials: a request
-// that carries one is always a POST, and their values are masked in any
-// error text.
-var secretParams = [...]string{"token", "password"}
-
-// isSecretParam reports whether a form field named k carries a credential,
-// whatever the case of its name ("Password" too).
-func isSecretParam(k string) bool {
-	k = strings.TrimSpace(k)
-	for _, s := range secretParams {
-		if strings.EqualFold(k, s) {
-			return true
-		}
-	}
-	return false
-}
-
 // do is the one request pipeline: encode, attach the token, send with
 // retries, read a bounded body, decode every error envelope, renew a
 // rejected token once, and back off while the admin store is busy.

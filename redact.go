@@ -77,3 +77,20 @@ func (s *TileJobStats) maskSecrets(secrets []string) {
 func (a *updateTilesAnswer) maskSecrets(secrets []string) {
 	a.Message = maskSecrets(a.Message, secrets)
 }
+
+// secretParams are form fields whose values are credentials: a request
+// that carries one is always a POST, and their values are masked in any
+// error text.
+var secretParams = [...]string{"token", "password"}
+
+// isSecretParam reports whether a form field named k carries a credential,
+// whatever the case of its name ("Password" too).
+func isSecretParam(k string) bool {
+	k = strings.TrimSpace(k)
+	for _, s := range secretParams {
+		if strings.EqualFold(k, s) {
+			return true
+		}
+	}
+	return false
+}
